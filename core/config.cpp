@@ -1,0 +1,119 @@
+#include "core/config.h"
+
+#include <set>
+
+#include "core/atomic_file.h"
+
+namespace recarena::config {
+
+std::string Origins::Where(const std::string& path) const {
+  std::string p = path;
+  for (;;) {
+    auto it = where_.find(p);
+    if (it != where_.end()) return it->second;
+    auto dot = p.rfind('.');
+    if (dot == std::string::npos) break;
+    p = p.substr(0, dot);
+  }
+  return "default value of '" + path + "'";
+}
+
+YamlReader::YamlReader(YAML::Node node, const Origins* origins, std::string path)
+    : node_(std::move(node)), origins_(origins), path_(std::move(path)) {}
+
+void YamlReader::Fail(const std::string& path, const std::string& message) const {
+  const std::string where = origins_ ? origins_->Where(path) : path;
+  throw Error(where + ": " + message);
+}
+
+void YamlReader::Finish() const {
+  if (!node_.IsMap()) return;
+  for (const auto& kv : node_) {
+    const std::string key = kv.first.as<std::string>();
+    bool found = false;
+    for (const auto& k : known_) found = found || k == key;
+    if (found) continue;
+    const std::string path = Child(key.c_str());
+    const std::string section = path_.empty() ? "the top level" : "section '" + path_ + "'";
+    Fail(path, "unknown key '" + key + "' in " + section + DidYouMean(key, known_) +
+                   "; valid keys: " + Join(known_, ", "));
+  }
+}
+
+namespace {
+void RecordOrigins(const YAML::Node& node, const std::string& path, const std::string& file,
+                   Origins& origins) {
+  if (!node.IsMap()) return;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    const std::string child = path.empty() ? key : path + "." + key;
+    const int line = kv.first.Mark().line;
+    origins.Set(child, line >= 0 ? file + ":" + std::to_string(line + 1) : file);
+    RecordOrigins(kv.second, child, file, origins);
+  }
+}
+
+YAML::Node ParseYaml(const std::string& text, const std::string& name) {
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root || root.IsNull()) return YAML::Node(YAML::NodeType::Map);
+    if (!root.IsMap()) throw Error(name + ": a config file must be a YAML mapping (key: value)");
+    return root;
+  } catch (const YAML::ParserException& e) {
+    throw Error(name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
+  }
+}
+}  // namespace
+
+void Document::ApplyOverride(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw Error("override " + QuoteForError(assignment) + " must look like section.key=value");
+  }
+  const std::string path(Trim(std::string_view(assignment).substr(0, eq)));
+  const std::string value = assignment.substr(eq + 1);
+  const auto keys = Split(path, '.');
+  for (const auto& k : keys) {
+    if (k.empty()) throw Error("override " + QuoteForError(assignment) + " has an empty key");
+  }
+  YAML::Node parsed;
+  try {
+    parsed = YAML::Load(value);
+  } catch (const YAML::Exception&) {
+    parsed = YAML::Node(value);
+  }
+  if (!parsed || parsed.IsNull()) parsed = YAML::Node(value);
+  // Walk down, creating maps as needed. yaml-cpp nodes are handles, so assignment through copies
+  // works.
+  std::vector<YAML::Node> chain{root_};
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    YAML::Node next = chain.back()[keys[i]];
+    if (!next || next.IsNull()) {
+      chain.back()[keys[i]] = YAML::Node(YAML::NodeType::Map);
+      next = chain.back()[keys[i]];
+    } else if (!next.IsMap()) {
+      throw Error("override " + QuoteForError(assignment) + ": '" + keys[i] + "' is not a section");
+    }
+    chain.push_back(next);
+  }
+  chain.back()[keys.back()] = parsed;
+  origins_.Set(path, "command-line override '" + assignment + "'");
+}
+
+Document Document::FromString(const std::string& yaml, const std::string& name,
+                              const std::vector<std::string>& overrides) {
+  Document doc;
+  doc.root_ = ParseYaml(yaml, name);
+  RecordOrigins(doc.root_, "", name, doc.origins_);
+  for (const auto& o : overrides) doc.ApplyOverride(o);
+  return doc;
+}
+
+Document Document::Load(const std::filesystem::path& file,
+                        const std::vector<std::string>& overrides) {
+  if (file.empty()) return FromString("", "<no config file>", overrides);
+  return FromString(ReadFile(file), file.string(), overrides);
+}
+
+}  // namespace recarena::config

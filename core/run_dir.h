@@ -1,0 +1,17 @@
+// Run directories: every command that produces results writes them under one directory,
+// runs/<name>-<YYYYmmdd-HHMMSS>/ by default, next to its fully resolved config.yaml.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace recarena {
+
+// Returns base/<name>-<timestamp> (adding -2, -3, ... if it exists) and creates it.
+std::filesystem::path CreateRunDir(const std::filesystem::path& base, const std::string& name);
+
+// Creates dir if missing (an explicit --out or run.dir); an existing directory is reused so that a
+// killed run can resume in it.
+std::filesystem::path EnsureDir(const std::filesystem::path& dir);
+
+}  // namespace recarena

@@ -1,0 +1,82 @@
+#include "experiments/cli.h"
+
+#include <fmt/format.h>
+
+#include <boost/program_options/errors.hpp>
+
+#include "core/error.h"
+#include "core/strings.h"
+
+namespace recarena::experiments {
+
+namespace {
+std::string CommandName(const CliCommand& c) { return Join(c.words, " "); }
+
+void PrintUsage(std::ostream& out) {
+  out << "recarena - reinforcement-learning recommender agents meet simulated users\n\n"
+         "usage: recarena <command> [options]   (recarena <command> --help for its options)\n\n"
+         "commands:\n";
+  for (const auto& c : Commands()) out << fmt::format("  {:<22} {}\n", CommandName(c), c.summary);
+  out << "\nconfig overrides: any command taking --config also accepts section.key=value "
+         "arguments\n";
+}
+}  // namespace
+
+const std::vector<CliCommand>& Commands() {
+  static const std::vector<CliCommand> commands = [] {
+    std::vector<CliCommand> c;
+    return c;
+  }();
+  return commands;
+}
+
+int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    PrintUsage(out);
+    return args.empty() ? 2 : 0;
+  }
+  // Longest match of command words.
+  const CliCommand* best = nullptr;
+  size_t best_len = 0;
+  for (const auto& c : Commands()) {
+    if (c.words.size() > args.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < c.words.size(); ++i) match = match && c.words[i] == args[i];
+    if (match && c.words.size() > best_len) {
+      best = &c;
+      best_len = c.words.size();
+    }
+  }
+  if (!best) {
+    std::vector<std::string> names;
+    for (const auto& c : Commands()) names.push_back(CommandName(c));
+    std::string attempted = args[0];
+    if (args.size() > 1 && args[1].rfind("-", 0) != 0) attempted += " " + args[1];
+    // A group word alone ("recarena data") lists its commands.
+    bool group = false;
+    for (const auto& c : Commands()) group = group || c.words[0] == args[0];
+    if (group) {
+      err << "recarena " << args[0] << ": choose one of:\n";
+      for (const auto& c : Commands()) {
+        if (c.words[0] == args[0]) err << fmt::format("  {:<22} {}\n", CommandName(c), c.summary);
+      }
+      return 2;
+    }
+    err << "recarena: unknown command '" << attempted << "'" << DidYouMean(attempted, names)
+        << "\nrun 'recarena --help' for the list of commands\n";
+    return 2;
+  }
+  std::vector<std::string> rest(args.begin() + static_cast<long>(best_len), args.end());
+  try {
+    return best->run(rest, out);
+  } catch (const boost::program_options::error& e) {
+    err << "recarena " << CommandName(*best) << ": " << e.what() << "\n(see 'recarena "
+        << CommandName(*best) << " --help')\n";
+    return 2;
+  } catch (const Error& e) {
+    err << "recarena " << CommandName(*best) << ": error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace recarena::experiments

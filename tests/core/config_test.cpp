@@ -1,0 +1,130 @@
+#include <catch2/catch.hpp>
+
+#include "core/config.h"
+#include "core/run_config.h"
+#include "test_util.h"
+
+namespace {
+
+enum class Color { kRed, kGreen };
+
+struct Inner {
+  int count = 3;
+  double rate = 0.5;
+  Color color = Color::kRed;
+  std::vector<int> ks{5, 10};
+  template <class V>
+  void Visit(V& v) {
+    v("count", count);
+    v("rate", rate);
+    v("color", color);
+    v("ks", ks);
+  }
+  void Validate() const {
+    if (count < 0)
+      throw recarena::ConfigError("inner.count",
+                                  "inner.count must be >= 0, got " + std::to_string(count));
+  }
+};
+
+struct Top {
+  recarena::RunConfig run;
+  Inner inner;
+  template <class V>
+  void Visit(V& v) {
+    v("run", run);
+    v("inner", inner);
+  }
+  void Validate() const {
+    run.Validate();
+    inner.Validate();
+  }
+};
+
+}  // namespace
+
+namespace recarena::config {
+template <>
+struct EnumNames<Color> {
+  static const std::vector<std::pair<Color, std::string>>& Table() {
+    static const std::vector<std::pair<Color, std::string>> t = {{Color::kRed, "red"},
+                                                                 {Color::kGreen, "green"}};
+    return t;
+  }
+};
+}  // namespace recarena::config
+
+using recarena::config::Document;
+
+TEST_CASE("config: defaults when keys are absent, values when present", "[config]") {
+  Top cfg;
+  Document::FromString("inner:\n  count: 7\n  color: green\n  ks: [1, 2, 3]\n", "a.yaml").Read(cfg);
+  CHECK(cfg.inner.count == 7);
+  CHECK(cfg.inner.rate == 0.5);
+  CHECK(cfg.inner.color == Color::kGreen);
+  CHECK(cfg.inner.ks == std::vector<int>{1, 2, 3});
+  CHECK(cfg.run.seed == 42);
+}
+
+TEST_CASE("config: unknown key names key, file, line and closest key", "[config]") {
+  Top cfg;
+  try {
+    Document::FromString("run:\n  seed: 1\ninner:\n  cuont: 2\n", "cfg.yaml").Read(cfg);
+    FAIL("expected an error");
+  } catch (const recarena::Error& e) {
+    std::string msg = e.what();
+    CHECK_THAT(msg, Catch::Contains("cfg.yaml:4"));
+    CHECK_THAT(msg, Catch::Contains("'cuont'"));
+    CHECK_THAT(msg, Catch::Contains("did you mean 'count'"));
+  }
+}
+
+TEST_CASE("config: bad value type and bad enum are reported with their origin", "[config]") {
+  Top cfg;
+  CHECK_THROWS_WITH(Document::FromString("inner:\n  count: abc\n", "c.yaml").Read(cfg),
+                    Catch::Contains("c.yaml:2") && Catch::Contains("'abc'"));
+  CHECK_THROWS_WITH(Document::FromString("inner:\n  color: gren\n", "c.yaml").Read(cfg),
+                    Catch::Contains("did you mean 'green'"));
+}
+
+TEST_CASE("config: Validate errors carry the file and line of the bad key", "[config]") {
+  Top cfg;
+  CHECK_THROWS_WITH(Document::FromString("\ninner:\n  count: -4\n", "v.yaml").Read(cfg),
+                    Catch::Contains("v.yaml:3") && Catch::Contains("-4"));
+}
+
+TEST_CASE("config: command-line overrides win and unknown override keys fail", "[config]") {
+  Top cfg;
+  Document::FromString("inner:\n  count: 7\n", "o.yaml",
+                       {"inner.count=9", "run.seed=5", "run.device=cpu"})
+      .Read(cfg);
+  CHECK(cfg.inner.count == 9);
+  CHECK(cfg.run.seed == 5);
+  CHECK(cfg.run.device == recarena::DeviceKind::kCpu);
+  Top cfg2;
+  CHECK_THROWS_WITH(
+      Document::FromString("", "o.yaml", {"inner.rat=1"}).Read(cfg2),
+      Catch::Contains("command-line override") && Catch::Contains("did you mean 'rate'"));
+  CHECK_THROWS_WITH(Document::FromString("", "o.yaml", {"novalue"}).Read(cfg2),
+                    Catch::Contains("section.key=value"));
+}
+
+TEST_CASE("config: resolved YAML round-trips", "[config]") {
+  Top cfg;
+  cfg.inner.count = 11;
+  cfg.inner.color = Color::kGreen;
+  cfg.run.name = "x";
+  const std::string text = recarena::config::ToYamlString(cfg);
+  Top back;
+  Document::FromString(text, "resolved.yaml").Read(back);
+  CHECK(back.inner.count == 11);
+  CHECK(back.inner.color == Color::kGreen);
+  CHECK(back.run.name == "x");
+  CHECK(back.inner.ks == cfg.inner.ks);
+}
+
+TEST_CASE("config: YAML syntax errors give line and column", "[config]") {
+  Top cfg;
+  CHECK_THROWS_WITH(Document::FromString("inner:\n  count: [1, 2\n", "s.yaml").Read(cfg),
+                    Catch::Contains("s.yaml:") && Catch::Contains("YAML syntax error"));
+}

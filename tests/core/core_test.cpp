@@ -1,0 +1,116 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "core/run_dir.h"
+#include "core/strings.h"
+#include "test_util.h"
+
+using recarena::Rng;
+
+TEST_CASE("rng: same seed same stream, different seeds differ, fork is stable", "[rng]") {
+  Rng a(7), b(7), c(8);
+  for (int i = 0; i < 100; ++i) {
+    uint64_t x = a.NextU64();
+    CHECK(x == b.NextU64());
+  }
+  Rng a2(7);
+  CHECK(a2.NextU64() != c.NextU64());
+  Rng f1 = Rng(7).Fork(3), f2 = Rng(7).Fork(3), f3 = Rng(7).Fork(4);
+  CHECK(f1.NextU64() == f2.NextU64());
+  CHECK(Rng(7).Fork(3).NextU64() != f3.NextU64());
+}
+
+TEST_CASE("rng: golden first outputs pin the algorithm across platforms", "[rng]") {
+  // xoshiro256** seeded by SplitMix64(0): these values must never change, or every seeded run
+  // changes.
+  Rng r(0);
+  const uint64_t first = r.NextU64();
+  Rng r2(0);
+  CHECK(first == r2.NextU64());
+  CHECK(first == 0x99EC5F36CB75F2B4ULL);
+}
+
+TEST_CASE("rng: distributions have the right moments", "[rng]") {
+  Rng r(123);
+  const int n = 200000;
+  double su = 0, sn = 0, sn2 = 0, sg = 0;
+  std::vector<int> counts(3, 0);
+  for (int i = 0; i < n; ++i) {
+    su += r.Uniform();
+    double z = r.Normal();
+    sn += z;
+    sn2 += z * z;
+    sg += r.Gamma(2.5);
+    counts[r.Categorical({1.0, 2.0, 7.0})]++;
+  }
+  CHECK(su / n == Approx(0.5).margin(0.005));
+  CHECK(sn / n == Approx(0.0).margin(0.01));
+  CHECK(sn2 / n == Approx(1.0).margin(0.02));
+  CHECK(sg / n == Approx(2.5).margin(0.03));
+  CHECK(counts[0] / double(n) == Approx(0.1).margin(0.005));
+  CHECK(counts[2] / double(n) == Approx(0.7).margin(0.005));
+  CHECK_THROWS(r.Categorical({0.0, 0.0}));
+}
+
+TEST_CASE("rng: state serialization resumes the stream", "[rng]") {
+  Rng r(99);
+  r.NextU64();
+  const std::string state = r.SerializeState();
+  const uint64_t next = r.NextU64();
+  Rng s(1);
+  s.DeserializeState(state);
+  CHECK(s.NextU64() == next);
+  CHECK_THROWS_AS(s.DeserializeState("garbage"), recarena::Error);
+}
+
+TEST_CASE("atomic write replaces the file and leaves no temp file; failures keep the old file",
+          "[io]") {
+  recarena::testing::TempDir dir;
+  const auto path = dir.path() / "sub" / "out.txt";
+  recarena::WriteFileAtomic(path, std::string("first"));
+  CHECK(recarena::ReadFile(path) == "first");
+  recarena::WriteFileAtomic(path, std::string("second"));
+  CHECK(recarena::ReadFile(path) == "second");
+  CHECK_THROWS(recarena::WriteFileAtomic(path, [](std::ostream& os) {
+    os << "partial";
+    throw recarena::Error("boom");
+  }));
+  CHECK(recarena::ReadFile(path) == "second");
+  int files = 0;
+  for (auto& e : std::filesystem::directory_iterator(path.parent_path())) {
+    (void)e;
+    ++files;
+  }
+  CHECK(files == 1);
+  CHECK_THROWS_WITH(recarena::ReadFile(dir.path() / "missing.txt"), Catch::Contains("missing.txt"));
+}
+
+TEST_CASE("strings: edit distance and closest match", "[strings]") {
+  CHECK(recarena::EditDistance("kitten", "sitting") == 3);
+  CHECK(recarena::EditDistance("", "abc") == 3);
+  CHECK(recarena::ClosestMatch("sede", {"seed", "device", "name"}) == "seed");
+  CHECK(recarena::Split("a,,b", ',') == std::vector<std::string>{"a", "", "b"});
+  CHECK(recarena::Trim("  x \r\n") == "x");
+}
+
+TEST_CASE("progress: status line has rate and ETA", "[progress]") {
+  const std::string s = recarena::Progress::Format("train", 50, 100, 10.0);
+  CHECK_THAT(s, Catch::Contains("50/100") && Catch::Contains("50.0%") && Catch::Contains("5.0/s") &&
+                    Catch::Contains("ETA 0:00:10"));
+}
+
+TEST_CASE("run dir: timestamped and unique", "[io]") {
+  recarena::testing::TempDir dir;
+  auto a = recarena::CreateRunDir(dir.path(), "exp");
+  auto b = recarena::CreateRunDir(dir.path(), "exp");
+  CHECK(a != b);
+  CHECK(std::filesystem::is_directory(a));
+  CHECK(a.filename().string().rfind("exp-", 0) == 0);
+}
