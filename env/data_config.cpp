@@ -1,0 +1,13 @@
+#include "env/data_config.h"
+
+namespace recarena::env {
+
+void DataConfig::Validate() const {
+  if (dataset == DatasetKind::kCsv) csv.Validate();
+  if (dataset == DatasetKind::kSynthetic) synthetic.Validate();
+  preprocess.Validate();
+  split.Validate();
+  window.Validate();
+}
+
+}  // namespace recarena::env
