@@ -5,9 +5,9 @@ namespace recarena::env {
 void DataConfig::Validate() const {
   if (dataset == DatasetKind::kCsv) csv.Validate();
   if (dataset == DatasetKind::kSynthetic) synthetic.Validate();
-  preprocess.Validate();
-  split.Validate();
-  window.Validate();
+  preprocess.Validate("data.preprocess");
+  split.Validate("data.split");
+  window.Validate("data.window");
 }
 
 }  // namespace recarena::env

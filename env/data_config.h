@@ -20,6 +20,8 @@ struct DataConfig {
   // or ../shared/data). Relative paths are relative to the working directory.
   std::string source;
   bool skip_bad_lines = false;  // count and report bad lines instead of failing on the first
+  // Which predefined parts of the log to use (e.g. [tags] for lastfm-2k); empty = all parts.
+  std::vector<std::string> parts;
   CsvFormatConfig csv;          // dataset: csv only
   SyntheticConfig synthetic;    // dataset: synthetic only
   PreprocessConfig preprocess;
@@ -31,6 +33,7 @@ struct DataConfig {
     v("dataset", dataset);
     v("source", source);
     v("skip_bad_lines", skip_bad_lines);
+    v("parts", parts);
     v("csv", csv);
     v("synthetic", synthetic);
     v("preprocess", preprocess);

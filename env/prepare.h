@@ -34,7 +34,4 @@ std::filesystem::path ResolveSource(const DataConfig& cfg);
 // Rng(seed).Fork(2), so changing one stage's consumption never shifts another's stream.
 PreparedDataset PrepareDataset(const DataConfig& cfg, uint64_t seed);
 
-// Resolves SequenceUnit::kAuto for a dataset (session when any interaction has a session id).
-SequenceUnit ResolveUnit(const Dataset& ds, SequenceUnit unit);
-
 }  // namespace recarena::env

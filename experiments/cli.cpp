@@ -6,6 +6,9 @@
 
 #include "core/error.h"
 #include "core/strings.h"
+#include "experiments/data_commands.h"
+#include "experiments/eval_commands.h"
+#include "experiments/train_command.h"
 
 namespace recarena::experiments {
 
@@ -25,6 +28,13 @@ void PrintUsage(std::ostream& out) {
 const std::vector<CliCommand>& Commands() {
   static const std::vector<CliCommand> commands = [] {
     std::vector<CliCommand> c;
+    c.push_back({{"data", "prepare"},
+                 "load a dataset, preprocess, split, window; write a prepared dataset directory",
+                 RunDataPrepare});
+    c.push_back({{"data", "stats"}, "print statistics of a prepared dataset directory as JSON", RunDataStats});
+    c.push_back({{"train"}, "train a sequential recommender offline (supervised next-item / popularity)", RunTrain});
+    c.push_back({{"eval", "rankings"}, "score rankings from plain text files (HR, NDCG, MRR, coverage, ...)",
+                 RunEvalRankings});
     return c;
   }();
   return commands;

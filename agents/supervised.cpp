@@ -1,0 +1,92 @@
+#include "agents/supervised.h"
+
+#include "core/error.h"
+
+namespace recarena::agents {
+
+void SupervisedOptions::Validate() const {
+  encoder.Validate();
+  if (!(lr > 0.0)) throw ConfigError("model.lr", "model.lr must be > 0, got " + std::to_string(lr));
+  if (weight_decay < 0.0) {
+    throw ConfigError("model.weight_decay", "model.weight_decay must be >= 0, got " + std::to_string(weight_decay));
+  }
+  if (grad_clip < 0.0) {
+    throw ConfigError("model.grad_clip", "model.grad_clip must be >= 0, got " + std::to_string(grad_clip));
+  }
+}
+
+SupervisedAgent::SupervisedAgent(const SupervisedOptions& options, torch::Device device)
+    : options_(options), device_(device) {
+  encoder_ = policies::MakeEncoder(options_.encoder);
+  head_ = torch::nn::Linear(encoder_->dim(), options_.encoder.num_items);
+  encoder_->to(device_);
+  head_->to(device_);
+  std::vector<torch::Tensor> params = parameters();
+  optimizer_ = std::make_unique<torch::optim::Adam>(
+      params, torch::optim::AdamOptions(options_.lr).weight_decay(options_.weight_decay));
+}
+
+std::vector<torch::Tensor> SupervisedAgent::parameters() const {
+  std::vector<torch::Tensor> params = encoder_->parameters();
+  for (auto& p : head_->parameters()) params.push_back(p);
+  return params;
+}
+
+MetricList SupervisedAgent::Update(const SequenceBatch& batch) {
+  encoder_->train();
+  head_->train();
+  optimizer_->zero_grad();
+  auto out = encoder_->forward(batch.items, batch.lengths);
+  auto logits = head_->forward(out.last);
+  auto loss = torch::nn::functional::cross_entropy(logits, batch.targets);
+  loss.backward();
+  double norm = 0.0;
+  {
+    torch::NoGradGuard ng;
+    double sq = 0.0;
+    for (const auto& p : parameters()) {
+      if (p.grad().defined()) sq += p.grad().pow(2).sum().item<double>();
+    }
+    norm = std::sqrt(sq);
+  }
+  if (options_.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(parameters(), options_.grad_clip);
+  optimizer_->step();
+  ++step_;
+  return {{"loss", loss.item<double>()}, {"grad_norm", norm}};
+}
+
+torch::Tensor SupervisedAgent::Scores(const torch::Tensor& items, const torch::Tensor& lengths) {
+  torch::NoGradGuard ng;
+  encoder_->eval();
+  head_->eval();
+  auto out = encoder_->forward(items.to(device_), lengths.to(device_));
+  return head_->forward(out.last);
+}
+
+void SupervisedAgent::Save(torch::serialize::OutputArchive& archive) const {
+  torch::serialize::OutputArchive enc, head, opt;
+  encoder_->save(enc);
+  head_->save(head);
+  optimizer_->save(opt);
+  archive.write("encoder", enc);
+  archive.write("head", head);
+  archive.write("optimizer", opt);
+  archive.write("step", torch::tensor(step_, torch::kInt64));
+}
+
+void SupervisedAgent::Load(torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive enc, head, opt;
+  archive.read("encoder", enc);
+  archive.read("head", head);
+  archive.read("optimizer", opt);
+  encoder_->load(enc);
+  head_->load(head);
+  optimizer_->load(opt);
+  torch::Tensor step;
+  archive.read("step", step);
+  step_ = step.item<int64_t>();
+  encoder_->to(device_);
+  head_->to(device_);
+}
+
+}  // namespace recarena::agents

@@ -1,0 +1,60 @@
+// The "Normal" baseline: a sequence encoder + a linear output layer over the full catalog, trained with
+// next-item softmax cross-entropy (thesis Sec. 5.4.2, "Normal"; Eq. 4.13's L_S has the same form).
+//
+// The agent owns its networks and its Adam optimizer; data storage and the training loop live elsewhere
+// (experiments/offline_trainer). Parameters are initialised from LibTorch's global generator, which the
+// runner seeds once from run.seed (torch::manual_seed) before constructing the agent.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+
+#include "agents/types.h"
+#include "core/config.h"
+#include "policies/encoder.h"
+
+namespace recarena::agents {
+
+struct SupervisedOptions {
+  policies::EncoderOptions encoder;  // encoder.num_items is filled from the data by the runner
+  double lr = 1e-3;
+  double weight_decay = 0.0;
+  double grad_clip = 0.0;  // max global L2 norm of gradients; 0 = off
+
+  template <class V>
+  void Visit(V& v) {
+    v("encoder", encoder);
+    v("lr", lr);
+    v("weight_decay", weight_decay);
+    v("grad_clip", grad_clip);
+  }
+  void Validate() const;
+};
+
+class SupervisedAgent {
+ public:
+  SupervisedAgent(const SupervisedOptions& options, torch::Device device);
+
+  // One Adam step on the mean cross-entropy of batch.targets; returns {"loss", "grad_norm"}.
+  MetricList Update(const SequenceBatch& batch);
+  // Logits over the catalog [B, num_items] (float, on the agent's device); eval mode, no grad.
+  torch::Tensor Scores(const torch::Tensor& items, const torch::Tensor& lengths);
+
+  void Save(torch::serialize::OutputArchive& archive) const;
+  void Load(torch::serialize::InputArchive& archive);
+
+  int64_t step() const { return step_; }
+  torch::Device device() const { return device_; }
+  std::vector<torch::Tensor> parameters() const;
+
+ private:
+  SupervisedOptions options_;
+  torch::Device device_;
+  std::shared_ptr<policies::SequenceEncoderImpl> encoder_;
+  torch::nn::Linear head_{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  int64_t step_ = 0;
+};
+
+}  // namespace recarena::agents

@@ -1,0 +1,22 @@
+// Small types shared by agents: metric lists and sequence batches.
+#pragma once
+
+#include <torch/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace recarena::agents {
+
+// What an update reports, as name-value pairs in a stable order. Only the runner logs them.
+using MetricList = std::vector<std::pair<std::string, double>>;
+
+// A mini-batch of next-item examples. All tensors on the agent's device.
+struct SequenceBatch {
+  torch::Tensor items;    // [B, L] int64, right-padded with the padding id (= num_items)
+  torch::Tensor lengths;  // [B] int64, >= 1
+  torch::Tensor targets;  // [B] int64 in [0, num_items)
+};
+
+}  // namespace recarena::agents

@@ -1,0 +1,274 @@
+#include "experiments/offline_trainer.h"
+
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "agents/popularity.h"
+#include "agents/supervised.h"
+#include "core/atomic_file.h"
+#include "core/device.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "env/prepare.h"
+#include "env/windows.h"
+#include "experiments/offline_eval.h"
+
+namespace recarena::experiments {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Loop state that a checkpoint must restore besides the agent.
+struct LoopState {
+  int64_t epoch = 0;
+  int64_t cursor = 0;  // next position within the epoch's permutation
+  double best = -1.0;
+  int64_t bad_evals = 0;
+  bool stopped = false;
+  json history = json::array();
+};
+
+std::vector<int64_t> EpochPermutation(uint64_t seed, int64_t epoch, int64_t n) {
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
+  Rng rng = Rng(seed).Fork(1000 + static_cast<uint64_t>(epoch));
+  rng.Shuffle(perm);
+  return perm;
+}
+
+void SaveCheckpoint(const fs::path& file, const agents::SupervisedAgent& agent, const LoopState& st) {
+  torch::serialize::OutputArchive archive;
+  agent.Save(archive);
+  archive.write("epoch", torch::tensor(st.epoch, torch::kInt64));
+  archive.write("cursor", torch::tensor(st.cursor, torch::kInt64));
+  archive.write("best", torch::tensor(st.best, torch::kFloat64));
+  archive.write("bad_evals", torch::tensor(st.bad_evals, torch::kInt64));
+  archive.write("stopped", torch::tensor(static_cast<int64_t>(st.stopped), torch::kInt64));
+  const std::string hist = st.history.dump();
+  archive.write("history", torch::from_blob(const_cast<char*>(hist.data()), {static_cast<int64_t>(hist.size())},
+                                            torch::kUInt8).clone());
+  archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+  WriteFileAtomic(file, [&](std::ostream& os) { archive.save_to(os); });
+}
+
+LoopState LoadCheckpoint(const fs::path& file, agents::SupervisedAgent& agent) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(file.string());
+  } catch (const c10::Error& e) {
+    throw FileError(file.string(), 0, std::string("cannot read checkpoint: ") + e.what_without_backtrace());
+  }
+  agent.Load(archive);
+  LoopState st;
+  torch::Tensor t;
+  archive.read("epoch", t);
+  st.epoch = t.item<int64_t>();
+  archive.read("cursor", t);
+  st.cursor = t.item<int64_t>();
+  archive.read("best", t);
+  st.best = t.item<double>();
+  archive.read("bad_evals", t);
+  st.bad_evals = t.item<int64_t>();
+  archive.read("stopped", t);
+  st.stopped = t.item<int64_t>() != 0;
+  archive.read("history", t);
+  st.history = json::parse(std::string(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel()));
+  torch::Tensor rng_state;
+  archive.read("torch_rng", rng_state);
+  at::detail::getDefaultCPUGenerator().set_state(rng_state);
+  return st;
+}
+
+void WriteHistory(const fs::path& dir, const json& history) {
+  WriteFileAtomic(dir / "metrics.jsonl", [&](std::ostream& os) {
+    for (const auto& h : history) os << h.dump() << "\n";
+  });
+}
+
+MetricsContext ContextFor(const env::PreparedDataset& p) {
+  MetricsContext ctx;
+  ctx.num_items = p.dataset.items.size();
+  ctx.long_tail = p.item_stats.long_tail;
+  ctx.has_history = false;
+  return ctx;
+}
+
+void WriteReport(const fs::path& dir, const OfflineTrainConfig& cfg, const std::string& model_name,
+                 const std::map<std::string, double>& m, const OfflineRunResult& r) {
+  std::ostringstream md;
+  md << "# " << cfg.run.name << ": " << model_name << " on " << config::EnumToString(cfg.data.dataset) << "\n\n";
+  md << "steps: " << r.steps << ", best validation NDCG@10: " << fmt::format("{:.4f}", r.best_valid_ndcg10)
+     << (r.early_stopped ? " (early stopped)" : "") << "\n\n| metric | test |\n|---|---|\n";
+  for (const auto& [k, v] : m) md << "| " << k << " | " << fmt::format("{:.4f}", v) << " |\n";
+  WriteFileAtomic(dir / "report.md", md.str());
+}
+
+}  // namespace
+
+OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir, int64_t stop_after_steps) {
+  OfflineTrainConfig cfg = cfg_in;
+  OfflineRunResult result;
+  if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
+  const torch::Device device = ResolveDevice(cfg.run.device);
+
+  env::PreparedDataset data = env::PrepareDataset(cfg.data, cfg.run.seed);
+  const int32_t num_items = data.dataset.items.size();
+  const env::ItemId pad = data.padding_id();
+  std::vector<env::Sequence> train_seqs = data.split.train;
+  std::vector<env::Sequence> valid_seqs = data.split.valid;
+  if (valid_seqs.empty()) {
+    // Hold out a deterministic share of training sequences for validation.
+    std::vector<size_t> idx(train_seqs.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    Rng rng = Rng(cfg.run.seed).Fork(3);
+    rng.Shuffle(idx);
+    const auto n_valid = static_cast<size_t>(cfg.train.valid_fraction_if_missing * static_cast<double>(idx.size()));
+    std::vector<uint8_t> is_valid(train_seqs.size(), 0);
+    for (size_t i = 0; i < n_valid; ++i) is_valid[idx[i]] = 1;
+    std::vector<env::Sequence> kept;
+    for (size_t i = 0; i < train_seqs.size(); ++i) (is_valid[i] ? valid_seqs : kept).push_back(train_seqs[i]);
+    train_seqs.swap(kept);
+    log::Info("no validation split: held out {} of {} training sequences", valid_seqs.size(),
+              valid_seqs.size() + train_seqs.size());
+  }
+  const int L = cfg.data.window.state_len;
+  const env::Windows train_w = env::MakeWindows(train_seqs, L, pad);
+  const env::Windows valid_w = env::MakeWindows(valid_seqs, L, pad);
+  const env::Windows test_w = env::MakeWindows(data.split.test, L, pad);
+  log::Info("{}: {} items, windows train {} / valid {} / test {}", data.dataset.name, num_items, train_w.size(),
+            valid_w.size(), test_w.size());
+  if (train_w.size() == 0 || test_w.size() == 0) {
+    throw Error(fmt::format("dataset '{}' gives {} training and {} test windows; nothing to train or evaluate",
+                            data.dataset.name, train_w.size(), test_w.size()));
+  }
+  const MetricsContext ctx = ContextFor(data);
+  OfflineEvalOptions test_opts;
+  test_opts.ks = cfg.eval.ks;
+  test_opts.batch_size = cfg.eval.batch_size;
+  test_opts.last_only = cfg.eval.protocol == EvalProtocol::kLast;
+
+  if (cfg.model_kind == OfflineModel::kPopularity) {
+    agents::PopularityRecommender pop(train_seqs, num_items);
+    auto scores = torch::tensor(pop.scores());
+    BatchScorer scorer = [&](const torch::Tensor& items, const torch::Tensor&) {
+      return scores.unsqueeze(0).expand({items.size(0), num_items});
+    };
+    result.test_metrics = EvaluateWindows(scorer, test_w, ctx, test_opts);
+    json m(result.test_metrics);
+    m["model"] = "popularity";
+    WriteFileAtomic(dir / "metrics.json", m.dump(2) + "\n");
+    WriteFileAtomic(dir / "metrics.jsonl", std::string());
+    WriteReport(dir, cfg, "popularity", result.test_metrics, result);
+    return result;
+  }
+
+  cfg.model.encoder.num_items = num_items;
+  cfg.model.encoder.state_len = L;
+  torch::manual_seed(cfg.run.seed);
+  agents::SupervisedAgent agent(cfg.model, device);
+  BatchScorer scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
+    return agent.Scores(items, lengths);
+  };
+  OfflineEvalOptions valid_opts = test_opts;
+  valid_opts.max_queries = cfg.train.max_valid_queries;
+
+  LoopState st;
+  const fs::path last = dir / "last.pt", best = dir / "best.pt";
+  if (fs::exists(last)) {
+    st = LoadCheckpoint(last, agent);
+    result.resumed = true;
+    log::Info("resuming from {} at step {}", last.string(), agent.step());
+  }
+
+  const auto n_train = static_cast<int64_t>(train_w.size());
+  std::vector<int64_t> perm = EpochPermutation(cfg.run.seed, st.epoch, n_train);
+  const int64_t total_steps = cfg.train.max_steps;
+  Progress progress("train " + config::EnumToString(cfg.model.encoder.kind), total_steps, 2.0);
+  progress.Set(agent.step());
+  int64_t steps_this_call = 0;
+  double loss_sum = 0.0;
+  int64_t loss_n = 0;
+  while (!st.stopped && agent.step() < total_steps && st.epoch < cfg.train.max_epochs) {
+    if (st.cursor >= n_train) {
+      ++st.epoch;
+      st.cursor = 0;
+      perm = EpochPermutation(cfg.run.seed, st.epoch, n_train);
+      continue;
+    }
+    const int64_t end = std::min(n_train, st.cursor + cfg.train.batch_size);
+    std::vector<int64_t> rows(perm.begin() + st.cursor, perm.begin() + end);
+    st.cursor = end;
+    auto [items, lengths] = WindowTensors(train_w, rows);
+    auto targets = torch::empty({static_cast<int64_t>(rows.size())}, torch::kInt64);
+    for (size_t r = 0; r < rows.size(); ++r) targets[static_cast<int64_t>(r)] = train_w.targets[static_cast<size_t>(rows[r])];
+    agents::SequenceBatch batch{items.to(device), lengths.to(device), targets.to(device)};
+    const auto metrics = agent.Update(batch);
+    loss_sum += metrics[0].second;
+    ++loss_n;
+    progress.Set(agent.step());
+    ++steps_this_call;
+    const bool eval_now = agent.step() % cfg.train.eval_every == 0 || agent.step() == total_steps;
+    if (eval_now) {
+      auto v = EvaluateWindows(scorer, valid_w.size() ? valid_w : train_w, ctx, valid_opts);
+      const double ndcg = v.count("NDCG@10") ? v.at("NDCG@10") : v.begin()->second;
+      json rec = {{"step", agent.step()}, {"epoch", st.epoch}, {"train_loss", loss_sum / std::max<int64_t>(1, loss_n)}};
+      for (const auto& [k, val] : v) rec["valid_" + k] = val;
+      st.history.push_back(rec);
+      loss_sum = 0.0;
+      loss_n = 0;
+      if (ndcg > st.best) {
+        st.best = ndcg;
+        st.bad_evals = 0;
+        SaveCheckpoint(best, agent, st);
+      } else if (++st.bad_evals >= cfg.train.patience) {
+        st.stopped = true;
+        result.early_stopped = true;
+      }
+      log::Info("step {} epoch {} loss {:.4f} valid NDCG@10 {:.4f} (best {:.4f})", agent.step(), st.epoch,
+                rec["train_loss"].get<double>(), ndcg, st.best);
+      SaveCheckpoint(last, agent, st);
+      WriteHistory(dir, st.history);
+    }
+    if (stop_after_steps > 0 && steps_this_call >= stop_after_steps) {
+      progress.Finish();
+      SaveCheckpoint(last, agent, st);
+      result.steps = agent.step();
+      return result;
+    }
+  }
+  progress.Finish();
+  result.early_stopped = st.stopped;
+  if (!fs::exists(best)) SaveCheckpoint(best, agent, st);
+  SaveCheckpoint(last, agent, st);
+  WriteHistory(dir, st.history);
+  result.steps = agent.step();
+  result.best_valid_ndcg10 = st.best;
+
+  // Final test evaluation with the best parameters.
+  agents::SupervisedAgent best_agent(cfg.model, device);
+  {
+    torch::serialize::InputArchive archive;
+    archive.load_from(best.string());
+    best_agent.Load(archive);
+  }
+  BatchScorer best_scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
+    return best_agent.Scores(items, lengths);
+  };
+  result.test_metrics = EvaluateWindows(best_scorer, test_w, ctx, test_opts);
+  json m(result.test_metrics);
+  m["model"] = config::EnumToString(cfg.model.encoder.kind);
+  m["steps"] = result.steps;
+  m["best_valid_NDCG@10"] = result.best_valid_ndcg10;
+  WriteFileAtomic(dir / "metrics.json", m.dump(2) + "\n");
+  WriteReport(dir, cfg, config::EnumToString(cfg.model.encoder.kind), result.test_metrics, result);
+  return result;
+}
+
+}  // namespace recarena::experiments

@@ -1,0 +1,39 @@
+// The offline training loop of `recarena train`: supervised next-item training ("Normal") or the
+// popularity floor, validation every N steps on NDCG@10, best-checkpoint keeping, early stopping,
+// crash-safe resume, final test evaluation.
+//
+// Run directory contract:
+//   config.yaml     resolved config (written first)
+//   last.pt         latest checkpoint: model, optimizer, step, epoch, batch cursor, torch RNG state,
+//                   best validation score, validations without improvement, and the metrics history
+//   best.pt         parameters of the best validation NDCG@10
+//   metrics.jsonl   one JSON object per validation (the training curve), rewritten from last.pt's
+//                   history each time so that it never disagrees with the checkpoint
+//   metrics.json    final test metrics of the best checkpoint (plus steps, best validation)
+//   report.md       a short table
+// All files are written atomically. Starting again with the same run directory resumes from last.pt
+// and produces the same parameters as an uninterrupted run (same seed, same thread count).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "experiments/offline_config.h"
+
+namespace recarena::experiments {
+
+struct OfflineRunResult {
+  std::map<std::string, double> test_metrics;
+  double best_valid_ndcg10 = 0.0;
+  int64_t steps = 0;
+  bool early_stopped = false;
+  bool resumed = false;
+};
+
+// Runs (or resumes) training in run_dir. stop_after_steps > 0 stops the loop after that many steps
+// in this call without evaluating the test set (used to simulate a crash in tests).
+OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg, const std::filesystem::path& run_dir,
+                                    int64_t stop_after_steps = 0);
+
+}  // namespace recarena::experiments
