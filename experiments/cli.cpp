@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/strings.h"
+#include "experiments/conformal_commands.h"
 #include "experiments/data_commands.h"
 #include "experiments/eval_commands.h"
 #include "experiments/train_command.h"
@@ -35,6 +36,8 @@ const std::vector<CliCommand>& Commands() {
     c.push_back({{"train"}, "train a sequential recommender offline (supervised next-item / popularity)", RunTrain});
     c.push_back({{"eval", "rankings"}, "score rankings from plain text files (HR, NDCG, MRR, coverage, ...)",
                  RunEvalRankings});
+    c.push_back({{"conformal"}, "conformal prediction sets over items from any model's scores (coverage, set size)",
+                 RunConformal});
     return c;
   }();
   return commands;

@@ -54,7 +54,11 @@ void SaveCheckpoint(const fs::path& file, const agents::SupervisedAgent& agent, 
   const std::string hist = st.history.dump();
   archive.write("history", torch::from_blob(const_cast<char*>(hist.data()), {static_cast<int64_t>(hist.size())},
                                             torch::kUInt8).clone());
-  archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+  {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    archive.write("torch_rng", gen.get_state());
+  }
   WriteFileAtomic(file, [&](std::ostream& os) { archive.save_to(os); });
 }
 
@@ -82,7 +86,11 @@ LoopState LoadCheckpoint(const fs::path& file, agents::SupervisedAgent& agent) {
   st.history = json::parse(std::string(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel()));
   torch::Tensor rng_state;
   archive.read("torch_rng", rng_state);
-  at::detail::getDefaultCPUGenerator().set_state(rng_state);
+  at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle sharing the global generator
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(rng_state);
+  }
   return st;
 }
 
