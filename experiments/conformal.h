@@ -89,9 +89,10 @@ class QueryScorer {
   ScoreParams params_;
   double u_ = 1.0;
   std::vector<double> p_;
-  std::vector<uint32_t> order_;  // rank position -> item
-  std::vector<uint32_t> pos_;    // item -> rank position
-  std::vector<double> before_;   // rank position -> sum of p over earlier positions
+  std::vector<std::pair<uint64_t, uint32_t>> keys_;  // sort scratch
+  std::vector<uint32_t> order_;                      // rank position -> item
+  std::vector<uint32_t> pos_;                        // item -> rank position
+  std::vector<double> before_;  // rank position -> sum of p over earlier positions
 };
 
 // The score of label y alone, in O(n + r log r) where r = o(y) (no full sort), bitwise equal to
