@@ -185,7 +185,6 @@ TEST_CASE("conformal command: random split, emit files agree with the report",
     REQUIRE(scores.size() == 50);  // every query, not only the test ones
     for (const auto& r : scores) CHECK(r.size() == 8);
     // Every emitted set is exactly {y : emitted score <= q_hat}; coverage and sizes follow.
-    recarena::testing::TempDir unused;
     std::istringstream sets(recarena::ReadFile(et));
     std::string line;
     size_t lines = 0, covered = 0, total = 0;
