@@ -1,0 +1,275 @@
+// Split conformal prediction over a catalog of items: non-conformity score functions (THR, APS,
+// RAPS, SAPS, RANK), the exact conformal quantile, and the weighted averaging of several score
+// functions (Luo & Zhou, "Averaging of Conformity Scores for Classification", Alg. 2 / Eq. (4),
+// with the VFCP / EFCP / DLCP / DLCP+ data splits of its Sec. 2.5). See docs/conformal.md.
+//
+// Conventions (fixed; every function here follows them):
+// - A query's probabilities p[0..n) are non-negative (normally summing to 1). Items are ranked by
+//   descending p, ties broken by the smaller item id; o(y) is the 1-based rank of item y.
+// - Scores are non-conformity scores: larger = less conforming. u in [0, 1] is drawn once per query
+//   when randomized, u = 1 otherwise:
+//     THR  1 - p_y
+//     APS  sum of p over the items ranked before y, plus u * p_y
+//     RAPS APS + lambda * max(0, o(y) - k_reg)
+//     SAPS u * p_max if o(y) = 1, else p_max + lambda * (o(y) - 2 + u)
+//     RANK o(y) - 1 + u
+//   The "sum over items ranked before y" is accumulated in double, sequentially in rank order from
+//   the top; every function here that computes an APS/RAPS score uses exactly that order, so a
+//   label's score and the scores used to build a set are bitwise identical.
+// - The prediction set for threshold q is {y : s(x, y) <= q}; q = +infinity gives every item.
+// - q_hat is the ceil((n + 1)(1 - alpha))-th smallest of n calibration scores, the index computed
+// in
+//   exact integer arithmetic from the decimal alpha; +infinity when the index exceeds n.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/config.h"
+#include "core/rng.h"
+
+namespace recarena::experiments {
+
+enum class ScoreKind { kThr, kAps, kRaps, kSaps, kRank };
+
+// All five score kinds in their canonical order (the order of the weighted combination's columns).
+const std::vector<ScoreKind>& AllScoreKinds();
+
+struct ScoreParams {
+  bool randomized = false;  // draw u ~ U[0,1) once per query; otherwise u = 1
+  double lambda = 0.01;     // RAPS / SAPS penalty weight (RAPS paper default 0.01)
+  int k_reg = 5;            // RAPS: ranks up to k_reg are not penalised
+};
+
+// u for one query: rng.Uniform() when params.randomized, else 1 (rng untouched).
+double DrawU(const ScoreParams& params, Rng& rng);
+
+// Stable softmax: out[i] = exp(l_i - max) / sum_j exp(l_j - max) over unmasked items, accumulated
+// in double; masked items (mask != nullptr && mask[i] != 0) and items with logit -inf get 0.
+// Throws Error when no item is left (all masked or all -inf) or a logit is NaN or +inf.
+void Softmax(const double* logits, size_t n, const uint8_t* mask, double* out);
+std::vector<double> Softmax(const std::vector<double>& logits,
+                            const std::vector<uint8_t>& mask = {});
+
+// One query's scorer: sorts the items once (O(n log n)) and then gives the score of any item and
+// the set {y : s(y) <= q}, both computed from the definitions above.
+class QueryScorer {
+ public:
+  explicit QueryScorer(ScoreParams params = {}) : params_(params) {}
+
+  // Loads a query: n probabilities (copied) and its u (must be in [0, 1]).
+  void Reset(const double* p, size_t n, double u);
+  void Reset(const float* p, size_t n, double u);
+  void Reset(const std::vector<double>& p, double u) { Reset(p.data(), p.size(), u); }
+
+  size_t size() const { return p_.size(); }
+  double u() const { return u_; }
+  double p(size_t y) const { return p_[y]; }
+  // 1-based rank o(y).
+  size_t Rank(size_t y) const { return static_cast<size_t>(pos_[y]) + 1; }
+  // Items in rank order (best first).
+  const std::vector<uint32_t>& order() const { return order_; }
+
+  double Score(ScoreKind kind, size_t y) const;
+  // Score of the item at 0-based rank position k (k = o(y) - 1).
+  double ScoreAtPosition(ScoreKind kind, size_t k) const;
+  // Scores of every item in item-id order.
+  void AllScores(ScoreKind kind, std::vector<double>* out) const;
+  // {y : Score(kind, y) <= q}, ascending item id. q may be +infinity.
+  std::vector<uint32_t> SetMembers(ScoreKind kind, double q) const;
+  size_t SetSize(ScoreKind kind, double q) const;
+
+ private:
+  void Build();
+  ScoreParams params_;
+  double u_ = 1.0;
+  std::vector<double> p_;
+  std::vector<std::pair<uint64_t, uint32_t>> keys_;  // sort scratch
+  std::vector<uint32_t> order_;                      // rank position -> item
+  std::vector<uint32_t> pos_;                        // item -> rank position
+  std::vector<double> before_;  // rank position -> sum of p over earlier positions
+};
+
+// The score of label y alone, in O(n + r log r) where r = o(y) (no full sort), bitwise equal to
+// QueryScorer::Score for the same p, u and params. Used for calibration rows.
+double LabelScore(ScoreKind kind, const double* p, size_t n, size_t y, double u,
+                  const ScoreParams& params);
+// The five scores of label y in AllScoreKinds() order (one pass), same guarantee.
+void LabelScoresAll(const double* p, size_t n, size_t y, double u, const ScoreParams& params,
+                    double out[5]);
+
+// --- the conformal quantile ----------------------------------------------------------------------
+
+// A decimal number in (0, 1) held exactly as numerator / 10^exponent.
+struct DecimalFraction {
+  // numerator < 10^exponent; exponent <= 24 (so (n + 1) * 10^exponent fits in 128 bits).
+  __int128 numerator = 0;
+  int exponent = 0;
+  std::string text;  // canonical decimal text ("0.05")
+};
+
+// Parses "0.05", ".1", "5e-2", "0.050"; requires 0 < value < 1. Throws Error naming the value.
+DecimalFraction ParseDecimalFraction(std::string_view text);
+// The shortest decimal text that round-trips to alpha (0.1 -> "0.1"), parsed as above.
+DecimalFraction DecimalFromDouble(double alpha);
+
+// ceil((n + 1)(1 - alpha)), 1-based, computed exactly; may exceed n (then q_hat = +infinity).
+int64_t QuantileIndex(int64_t n, const DecimalFraction& alpha);
+int64_t QuantileIndex(int64_t n, std::string_view alpha_decimal);
+int64_t QuantileIndex(int64_t n, double alpha);
+
+// The QuantileIndex(n, alpha)-th smallest of scores, or +infinity when that index exceeds n.
+double ConformalQuantile(std::vector<double> scores, const DecimalFraction& alpha);
+double ConformalQuantile(const std::vector<double>& scores, std::string_view alpha_decimal);
+double ConformalQuantile(const std::vector<double>& scores, double alpha);
+
+// --- weighted combination of score functions -----------------------------------------------------
+
+// Row-major matrix with d columns (one score function per column), one row per item or query.
+struct ScoreMatrix {
+  size_t d = 0;
+  std::vector<double> values;
+  explicit ScoreMatrix(size_t cols = 0) : d(cols) {}
+  size_t rows() const { return d == 0 ? 0 : values.size() / d; }
+  const double* row(size_t i) const { return values.data() + i * d; }
+  void AppendRow(const double* r) { values.insert(values.end(), r, r + d); }
+};
+
+// The weight grid over the simplex: every m in N^d with sum(m) = steps (weights w = m / steps),
+// in DESCENDING lexicographic order of m: for d = 3, steps = 2: (2,0,0), (1,1,0), (1,0,1),
+// (0,2,0), (0,1,1), (0,0,2). Ties in the selection go to the earliest candidate of this order.
+std::vector<std::vector<int>> SimplexGrid(size_t d, int steps);
+// 1 / step as an integer (step "0.1" -> 10); throws Error unless 1/step is an integer >= 1.
+int GridStepsFromDecimal(std::string_view step);
+
+enum class SplitStrategy { kVfcp, kEfcp, kDlcp, kDlcpPlus };
+
+// Index sets of Alg. 2 over query indices (each sorted ascending).
+struct SplitIndices {
+  std::vector<size_t> i1;  // calibrates Q^(1)(w) for every w, and defines the F_j scale
+  std::vector<size_t> i2;  // mean set size S(w) is measured here (Eq. (4))
+  std::vector<size_t> i3;  // calibrates the final q_hat for the chosen w (Eq. (5))
+};
+
+// Sec. 2.5: VFCP I1 = I2 = a random subset of train of size round(vfcp_fraction * |train|),
+// I3 = train \ I1 (both non-empty; rng shuffles); EFCP I1 = I2 = I3 = train; DLCP I1 = I3 = train,
+// I2 = test; DLCP+ I1 = I3 = train, I2 = train U test. rng is used only by VFCP.
+SplitIndices BuildSplitIndices(SplitStrategy strategy, const std::vector<size_t>& train,
+                               const std::vector<size_t>& test, double vfcp_fraction, Rng& rng);
+
+// Streaming weighted score selection (Alg. 2). Exact integer arithmetic on the common scale:
+//   c_j(s) = #{I1 label scores of function j <= s}       so F_j(s) = c_j(s) / n1
+//   z_m(x, y) = sum_j m_j c_j(s_j(x, y))                  so sum_j w_j F_j = z_m / (steps * n1)
+// Thresholds and set membership compare the integers z, so no rounding can move an item across a
+// threshold. Usage: FitCalibration(I1 label scores) -> AddSelectionQuery(each I2 query's item
+// scores) -> Choose() -> FitFinal(I3 label scores) -> Combined / SetSize / InSet on test queries.
+class WeightedScoreSelector {
+ public:
+  static constexpr int64_t kInfinity = std::numeric_limits<int64_t>::max();
+
+  WeightedScoreSelector(size_t d, int grid_steps, DecimalFraction alpha);
+
+  // i1 has d columns, one row per I1 query (the label's d scores). Builds F_j and Q^(1)(w).
+  void FitCalibration(const ScoreMatrix& i1);
+  // One I2 query: its n items' d scores (row-major n x d, any item order; rows given in the
+  // scorer's rank order make the count O(log n) per candidate). Adds |C(x; w, Q^(1)(w))| for all w.
+  void AddSelectionQuery(const double* item_scores, size_t n_items);
+  // argmin_w of the mean I2 set size (first in grid order on ties); throws if no I2 query was
+  // added.
+  size_t Choose();
+  // Final threshold from I3 for the chosen weights (Eq. (5)).
+  void FitFinal(const ScoreMatrix& i3);
+
+  // Integer combined score of one row of d scores under the chosen weights.
+  int64_t Combined(const double* scores) const { return CombinedWith(chosen_, scores); }
+  double CombinedAsDouble(const double* scores) const { return ToScale(Combined(scores)); }
+  bool InSet(const double* scores) const { return Combined(scores) <= q_final_; }
+  size_t SetSize(const double* item_scores, size_t n_items) const;
+
+  // Common-scale value of an integer score: z / (steps * n1) (+infinity for kInfinity).
+  double ToScale(int64_t z) const;
+  int64_t CountAtMost(size_t j, double s) const;  // c_j(s)
+
+  size_t d() const { return d_; }
+  int grid_steps() const { return steps_; }
+  const std::vector<std::vector<int>>& grid() const { return grid_; }
+  size_t n1() const { return n1_; }
+  size_t n2() const { return n2_; }
+  size_t n3() const { return n3_; }
+  size_t chosen() const { return chosen_; }
+  std::vector<double> chosen_weights() const;
+  const std::vector<int64_t>& q1() const { return q1_; }  // per candidate (integer scale)
+  std::vector<double> mean_set_sizes() const;             // per candidate, on I2
+  int64_t q_final() const { return q_final_; }
+  double q_final_scaled() const { return ToScale(q_final_); }
+  int64_t q_index_final() const { return q_index_final_; }
+
+ private:
+  int64_t CombinedWith(size_t candidate, const double* scores) const;
+  int64_t QuantileOf(std::vector<int64_t>& z) const;
+
+  size_t d_;
+  int steps_;
+  DecimalFraction alpha_;
+  std::vector<std::vector<int>> grid_;
+  std::vector<std::vector<double>> sorted_;  // per function, sorted I1 label scores
+  size_t n1_ = 0, n2_ = 0, n3_ = 0;
+  std::vector<int64_t> q1_;
+  int64_t q1_min_ = 0, q1_max_ = 0;
+  std::vector<uint64_t> size_sum_;  // per candidate, over I2
+  size_t chosen_ = 0;
+  bool chosen_set_ = false;
+  int64_t q_final_ = kInfinity;
+  int64_t q_index_final_ = 0;
+  // scratch for AddSelectionQuery
+  std::vector<int64_t> amb_;
+};
+
+// In-memory convenience over WeightedScoreSelector. items[i] is query i's n x d row-major item
+// score matrix, labels[i] its label; only the queries named by split are read.
+struct WeightedSelection {
+  std::vector<double> weights;         // chosen w (sums to 1)
+  size_t chosen = 0;                   // index into grid
+  std::vector<std::vector<int>> grid;  // candidates (numerators over steps)
+  std::vector<double> mean_set_sizes;  // S(w) on I2 per candidate
+  std::vector<double> q1;              // Q^(1)(w) on the common scale per candidate
+  double q_hat = 0;                    // Q^(2) from I3, common scale (+inf possible)
+  int64_t q_hat_int = 0;               // same, integer scale
+};
+WeightedSelection SelectWeights(const std::vector<ScoreMatrix>& items,
+                                const std::vector<size_t>& labels, const SplitIndices& split,
+                                const DecimalFraction& alpha, int grid_steps);
+
+}  // namespace recarena::experiments
+
+namespace recarena::config {
+template <>
+struct EnumNames<experiments::ScoreKind> {
+  static const std::vector<std::pair<experiments::ScoreKind, std::string>>& Table() {
+    using experiments::ScoreKind;
+    static const std::vector<std::pair<ScoreKind, std::string>> t = {{ScoreKind::kThr, "thr"},
+                                                                     {ScoreKind::kAps, "aps"},
+                                                                     {ScoreKind::kRaps, "raps"},
+                                                                     {ScoreKind::kSaps, "saps"},
+                                                                     {ScoreKind::kRank, "rank"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<experiments::SplitStrategy> {
+  static const std::vector<std::pair<experiments::SplitStrategy, std::string>>& Table() {
+    using experiments::SplitStrategy;
+    static const std::vector<std::pair<SplitStrategy, std::string>> t = {
+        {SplitStrategy::kVfcp, "vfcp"},
+        {SplitStrategy::kEfcp, "efcp"},
+        {SplitStrategy::kDlcp, "dlcp"},
+        {SplitStrategy::kDlcpPlus, "dlcp+"}};
+    return t;
+  }
+};
+}  // namespace recarena::config

@@ -1,0 +1,81 @@
+// Streaming readers for conformal-prediction inputs: a scores file with one query per line
+// (comma-separated probabilities over the catalog, or logits) and a labels file with one item index
+// per line. Files are read line by line; only the current query's row is held in memory, so a
+// 100,000 x 10,000 (~10 GB) text file is processed in O(items) memory.
+//
+// Errors are FileError(file, line, message) naming the offending value: a non-numeric field, a row
+// whose column count differs from the first line's, a label outside [0, items), a line-count
+// mismatch between the two files, a negative/non-finite probability or a probability row whose sum
+// is more than 1e-3 away from 1 (probabilities only), a NaN/+inf logit (logits only; -inf is a
+// masked item).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace recarena::experiments {
+
+class LineReader {
+ public:
+  explicit LineReader(std::string path);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+  // Next line without its '\n' (and a trailing '\r' removed); false at end of file.
+  bool Next(std::string_view* line);
+  int64_t line_number() const { return line_; }  // 1-based number of the last line returned
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  FILE* f_ = nullptr;
+  char* buf_ = nullptr;
+  size_t cap_ = 0;
+  int64_t line_ = 0;
+};
+
+// Parses one comma-separated row of doubles into out (cleared first); fields may be surrounded by
+// spaces. Throws FileError(path, line, ...) naming the column and the value.
+void ParseDoubleRow(std::string_view line, const std::string& path, int64_t line_no,
+                    std::vector<double>* out);
+
+class ScoreRowReader {
+ public:
+  // logits: rows are logits, converted with a stable softmax; otherwise rows are probabilities.
+  ScoreRowReader(const std::string& scores_path, const std::string& labels_path, bool logits);
+
+  // Requires every row to have exactly n columns (e.g. the catalog size of another file).
+  void ExpectColumns(size_t n, std::string reason);
+
+  // Reads the next query; false when both files end together. Throws FileError otherwise.
+  // parse = false only advances both files (a row already validated by an earlier pass): probs()
+  // and label() are then stale.
+  bool Next(bool parse = true);
+
+  int64_t index() const { return rows_ - 1; }  // 0-based row index of the current query
+  int64_t rows_read() const { return rows_; }
+  size_t n_items() const { return n_items_; }
+  const std::vector<double>& probs() const { return probs_; }
+  size_t label() const { return label_; }
+  const std::string& scores_path() const { return scores_.path(); }
+  const std::string& labels_path() const { return labels_.path(); }
+
+ private:
+  LineReader scores_;
+  LineReader labels_;
+  bool logits_;
+  size_t n_items_ = 0;
+  std::string columns_reason_;
+  std::vector<double> row_;
+  std::vector<double> probs_;
+  size_t label_ = 0;
+  int64_t rows_ = 0;
+};
+
+// Appends the shortest round-trip decimal text of v to out ("inf" for +infinity).
+void AppendDouble(std::string* out, double v);
+
+}  // namespace recarena::experiments
