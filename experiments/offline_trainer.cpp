@@ -32,6 +32,8 @@ struct LoopState {
   double best = -1.0;
   int64_t bad_evals = 0;
   bool stopped = false;
+  double loss_sum = 0.0;  // training loss accumulated since the last validation
+  int64_t loss_n = 0;
   json history = json::array();
 };
 
@@ -51,6 +53,8 @@ void SaveCheckpoint(const fs::path& file, const agents::SupervisedAgent& agent, 
   archive.write("best", torch::tensor(st.best, torch::kFloat64));
   archive.write("bad_evals", torch::tensor(st.bad_evals, torch::kInt64));
   archive.write("stopped", torch::tensor(static_cast<int64_t>(st.stopped), torch::kInt64));
+  archive.write("loss_sum", torch::tensor(st.loss_sum, torch::kFloat64));
+  archive.write("loss_n", torch::tensor(st.loss_n, torch::kInt64));
   const std::string hist = st.history.dump();
   archive.write("history", torch::from_blob(const_cast<char*>(hist.data()), {static_cast<int64_t>(hist.size())},
                                             torch::kUInt8).clone());
@@ -71,19 +75,21 @@ LoopState LoadCheckpoint(const fs::path& file, agents::SupervisedAgent& agent) {
   }
   agent.Load(archive);
   LoopState st;
-  torch::Tensor t;
-  archive.read("epoch", t);
-  st.epoch = t.item<int64_t>();
-  archive.read("cursor", t);
-  st.cursor = t.item<int64_t>();
-  archive.read("best", t);
-  st.best = t.item<double>();
-  archive.read("bad_evals", t);
-  st.bad_evals = t.item<int64_t>();
-  archive.read("stopped", t);
-  st.stopped = t.item<int64_t>() != 0;
-  archive.read("history", t);
-  st.history = json::parse(std::string(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel()));
+  // InputArchive::read set_()s into a defined tensor, so every read gets a fresh one.
+  auto read = [&](const char* key) {
+    torch::Tensor t;
+    archive.read(key, t);
+    return t;
+  };
+  st.epoch = read("epoch").item<int64_t>();
+  st.cursor = read("cursor").item<int64_t>();
+  st.best = read("best").item<double>();
+  st.bad_evals = read("bad_evals").item<int64_t>();
+  st.stopped = read("stopped").item<int64_t>() != 0;
+  st.loss_sum = read("loss_sum").item<double>();
+  st.loss_n = read("loss_n").item<int64_t>();
+  const torch::Tensor hist = read("history");
+  st.history = json::parse(std::string(reinterpret_cast<const char*>(hist.data_ptr<uint8_t>()), hist.numel()));
   torch::Tensor rng_state;
   archive.read("torch_rng", rng_state);
   at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle sharing the global generator
@@ -201,8 +207,6 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   Progress progress("train " + config::EnumToString(cfg.model.encoder.kind), total_steps, 2.0);
   progress.Set(agent.step());
   int64_t steps_this_call = 0;
-  double loss_sum = 0.0;
-  int64_t loss_n = 0;
   while (!st.stopped && agent.step() < total_steps && st.epoch < cfg.train.max_epochs) {
     if (st.cursor >= n_train) {
       ++st.epoch;
@@ -218,19 +222,19 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
     for (size_t r = 0; r < rows.size(); ++r) targets[static_cast<int64_t>(r)] = train_w.targets[static_cast<size_t>(rows[r])];
     agents::SequenceBatch batch{items.to(device), lengths.to(device), targets.to(device)};
     const auto metrics = agent.Update(batch);
-    loss_sum += metrics[0].second;
-    ++loss_n;
+    st.loss_sum += metrics[0].second;
+    ++st.loss_n;
     progress.Set(agent.step());
     ++steps_this_call;
     const bool eval_now = agent.step() % cfg.train.eval_every == 0 || agent.step() == total_steps;
     if (eval_now) {
       auto v = EvaluateWindows(scorer, valid_w.size() ? valid_w : train_w, ctx, valid_opts);
       const double ndcg = v.count("NDCG@10") ? v.at("NDCG@10") : v.begin()->second;
-      json rec = {{"step", agent.step()}, {"epoch", st.epoch}, {"train_loss", loss_sum / std::max<int64_t>(1, loss_n)}};
+      json rec = {{"step", agent.step()}, {"epoch", st.epoch}, {"train_loss", st.loss_sum / static_cast<double>(std::max<int64_t>(1, st.loss_n))}};
       for (const auto& [k, val] : v) rec["valid_" + k] = val;
       st.history.push_back(rec);
-      loss_sum = 0.0;
-      loss_n = 0;
+      st.loss_sum = 0.0;
+      st.loss_n = 0;
       if (ndcg > st.best) {
         st.best = ndcg;
         st.bad_evals = 0;
