@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Trains Popularity, GRU4Rec, SASRec, Caser and NextItNet on ml-latest-small (leave-one-out),
 # rc15-sample (every position) and amazon-industrial (every position, user split) and writes the
-# results table docs/results/offline.md. Usage: scripts/offline_results.sh [BUILD_DIR] [RUNS_DIR] [extra overrides...]
+# results table docs/results/offline.md.
+# Usage: scripts/offline_results.sh [BUILD_DIR] [RUNS_DIR] [extra overrides...]
+# DATASETS="rc15 amazon-industrial" restricts the datasets (to run groups in parallel); runs already
+# finished (metrics.json present) are skipped and interrupted ones resume.
 set -euo pipefail
 build=${1:-build}
 runs=${2:-runs/offline-results}
@@ -9,7 +12,7 @@ shift $(( $# > 2 ? 2 : $# )) || true
 extra=("$@")
 bin="$build/recarena"
 mkdir -p "$runs"
-for ds in ml-latest-small rc15 amazon-industrial; do
+for ds in ${DATASETS:-ml-latest-small rc15 amazon-industrial}; do
   for model in popularity gru4rec sasrec caser nextitnet; do
     cfg=configs/offline/$ds-$model.yaml
     out=$runs/$ds-$model
