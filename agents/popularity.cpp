@@ -2,7 +2,8 @@
 
 namespace recarena::agents {
 
-PopularityRecommender::PopularityRecommender(const std::vector<env::Sequence>& train, int32_t num_items)
+PopularityRecommender::PopularityRecommender(const std::vector<env::Sequence>& train,
+                                             int32_t num_items)
     : scores_(static_cast<size_t>(num_items), 0.0f) {
   for (const auto& s : train) {
     for (auto item : s.items) {

@@ -1,5 +1,5 @@
-// The popularity baseline (the floor every learned model must beat): scores every item by its number of
-// occurrences as a target in the training sequences, the same list for every user.
+// The popularity baseline (the floor every learned model must beat): scores every item by its
+// number of occurrences as a target in the training sequences, the same list for every user.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,8 @@ namespace recarena::agents {
 
 class PopularityRecommender {
  public:
-  // counts target occurrences (positions >= 1 and the first item too: every item occurrence counts).
+  // counts target occurrences (positions >= 1 and the first item too: every item occurrence
+  // counts).
   PopularityRecommender(const std::vector<env::Sequence>& train, int32_t num_items);
   // Score of each item: its count (float). Size num_items.
   const std::vector<float>& scores() const { return scores_; }

@@ -8,10 +8,12 @@ void SupervisedOptions::Validate() const {
   encoder.Validate();
   if (!(lr > 0.0)) throw ConfigError("model.lr", "model.lr must be > 0, got " + std::to_string(lr));
   if (weight_decay < 0.0) {
-    throw ConfigError("model.weight_decay", "model.weight_decay must be >= 0, got " + std::to_string(weight_decay));
+    throw ConfigError("model.weight_decay",
+                      "model.weight_decay must be >= 0, got " + std::to_string(weight_decay));
   }
   if (grad_clip < 0.0) {
-    throw ConfigError("model.grad_clip", "model.grad_clip must be >= 0, got " + std::to_string(grad_clip));
+    throw ConfigError("model.grad_clip",
+                      "model.grad_clip must be >= 0, got " + std::to_string(grad_clip));
   }
 }
 

@@ -1,9 +1,11 @@
-// The "Normal" baseline: a sequence encoder + a linear output layer over the full catalog, trained with
-// next-item softmax cross-entropy (thesis Sec. 5.4.2, "Normal"; Eq. 4.13's L_S has the same form).
+// The "Normal" baseline: a sequence encoder + a linear output layer over the full catalog, trained
+// with next-item softmax cross-entropy (thesis Sec. 5.4.2, "Normal"; Eq. 4.13's L_S has the same
+// form).
 //
-// The agent owns its networks and its Adam optimizer; data storage and the training loop live elsewhere
-// (experiments/offline_trainer). Parameters are initialised from LibTorch's global generator, which the
-// runner seeds once from run.seed (torch::manual_seed) before constructing the agent.
+// The agent owns its networks and its Adam optimizer; data storage and the training loop live
+// elsewhere (experiments/offline_trainer). Parameters are initialised from LibTorch's global
+// generator, which the runner seeds once from run.seed (torch::manual_seed) before constructing the
+// agent.
 #pragma once
 
 #include <torch/torch.h>

@@ -1,5 +1,5 @@
-// The `data:` section of a config: which dataset, where it is, and how it is preprocessed, split and
-// windowed. Shared by `data prepare`, training and simulator commands.
+// The `data:` section of a config: which dataset, where it is, and how it is preprocessed, split
+// and windowed. Shared by `data prepare`, training and simulator commands.
 #pragma once
 
 #include <string>
@@ -16,14 +16,14 @@ namespace recarena::env {
 
 struct DataConfig {
   DatasetKind dataset = DatasetKind::kSynthetic;
-  // Dataset folder. Empty: <data root>/<default folder of the dataset> (data root = $RECARENA_DATA_DIR
-  // or ../shared/data). Relative paths are relative to the working directory.
+  // Dataset folder. Empty: <data root>/<default folder of the dataset> (data root =
+  // $RECARENA_DATA_DIR or ../shared/data). Relative paths are relative to the working directory.
   std::string source;
   bool skip_bad_lines = false;  // count and report bad lines instead of failing on the first
   // Which predefined parts of the log to use (e.g. [tags] for lastfm-2k); empty = all parts.
   std::vector<std::string> parts;
-  CsvFormatConfig csv;          // dataset: csv only
-  SyntheticConfig synthetic;    // dataset: synthetic only
+  CsvFormatConfig csv;        // dataset: csv only
+  SyntheticConfig synthetic;  // dataset: synthetic only
   PreprocessConfig preprocess;
   SplitConfig split;
   WindowConfig window;

@@ -1,7 +1,7 @@
 #include "env/prepare.h"
 
-#include "core/paths.h"
 #include "core/error.h"
+#include "core/paths.h"
 #include "core/rng.h"
 #include "core/strings.h"
 
@@ -36,8 +36,9 @@ PreparedDataset PrepareDataset(const DataConfig& cfg, uint64_t seed) {
     for (const auto& name : cfg.parts) {
       auto it = std::find(raw.parts.begin(), raw.parts.end(), name);
       if (it == raw.parts.end()) {
-        throw ConfigError("data.parts", "data.parts: dataset '" + raw.name + "' has no part '" + name + "'" +
-                                            DidYouMean(name, raw.parts) + "; parts: " + Join(raw.parts, ", "));
+        throw ConfigError("data.parts", "data.parts: dataset '" + raw.name + "' has no part '" +
+                                            name + "'" + DidYouMean(name, raw.parts) +
+                                            "; parts: " + Join(raw.parts, ", "));
       }
       keep[static_cast<size_t>(it - raw.parts.begin())] = 1;
     }
@@ -49,7 +50,8 @@ PreparedDataset PrepareDataset(const DataConfig& cfg, uint64_t seed) {
   }
   const bool filtered = cfg.preprocess.AnyRemovingFilter();
   out.dataset = Preprocess(raw, cfg.preprocess, &out.preprocess_report);
-  // Ground truth is indexed by the generator's ids; it stays valid only while preprocessing keeps ids.
+  // Ground truth is indexed by the generator's ids; it stays valid only while preprocessing keeps
+  // ids.
   if (out.truth && filtered) out.truth.reset();
   out.unit = ResolveSequenceUnit(out.dataset, cfg.preprocess.sequence_unit);
   std::vector<Sequence> seqs = BuildSequences(out.dataset, out.unit);

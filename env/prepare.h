@@ -1,5 +1,5 @@
-// The data pipeline behind `recarena data prepare`: load (or generate) -> preprocess -> sequences ->
-// split -> item statistics. Pure function of the config and the seed.
+// The data pipeline behind `recarena data prepare`: load (or generate) -> preprocess -> sequences
+// -> split -> item statistics. Pure function of the config and the seed.
 #pragma once
 
 #include <cstdint>
@@ -16,10 +16,10 @@
 namespace recarena::env {
 
 struct PreparedDataset {
-  Dataset dataset;          // after preprocessing; ids dense, padding id = dataset.items.size()
+  Dataset dataset;  // after preprocessing; ids dense, padding id = dataset.items.size()
   SequenceUnit unit = SequenceUnit::kUser;  // resolved unit of the sequences
-  SequenceSplit split;      // train / valid / test sequences
-  ItemStats item_stats;     // popularity and long-tail set over the preprocessed log (all parts)
+  SequenceSplit split;                      // train / valid / test sequences
+  ItemStats item_stats;  // popularity and long-tail set over the preprocessed log (all parts)
   PreprocessReport preprocess_report;
   LoadReport load_report;
   std::optional<SyntheticGroundTruth> truth;  // the synthetic world only

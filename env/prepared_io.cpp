@@ -21,11 +21,20 @@ std::string EscapeField(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -72,8 +81,8 @@ void WriteSequences(const fs::path& file, const std::vector<Sequence>& seqs) {
   WriteFileAtomic(file, [&](std::ostream& os) {
     os << "user\tsession\ttarget_from\titems\ttimestamps\tvalues\n";
     for (const auto& s : seqs) {
-      os << s.user << '\t' << s.session << '\t' << s.target_from << '\t' << JoinInts(s.items) << '\t'
-         << JoinNums(s.timestamps) << '\t' << JoinNums(s.values) << '\n';
+      os << s.user << '\t' << s.session << '\t' << s.target_from << '\t' << JoinInts(s.items)
+         << '\t' << JoinNums(s.timestamps) << '\t' << JoinNums(s.values) << '\n';
     }
   });
 }
@@ -82,11 +91,14 @@ void WriteFeatures(const fs::path& file, int32_t dim, const std::vector<float>& 
                    const std::vector<std::string>& names, int32_t rows) {
   WriteFileAtomic(file, [&](std::ostream& os) {
     for (int32_t j = 0; j < dim; ++j) {
-      os << (j ? "\t" : "") << EscapeField(j < static_cast<int32_t>(names.size()) ? names[j] : "f" + std::to_string(j));
+      os << (j ? "\t" : "")
+         << EscapeField(j < static_cast<int32_t>(names.size()) ? names[j]
+                                                               : "f" + std::to_string(j));
     }
     os << '\n';
     for (int32_t i = 0; i < rows; ++i) {
-      for (int32_t j = 0; j < dim; ++j) os << (j ? "\t" : "") << fmt::format("{}", features[size_t(i) * dim + j]);
+      for (int32_t j = 0; j < dim; ++j)
+        os << (j ? "\t" : "") << fmt::format("{}", features[size_t(i) * dim + j]);
       os << '\n';
     }
   });
@@ -97,7 +109,8 @@ void WriteFeatures(const fs::path& file, int32_t dim, const std::vector<float>& 
 class TsvFile {
  public:
   explicit TsvFile(const fs::path& path) : path_(path), in_(path, std::ios::binary) {
-    if (!fs::exists(path)) throw FileError(path.string(), 0, "file does not exist (not a prepared dataset directory?)");
+    if (!fs::exists(path))
+      throw FileError(path.string(), 0, "file does not exist (not a prepared dataset directory?)");
     if (!in_) throw FileError(path.string(), 0, "cannot open");
   }
   // Next line split on tabs; false at end of file.
@@ -110,7 +123,8 @@ class TsvFile {
   }
   void Expect(const std::vector<std::string>& fields, size_t n) const {
     if (fields.size() != n) {
-      throw FileError(path_.string(), line_, fmt::format("expected {} tab-separated fields, got {}", n, fields.size()));
+      throw FileError(path_.string(), line_,
+                      fmt::format("expected {} tab-separated fields, got {}", n, fields.size()));
     }
   }
   template <class T>
@@ -120,7 +134,8 @@ class TsvFile {
     const char* e = s.data() + s.size();
     auto r = std::from_chars(b, e, v);
     if (r.ec != std::errc() || r.ptr != e) {
-      throw FileError(path_.string(), line_, fmt::format("{} is not a valid number: {}", what, QuoteForError(s)));
+      throw FileError(path_.string(), line_,
+                      fmt::format("{} is not a valid number: {}", what, QuoteForError(s)));
     }
     return v;
   }
@@ -177,7 +192,8 @@ void ReadFeatures(const fs::path& file, int32_t rows, int32_t& dim, std::vector<
     for (const auto& v : fields) features.push_back(f.Num<float>(v, "feature"));
     ++r;
   }
-  if (r != rows) throw FileError(file.string(), 0, fmt::format("has {} rows, expected {}", r, rows));
+  if (r != rows)
+    throw FileError(file.string(), 0, fmt::format("has {} rows, expected {}", r, rows));
 }
 
 }  // namespace
@@ -195,7 +211,9 @@ void SavePrepared(const fs::path& dir, const PreparedDataset& p) {
   meta["parts"] = ds.parts;
   meta["sequence_unit"] = config::EnumToString(p.unit);
   meta["num_long_tail_items"] = p.item_stats.num_long_tail;
-  meta["sequences"] = {{"train", p.split.train.size()}, {"valid", p.split.valid.size()}, {"test", p.split.test.size()}};
+  meta["sequences"] = {{"train", p.split.train.size()},
+                       {"valid", p.split.valid.size()},
+                       {"test", p.split.test.size()}};
   const auto& r = p.preprocess_report;
   meta["preprocess_report"] = {{"input_interactions", r.input_interactions},
                                {"output_interactions", r.output_interactions},
@@ -212,31 +230,41 @@ void SavePrepared(const fs::path& dir, const PreparedDataset& p) {
   WriteFileAtomic(dir / "items.tsv", [&](std::ostream& os) {
     os << "id\texternal_id\tcount\tlong_tail\ttitle\tcategories\ttext\n";
     for (int32_t i = 0; i < ds.items.size(); ++i) {
-      const int64_t count = i < static_cast<int32_t>(p.item_stats.counts.size()) ? p.item_stats.counts[i] : 0;
-      const int lt = i < static_cast<int32_t>(p.item_stats.long_tail.size()) ? p.item_stats.long_tail[i] : 0;
-      os << i << '\t' << EscapeField(ds.items.external_ids[i]) << '\t' << count << '\t' << lt << '\t'
-         << EscapeField(i < static_cast<int32_t>(ds.items.titles.size()) ? ds.items.titles[i] : "") << '\t'
-         << EscapeField(i < static_cast<int32_t>(ds.items.categories.size()) ? Join(ds.items.categories[i], "|") : "")
-         << '\t' << EscapeField(i < static_cast<int32_t>(ds.items.texts.size()) ? ds.items.texts[i] : "") << '\n';
+      const int64_t count =
+          i < static_cast<int32_t>(p.item_stats.counts.size()) ? p.item_stats.counts[i] : 0;
+      const int lt =
+          i < static_cast<int32_t>(p.item_stats.long_tail.size()) ? p.item_stats.long_tail[i] : 0;
+      os << i << '\t' << EscapeField(ds.items.external_ids[i]) << '\t' << count << '\t' << lt
+         << '\t'
+         << EscapeField(i < static_cast<int32_t>(ds.items.titles.size()) ? ds.items.titles[i] : "")
+         << '\t'
+         << EscapeField(i < static_cast<int32_t>(ds.items.categories.size())
+                            ? Join(ds.items.categories[i], "|")
+                            : "")
+         << '\t'
+         << EscapeField(i < static_cast<int32_t>(ds.items.texts.size()) ? ds.items.texts[i] : "")
+         << '\n';
     }
   });
   WriteFileAtomic(dir / "users.tsv", [&](std::ostream& os) {
     os << "id\texternal_id\n";
-    for (int32_t u = 0; u < ds.users.size(); ++u) os << u << '\t' << EscapeField(ds.users.external_ids[u]) << '\n';
+    for (int32_t u = 0; u < ds.users.size(); ++u)
+      os << u << '\t' << EscapeField(ds.users.external_ids[u]) << '\n';
   });
   if (ds.items.feature_dim > 0) {
-    WriteFeatures(dir / "item_features.tsv", ds.items.feature_dim, ds.items.features, ds.items.feature_names,
-                  ds.items.size());
+    WriteFeatures(dir / "item_features.tsv", ds.items.feature_dim, ds.items.features,
+                  ds.items.feature_names, ds.items.size());
   }
   if (ds.users.feature_dim > 0) {
-    WriteFeatures(dir / "user_features.tsv", ds.users.feature_dim, ds.users.features, ds.users.feature_names,
-                  ds.users.size());
+    WriteFeatures(dir / "user_features.tsv", ds.users.feature_dim, ds.users.features,
+                  ds.users.feature_names, ds.users.size());
   }
   WriteFileAtomic(dir / "interactions.tsv", [&](std::ostream& os) {
     os << "user\titem\ttimestamp\tvalue\tsession\tpart\n";
     for (const auto& x : ds.interactions) {
       os << x.user << '\t' << x.item << '\t' << fmt::format("{:.17g}", x.timestamp) << '\t'
-         << fmt::format("{}", x.value) << '\t' << x.session << '\t' << static_cast<int>(x.part) << '\n';
+         << fmt::format("{}", x.value) << '\t' << x.session << '\t' << static_cast<int>(x.part)
+         << '\n';
     }
   });
   WriteSequences(dir / "train.tsv", p.split.train);
@@ -246,7 +274,8 @@ void SavePrepared(const fs::path& dir, const PreparedDataset& p) {
 }
 
 PreparedDataset LoadPrepared(const fs::path& dir) {
-  if (!fs::is_directory(dir)) throw FileError(dir.string(), 0, "not a directory (expected a prepared dataset directory)");
+  if (!fs::is_directory(dir))
+    throw FileError(dir.string(), 0, "not a directory (expected a prepared dataset directory)");
   PreparedDataset p;
   Dataset& ds = p.dataset;
   const fs::path meta_file = dir / "dataset.json";
@@ -259,14 +288,17 @@ PreparedDataset LoadPrepared(const fs::path& dir) {
   try {
     const int version = meta.at("format_version").get<int>();
     if (version != kPreparedFormatVersion) {
-      throw FileError(meta_file.string(), 0,
-                      fmt::format("format_version {} is not supported (expected {}); re-run data prepare", version,
-                                  kPreparedFormatVersion));
+      throw FileError(
+          meta_file.string(), 0,
+          fmt::format("format_version {} is not supported (expected {}); re-run data prepare",
+                      version, kPreparedFormatVersion));
     }
     ds.name = meta.at("name").get<std::string>();
-    ds.value_kind = config::ParseEnum<ValueKind>(meta.at("value_kind").get<std::string>(), "value_kind");
+    ds.value_kind =
+        config::ParseEnum<ValueKind>(meta.at("value_kind").get<std::string>(), "value_kind");
     ds.parts = meta.at("parts").get<std::vector<std::string>>();
-    p.unit = config::ParseEnum<SequenceUnit>(meta.at("sequence_unit").get<std::string>(), "sequence_unit");
+    p.unit = config::ParseEnum<SequenceUnit>(meta.at("sequence_unit").get<std::string>(),
+                                             "sequence_unit");
     const auto& r = meta.at("preprocess_report");
     p.preprocess_report.input_interactions = r.at("input_interactions").get<int64_t>();
     p.preprocess_report.output_interactions = r.at("output_interactions").get<int64_t>();
@@ -292,7 +324,9 @@ PreparedDataset LoadPrepared(const fs::path& dir) {
     while (items.Next(f)) {
       items.Expect(f, 7);
       const auto id = items.Num<int32_t>(f[0], "id");
-      if (id != ds.items.size()) throw FileError(items.path().string(), items.line(), "item ids must be 0,1,2,... in order, got " + QuoteForError(f[0]));
+      if (id != ds.items.size())
+        throw FileError(items.path().string(), items.line(),
+                        "item ids must be 0,1,2,... in order, got " + QuoteForError(f[0]));
       ds.items.external_ids.push_back(UnescapeField(f[1]));
       p.item_stats.counts.push_back(items.Num<int64_t>(f[2], "count"));
       p.item_stats.long_tail.push_back(static_cast<uint8_t>(items.Num<int>(f[3], "long_tail")));
@@ -311,12 +345,12 @@ PreparedDataset LoadPrepared(const fs::path& dir) {
     }
   }
   if (fs::exists(dir / "item_features.tsv")) {
-    ReadFeatures(dir / "item_features.tsv", ds.items.size(), ds.items.feature_dim, ds.items.features,
-                 ds.items.feature_names);
+    ReadFeatures(dir / "item_features.tsv", ds.items.size(), ds.items.feature_dim,
+                 ds.items.features, ds.items.feature_names);
   }
   if (fs::exists(dir / "user_features.tsv")) {
-    ReadFeatures(dir / "user_features.tsv", ds.users.size(), ds.users.feature_dim, ds.users.features,
-                 ds.users.feature_names);
+    ReadFeatures(dir / "user_features.tsv", ds.users.size(), ds.users.feature_dim,
+                 ds.users.features, ds.users.feature_names);
   }
   {
     TsvFile inter(dir / "interactions.tsv");
@@ -342,7 +376,8 @@ PreparedDataset LoadPrepared(const fs::path& dir) {
     for (const auto& s : *part) {
       for (ItemId it : s.items) {
         if (it < 0 || it >= ds.items.size()) {
-          throw FileError((dir / "train.tsv").string(), 0, fmt::format("sequence item {} out of range", it));
+          throw FileError((dir / "train.tsv").string(), 0,
+                          fmt::format("sequence item {} out of range", it));
         }
       }
     }

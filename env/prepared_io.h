@@ -4,10 +4,9 @@
 //   dataset.json        format_version, name, value_kind, counts, parts, unit, padding_id, reports
 //   items.tsv           id, external_id, count, long_tail, title, categories ('|'-joined), text
 //   users.tsv           id, external_id
-//   item_features.tsv   header of feature names, then one row per item (only when the dataset has them)
-//   user_features.tsv   likewise for users
-//   interactions.tsv    user, item, timestamp, value, session, part
-//   train.tsv valid.tsv test.tsv
+//   item_features.tsv   header of feature names, then one row per item (only when the dataset has
+//   them) user_features.tsv   likewise for users interactions.tsv    user, item, timestamp, value,
+//   session, part train.tsv valid.tsv test.tsv
 //                       user, session, target_from, items (space-separated), timestamps, values
 //   ground_truth.json   the synthetic world's ground truth (synthetic only)
 //   config.yaml         the fully resolved config that produced the directory

@@ -66,7 +66,8 @@ nlohmann::json StatsToJson(const DatasetStats& s) {
   j["median_sequence_length"] = s.median_sequence_length;
   j["min_sequence_length"] = s.min_sequence_length;
   j["max_sequence_length"] = s.max_sequence_length;
-  j["split_sequences"] = {{"train", s.train_sequences}, {"valid", s.valid_sequences}, {"test", s.test_sequences}};
+  j["split_sequences"] = {
+      {"train", s.train_sequences}, {"valid", s.valid_sequences}, {"test", s.test_sequences}};
   j["sparsity"] = s.sparsity;
   j["long_tail_items"] = s.long_tail_items;
   j["long_tail_share"] = s.long_tail_share;

@@ -32,12 +32,19 @@ const std::vector<CliCommand>& Commands() {
     c.push_back({{"data", "prepare"},
                  "load a dataset, preprocess, split, window; write a prepared dataset directory",
                  RunDataPrepare});
-    c.push_back({{"data", "stats"}, "print statistics of a prepared dataset directory as JSON", RunDataStats});
-    c.push_back({{"train"}, "train a sequential recommender offline (supervised next-item / popularity)", RunTrain});
-    c.push_back({{"eval", "rankings"}, "score rankings from plain text files (HR, NDCG, MRR, coverage, ...)",
+    c.push_back({{"data", "stats"},
+                 "print statistics of a prepared dataset directory as JSON",
+                 RunDataStats});
+    c.push_back({{"train"},
+                 "train a sequential recommender offline (supervised next-item / popularity)",
+                 RunTrain});
+    c.push_back({{"eval", "rankings"},
+                 "score rankings from plain text files (HR, NDCG, MRR, coverage, ...)",
                  RunEvalRankings});
-    c.push_back({{"conformal"}, "conformal prediction sets over items from any model's scores (coverage, set size)",
-                 RunConformal});
+    c.push_back(
+        {{"conformal"},
+         "conformal prediction sets over items from any model's scores (coverage, set size)",
+         RunConformal});
     return c;
   }();
   return commands;

@@ -7,10 +7,12 @@ namespace recarena::experiments {
 
 namespace po = boost::program_options;
 
-ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args, po::options_description options) {
+ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
+                                   po::options_description options) {
   options.add_options()("help,h", "show this help");
   ParsedCommandLine out;
-  po::parsed_options parsed = po::command_line_parser(args).options(options).allow_unregistered().run();
+  po::parsed_options parsed =
+      po::command_line_parser(args).options(options).allow_unregistered().run();
   for (const auto& opt : parsed.options) {
     if (opt.position_key >= 0 || opt.string_key.empty()) {
       for (const auto& v : opt.original_tokens) {

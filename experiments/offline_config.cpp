@@ -19,9 +19,11 @@ void TrainLoopConfig::Validate() const {
   Positive(max_valid_queries, "train.max_valid_queries");
   if (!(valid_fraction_if_missing > 0.0 && valid_fraction_if_missing < 1.0)) {
     throw ConfigError("train.valid_fraction_if_missing",
-                      fmt::format("train.valid_fraction_if_missing must be in (0, 1), got {}", valid_fraction_if_missing));
+                      fmt::format("train.valid_fraction_if_missing must be in (0, 1), got {}",
+                                  valid_fraction_if_missing));
   }
-  if (threads < 0) throw ConfigError("train.threads", fmt::format("train.threads must be >= 0, got {}", threads));
+  if (threads < 0)
+    throw ConfigError("train.threads", fmt::format("train.threads must be >= 0, got {}", threads));
 }
 
 void EvalConfig::Validate() const {
@@ -41,9 +43,10 @@ void OfflineTrainConfig::Validate() const {
     if (m.encoder.num_items <= 0) m.encoder.num_items = 1;
     m.Validate();
     if (model.encoder.state_len != data.window.state_len) {
-      throw ConfigError("model.encoder.state_len",
-                        fmt::format("model.encoder.state_len ({}) must equal data.window.state_len ({})",
-                                    model.encoder.state_len, data.window.state_len));
+      throw ConfigError(
+          "model.encoder.state_len",
+          fmt::format("model.encoder.state_len ({}) must equal data.window.state_len ({})",
+                      model.encoder.state_len, data.window.state_len));
     }
   }
   train.Validate();

@@ -12,17 +12,22 @@
 namespace recarena::experiments {
 
 enum class OfflineModel { kNormal, kPopularity };  // normal: encoder + CE; popularity: the floor
-enum class EvalProtocol { kSplit, kLast };          // split: targets as the split defines; last: last item only
+enum class EvalProtocol {
+  kSplit,
+  kLast
+};  // split: targets as the split defines; last: last item only
 
 struct TrainLoopConfig {
   int64_t batch_size = 256;
   int64_t max_steps = 20000;
   int64_t max_epochs = 50;
-  int64_t eval_every = 500;         // steps between validations (and checkpoints)
-  int64_t patience = 5;             // validations without improvement of NDCG@10 before stopping
-  int64_t max_valid_queries = 5000; // validation subsample (deterministic) to keep evaluation cheap
-  double valid_fraction_if_missing = 0.1;  // split without a validation set: hold out train sequences
-  int64_t threads = 0;              // torch intra-op threads; 0 = leave LibTorch's default
+  int64_t eval_every = 500;  // steps between validations (and checkpoints)
+  int64_t patience = 5;      // validations without improvement of NDCG@10 before stopping
+  int64_t max_valid_queries =
+      5000;  // validation subsample (deterministic) to keep evaluation cheap
+  double valid_fraction_if_missing =
+      0.1;              // split without a validation set: hold out train sequences
+  int64_t threads = 0;  // torch intra-op threads; 0 = leave LibTorch's default
   template <class V>
   void Visit(V& v) {
     v("batch_size", batch_size);
@@ -76,7 +81,8 @@ template <>
 struct EnumNames<experiments::OfflineModel> {
   static const std::vector<std::pair<experiments::OfflineModel, std::string>>& Table() {
     static const std::vector<std::pair<experiments::OfflineModel, std::string>> t = {
-        {experiments::OfflineModel::kNormal, "normal"}, {experiments::OfflineModel::kPopularity, "popularity"}};
+        {experiments::OfflineModel::kNormal, "normal"},
+        {experiments::OfflineModel::kPopularity, "popularity"}};
     return t;
   }
 };

@@ -24,7 +24,8 @@ std::vector<int64_t> SelectRows(const env::Windows& w, bool last_only, int64_t m
   return rows;
 }
 
-std::pair<torch::Tensor, torch::Tensor> WindowTensors(const env::Windows& w, const std::vector<int64_t>& rows) {
+std::pair<torch::Tensor, torch::Tensor> WindowTensors(const env::Windows& w,
+                                                      const std::vector<int64_t>& rows) {
   const int64_t L = w.state_len;
   auto items = torch::empty({static_cast<int64_t>(rows.size()), L}, torch::kInt64);
   auto lengths = torch::empty({static_cast<int64_t>(rows.size())}, torch::kInt64);
@@ -39,7 +40,8 @@ std::pair<torch::Tensor, torch::Tensor> WindowTensors(const env::Windows& w, con
 }
 
 std::map<std::string, double> EvaluateWindows(const BatchScorer& scorer, const env::Windows& w,
-                                              const MetricsContext& ctx, const OfflineEvalOptions& opts) {
+                                              const MetricsContext& ctx,
+                                              const OfflineEvalOptions& opts) {
   MetricsContext context = ctx;
   context.has_history = !opts.history.empty();
   MetricsConfig mcfg;
@@ -49,7 +51,8 @@ std::map<std::string, double> EvaluateWindows(const BatchScorer& scorer, const e
   const auto rows = SelectRows(w, opts.last_only, opts.max_queries);
   for (size_t begin = 0; begin < rows.size(); begin += static_cast<size_t>(opts.batch_size)) {
     const size_t end = std::min(rows.size(), begin + static_cast<size_t>(opts.batch_size));
-    std::vector<int64_t> batch(rows.begin() + static_cast<long>(begin), rows.begin() + static_cast<long>(end));
+    std::vector<int64_t> batch(rows.begin() + static_cast<long>(begin),
+                               rows.begin() + static_cast<long>(end));
     auto [items, lengths] = WindowTensors(w, batch);
     torch::Tensor scores = scorer(items, lengths).to(torch::kCPU, torch::kFloat32).contiguous();
     const auto n = static_cast<int32_t>(scores.size(1));

@@ -45,7 +45,8 @@ std::vector<int64_t> EpochPermutation(uint64_t seed, int64_t epoch, int64_t n) {
   return perm;
 }
 
-void SaveCheckpoint(const fs::path& file, const agents::SupervisedAgent& agent, const LoopState& st) {
+void SaveCheckpoint(const fs::path& file, const agents::SupervisedAgent& agent,
+                    const LoopState& st) {
   torch::serialize::OutputArchive archive;
   agent.Save(archive);
   archive.write("epoch", torch::tensor(st.epoch, torch::kInt64));
@@ -56,8 +57,9 @@ void SaveCheckpoint(const fs::path& file, const agents::SupervisedAgent& agent, 
   archive.write("loss_sum", torch::tensor(st.loss_sum, torch::kFloat64));
   archive.write("loss_n", torch::tensor(st.loss_n, torch::kInt64));
   const std::string hist = st.history.dump();
-  archive.write("history", torch::from_blob(const_cast<char*>(hist.data()), {static_cast<int64_t>(hist.size())},
-                                            torch::kUInt8).clone());
+  archive.write("history", torch::from_blob(const_cast<char*>(hist.data()),
+                                            {static_cast<int64_t>(hist.size())}, torch::kUInt8)
+                               .clone());
   {
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -71,7 +73,8 @@ LoopState LoadCheckpoint(const fs::path& file, agents::SupervisedAgent& agent) {
   try {
     archive.load_from(file.string());
   } catch (const c10::Error& e) {
-    throw FileError(file.string(), 0, std::string("cannot read checkpoint: ") + e.what_without_backtrace());
+    throw FileError(file.string(), 0,
+                    std::string("cannot read checkpoint: ") + e.what_without_backtrace());
   }
   agent.Load(archive);
   LoopState st;
@@ -89,10 +92,12 @@ LoopState LoadCheckpoint(const fs::path& file, agents::SupervisedAgent& agent) {
   st.loss_sum = read("loss_sum").item<double>();
   st.loss_n = read("loss_n").item<int64_t>();
   const torch::Tensor hist = read("history");
-  st.history = json::parse(std::string(reinterpret_cast<const char*>(hist.data_ptr<uint8_t>()), hist.numel()));
+  st.history = json::parse(
+      std::string(reinterpret_cast<const char*>(hist.data_ptr<uint8_t>()), hist.numel()));
   torch::Tensor rng_state;
   archive.read("torch_rng", rng_state);
-  at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle sharing the global generator
+  at::Generator gen =
+      at::detail::getDefaultCPUGenerator();  // a handle sharing the global generator
   {
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(rng_state);
@@ -117,8 +122,10 @@ MetricsContext ContextFor(const env::PreparedDataset& p) {
 void WriteReport(const fs::path& dir, const OfflineTrainConfig& cfg, const std::string& model_name,
                  const std::map<std::string, double>& m, const OfflineRunResult& r) {
   std::ostringstream md;
-  md << "# " << cfg.run.name << ": " << model_name << " on " << config::EnumToString(cfg.data.dataset) << "\n\n";
-  md << "steps: " << r.steps << ", best validation NDCG@10: " << fmt::format("{:.4f}", r.best_valid_ndcg10)
+  md << "# " << cfg.run.name << ": " << model_name << " on "
+     << config::EnumToString(cfg.data.dataset) << "\n\n";
+  md << "steps: " << r.steps
+     << ", best validation NDCG@10: " << fmt::format("{:.4f}", r.best_valid_ndcg10)
      << (r.early_stopped ? " (early stopped)" : "") << "\n\n| metric | test |\n|---|---|\n";
   for (const auto& [k, v] : m) md << "| " << k << " | " << fmt::format("{:.4f}", v) << " |\n";
   WriteFileAtomic(dir / "report.md", md.str());
@@ -126,7 +133,8 @@ void WriteReport(const fs::path& dir, const OfflineTrainConfig& cfg, const std::
 
 }  // namespace
 
-OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir, int64_t stop_after_steps) {
+OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir,
+                                    int64_t stop_after_steps) {
   OfflineTrainConfig cfg = cfg_in;
   OfflineRunResult result;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
@@ -143,11 +151,13 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
     for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
     Rng rng = Rng(cfg.run.seed).Fork(3);
     rng.Shuffle(idx);
-    const auto n_valid = static_cast<size_t>(cfg.train.valid_fraction_if_missing * static_cast<double>(idx.size()));
+    const auto n_valid =
+        static_cast<size_t>(cfg.train.valid_fraction_if_missing * static_cast<double>(idx.size()));
     std::vector<uint8_t> is_valid(train_seqs.size(), 0);
     for (size_t i = 0; i < n_valid; ++i) is_valid[idx[i]] = 1;
     std::vector<env::Sequence> kept;
-    for (size_t i = 0; i < train_seqs.size(); ++i) (is_valid[i] ? valid_seqs : kept).push_back(train_seqs[i]);
+    for (size_t i = 0; i < train_seqs.size(); ++i)
+      (is_valid[i] ? valid_seqs : kept).push_back(train_seqs[i]);
     train_seqs.swap(kept);
     log::Info("no validation split: held out {} of {} training sequences", valid_seqs.size(),
               valid_seqs.size() + train_seqs.size());
@@ -156,11 +166,12 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   const env::Windows train_w = env::MakeWindows(train_seqs, L, pad);
   const env::Windows valid_w = env::MakeWindows(valid_seqs, L, pad);
   const env::Windows test_w = env::MakeWindows(data.split.test, L, pad);
-  log::Info("{}: {} items, windows train {} / valid {} / test {}", data.dataset.name, num_items, train_w.size(),
-            valid_w.size(), test_w.size());
+  log::Info("{}: {} items, windows train {} / valid {} / test {}", data.dataset.name, num_items,
+            train_w.size(), valid_w.size(), test_w.size());
   if (train_w.size() == 0 || test_w.size() == 0) {
-    throw Error(fmt::format("dataset '{}' gives {} training and {} test windows; nothing to train or evaluate",
-                            data.dataset.name, train_w.size(), test_w.size()));
+    throw Error(fmt::format(
+        "dataset '{}' gives {} training and {} test windows; nothing to train or evaluate",
+        data.dataset.name, train_w.size(), test_w.size()));
   }
   const MetricsContext ctx = ContextFor(data);
   OfflineEvalOptions test_opts;
@@ -219,7 +230,8 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
     st.cursor = end;
     auto [items, lengths] = WindowTensors(train_w, rows);
     auto targets = torch::empty({static_cast<int64_t>(rows.size())}, torch::kInt64);
-    for (size_t r = 0; r < rows.size(); ++r) targets[static_cast<int64_t>(r)] = train_w.targets[static_cast<size_t>(rows[r])];
+    for (size_t r = 0; r < rows.size(); ++r)
+      targets[static_cast<int64_t>(r)] = train_w.targets[static_cast<size_t>(rows[r])];
     agents::SequenceBatch batch{items.to(device), lengths.to(device), targets.to(device)};
     const auto metrics = agent.Update(batch);
     st.loss_sum += metrics[0].second;
@@ -230,7 +242,10 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
     if (eval_now) {
       auto v = EvaluateWindows(scorer, valid_w.size() ? valid_w : train_w, ctx, valid_opts);
       const double ndcg = v.count("NDCG@10") ? v.at("NDCG@10") : v.begin()->second;
-      json rec = {{"step", agent.step()}, {"epoch", st.epoch}, {"train_loss", st.loss_sum / static_cast<double>(std::max<int64_t>(1, st.loss_n))}};
+      json rec = {
+          {"step", agent.step()},
+          {"epoch", st.epoch},
+          {"train_loss", st.loss_sum / static_cast<double>(std::max<int64_t>(1, st.loss_n))}};
       for (const auto& [k, val] : v) rec["valid_" + k] = val;
       st.history.push_back(rec);
       st.loss_sum = 0.0;
@@ -243,8 +258,8 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
         st.stopped = true;
         result.early_stopped = true;
       }
-      log::Info("step {} epoch {} loss {:.4f} valid NDCG@10 {:.4f} (best {:.4f})", agent.step(), st.epoch,
-                rec["train_loss"].get<double>(), ndcg, st.best);
+      log::Info("step {} epoch {} loss {:.4f} valid NDCG@10 {:.4f} (best {:.4f})", agent.step(),
+                st.epoch, rec["train_loss"].get<double>(), ndcg, st.best);
       SaveCheckpoint(last, agent, st);
       WriteHistory(dir, st.history);
     }

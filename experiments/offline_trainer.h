@@ -4,7 +4,8 @@
 //
 // Run directory contract:
 //   config.yaml     resolved config (written first)
-//   last.pt         latest checkpoint: model, optimizer, step, epoch, batch cursor, torch RNG state,
+//   last.pt         latest checkpoint: model, optimizer, step, epoch, batch cursor, torch RNG
+//   state,
 //                   best validation score, validations without improvement, and the metrics history
 //   best.pt         parameters of the best validation NDCG@10
 //   metrics.jsonl   one JSON object per validation (the training curve), rewritten from last.pt's
@@ -33,7 +34,8 @@ struct OfflineRunResult {
 
 // Runs (or resumes) training in run_dir. stop_after_steps > 0 stops the loop after that many steps
 // in this call without evaluating the test set (used to simulate a crash in tests).
-OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg, const std::filesystem::path& run_dir,
+OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg,
+                                    const std::filesystem::path& run_dir,
                                     int64_t stop_after_steps = 0);
 
 }  // namespace recarena::experiments

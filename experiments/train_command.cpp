@@ -17,15 +17,17 @@ int RunTrain(const std::vector<std::string>& args, std::ostream& out) {
   std::string out_dir, config_file;
   po::options_description opts("options");
   opts.add_options()("config", po::value(&config_file), "YAML config (see configs/offline/)")(
-      "out", po::value(&out_dir), "run directory; an existing one is resumed (default: run.dir/<name>-<timestamp>)");
+      "out", po::value(&out_dir),
+      "run directory; an existing one is resumed (default: run.dir/<name>-<timestamp>)");
   auto cl = ParseCommandLine(args, opts);
   if (cl.help) {
-    PrintCommandHelp(out, "train --config FILE [--out DIR] [section.key=value ...]",
-                     "Trains a sequential recommender offline (next-item cross-entropy over the full catalog,\n"
-                     "or the popularity floor), validates on NDCG@10, keeps the best checkpoint, stops early,\n"
-                     "and writes config.yaml, metrics.jsonl, metrics.json and report.md to the run directory.\n"
-                     "A killed run resumes when started again with the same --out.",
-                     opts);
+    PrintCommandHelp(
+        out, "train --config FILE [--out DIR] [section.key=value ...]",
+        "Trains a sequential recommender offline (next-item cross-entropy over the full catalog,\n"
+        "or the popularity floor), validates on NDCG@10, keeps the best checkpoint, stops early,\n"
+        "and writes config.yaml, metrics.jsonl, metrics.json and report.md to the run directory.\n"
+        "A killed run resumes when started again with the same --out.",
+        opts);
     return 0;
   }
   if (!cl.positional.empty()) throw Error("unexpected argument " + QuoteForError(cl.positional[0]));
@@ -35,7 +37,8 @@ int RunTrain(const std::vector<std::string>& args, std::ostream& out) {
   const std::string resolved = config::ToYamlString(cfg);
   if (std::filesystem::exists(dir / "config.yaml") && ReadFile(dir / "config.yaml") != resolved) {
     throw Error((dir / "config.yaml").string() +
-                ": this run directory was created with a different config; use a new --out to start a new run");
+                ": this run directory was created with a different config; use a new --out to "
+                "start a new run");
   }
   WriteFileAtomic(dir / "config.yaml", resolved);
   log::Info("run directory {}", dir.string());

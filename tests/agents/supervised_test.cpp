@@ -19,9 +19,14 @@ TEST_CASE("supervised agent: the preferred next item's probability rises", "[age
   opts.lr = 0.01;
   SupervisedAgent agent(opts, torch::kCPU);
   // After item 3 the user always picks item 7.
-  SequenceBatch batch{torch::tensor({{3, 12, 12, 12}, {1, 3, 12, 12}}, torch::kInt64), torch::tensor({1, 2}, torch::kInt64),
-                      torch::tensor({7, 7}, torch::kInt64)};
-  auto prob = [&] { return torch::softmax(agent.Scores(batch.items, batch.lengths), 1).select(1, 7).mean().item<double>(); };
+  SequenceBatch batch{torch::tensor({{3, 12, 12, 12}, {1, 3, 12, 12}}, torch::kInt64),
+                      torch::tensor({1, 2}, torch::kInt64), torch::tensor({7, 7}, torch::kInt64)};
+  auto prob = [&] {
+    return torch::softmax(agent.Scores(batch.items, batch.lengths), 1)
+        .select(1, 7)
+        .mean()
+        .item<double>();
+  };
   const double before = prob();
   double first_loss = 0, last_loss = 0;
   for (int i = 0; i < 30; ++i) {
@@ -35,7 +40,8 @@ TEST_CASE("supervised agent: the preferred next item's probability rises", "[age
   CHECK(last_loss < first_loss);
 }
 
-TEST_CASE("supervised agent: save/load restores parameters, optimizer and step", "[agents][supervised]") {
+TEST_CASE("supervised agent: save/load restores parameters, optimizer and step",
+          "[agents][supervised]") {
   torch::manual_seed(5);
   SupervisedOptions opts;
   opts.encoder.kind = recarena::policies::EncoderKind::kSasRec;
@@ -44,8 +50,8 @@ TEST_CASE("supervised agent: save/load restores parameters, optimizer and step",
   opts.encoder.state_len = 4;
   opts.encoder.dropout = 0.0;
   SupervisedAgent a(opts, torch::kCPU);
-  SequenceBatch batch{torch::tensor({{1, 2, 9, 9}, {4, 9, 9, 9}}, torch::kInt64), torch::tensor({2, 1}, torch::kInt64),
-                      torch::tensor({3, 5}, torch::kInt64)};
+  SequenceBatch batch{torch::tensor({{1, 2, 9, 9}, {4, 9, 9, 9}}, torch::kInt64),
+                      torch::tensor({2, 1}, torch::kInt64), torch::tensor({3, 5}, torch::kInt64)};
   a.Update(batch);
   torch::serialize::OutputArchive out;
   a.Save(out);

@@ -45,15 +45,17 @@ TEST_CASE("cli: help, unknown command, group listing", "[cli]") {
   CHECK_THAT(r.err, Catch::Contains("bogus"));
 }
 
-TEST_CASE("data prepare + stats on a small synthetic world: files, resolved config, reload", "[cli][data]") {
+TEST_CASE("data prepare + stats on a small synthetic world: files, resolved config, reload",
+          "[cli][data]") {
   recarena::testing::TempDir tmp;
   const fs::path out = tmp.path() / "prep";
-  auto r = RunCli({"data", "prepare", "--dataset", "synthetic", "--out", out.string(), "data.synthetic.num_users=60",
-                   "data.synthetic.num_items=40", "run.seed=7", "run.log_level=warn"});
+  auto r = RunCli({"data", "prepare", "--dataset", "synthetic", "--out", out.string(),
+                   "data.synthetic.num_users=60", "data.synthetic.num_items=40", "run.seed=7",
+                   "run.log_level=warn"});
   INFO(r.err);
   REQUIRE(r.code == 0);
-  for (const char* f : {"dataset.json", "items.tsv", "users.tsv", "interactions.tsv", "train.tsv", "valid.tsv",
-                        "test.tsv", "config.yaml", "ground_truth.json"}) {
+  for (const char* f : {"dataset.json", "items.tsv", "users.tsv", "interactions.tsv", "train.tsv",
+                        "valid.tsv", "test.tsv", "config.yaml", "ground_truth.json"}) {
     CHECK(fs::exists(out / f));
   }
   auto prepared_json = nlohmann::json::parse(r.out);
@@ -76,26 +78,32 @@ TEST_CASE("data prepare + stats on a small synthetic world: files, resolved conf
   CHECK(stats["sparsity"].get<double>() > 0.0);
   CHECK(stats["sparsity"].get<double>() < 1.0);
   const auto split = stats["split_sequences"];
-  CHECK(split["train"].get<int64_t>() + split["valid"].get<int64_t>() + split["test"].get<int64_t>() ==
+  CHECK(split["train"].get<int64_t>() + split["valid"].get<int64_t>() +
+            split["test"].get<int64_t>() ==
         stats["sequences"].get<int64_t>());
 
   // Same seed -> byte-identical prepared data; the reloaded dataset equals the saved one.
   const fs::path out2 = tmp.path() / "prep2";
-  auto r2 = RunCli({"data", "prepare", "--dataset", "synthetic", "--out", out2.string(), "data.synthetic.num_users=60",
-                    "data.synthetic.num_items=40", "run.seed=7", "run.log_level=warn"});
+  auto r2 = RunCli({"data", "prepare", "--dataset", "synthetic", "--out", out2.string(),
+                    "data.synthetic.num_users=60", "data.synthetic.num_items=40", "run.seed=7",
+                    "run.log_level=warn"});
   REQUIRE(r2.code == 0);
   for (const char* f : {"interactions.tsv", "train.tsv", "test.tsv", "items.tsv"}) {
     CHECK(recarena::ReadFile(out / f) == recarena::ReadFile(out2 / f));
   }
   auto loaded = recarena::env::LoadPrepared(out);
-  CHECK(loaded.dataset.interactions.size() == static_cast<size_t>(stats["interactions"].get<int64_t>()));
+  CHECK(loaded.dataset.interactions.size() ==
+        static_cast<size_t>(stats["interactions"].get<int64_t>()));
   CHECK(loaded.truth.has_value());
 }
 
 TEST_CASE("data prepare: bad config values and keys give clear errors", "[cli][data]") {
   recarena::testing::TempDir tmp;
-  auto cfg = tmp.Write("bad.yaml", "run:\n  seed: 1\ndata:\n  dataset: synthetic\n  preproces:\n    min_item_freq: 2\n");
-  auto r = RunCli({"data", "prepare", "--config", cfg.string(), "--out", (tmp.path() / "o").string()});
+  auto cfg = tmp.Write(
+      "bad.yaml",
+      "run:\n  seed: 1\ndata:\n  dataset: synthetic\n  preproces:\n    min_item_freq: 2\n");
+  auto r =
+      RunCli({"data", "prepare", "--config", cfg.string(), "--out", (tmp.path() / "o").string()});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("bad.yaml:5") && Catch::Contains("preproces") &&
                         Catch::Contains("did you mean 'preprocess'"));
@@ -137,8 +145,8 @@ TEST_CASE("data prepare on the real datasets matches the MANIFEST counts", "[cli
       continue;
     }
     recarena::testing::TempDir tmp;
-    auto r = RunCli({"data", "prepare", "--dataset", c.dataset, "--out", (tmp.path() / "p").string(),
-                     "run.log_level=warn"});
+    auto r = RunCli({"data", "prepare", "--dataset", c.dataset, "--out",
+                     (tmp.path() / "p").string(), "run.log_level=warn"});
     INFO(c.dataset << ": " << r.err);
     REQUIRE(r.code == 0);
     auto s = RunCli({"data", "stats", (tmp.path() / "p").string()});

@@ -19,7 +19,8 @@ using recarena::experiments::OfflineTrainConfig;
 
 namespace {
 
-OfflineTrainConfig TinyConfig(recarena::policies::EncoderKind kind = recarena::policies::EncoderKind::kGru4Rec) {
+OfflineTrainConfig TinyConfig(
+    recarena::policies::EncoderKind kind = recarena::policies::EncoderKind::kGru4Rec) {
   OfflineTrainConfig cfg;
   cfg.run.seed = 11;
   cfg.run.device = recarena::DeviceKind::kCpu;
@@ -37,7 +38,8 @@ OfflineTrainConfig TinyConfig(recarena::policies::EncoderKind kind = recarena::p
   return cfg;
 }
 
-std::vector<torch::Tensor> LoadParams(const OfflineTrainConfig& cfg_in, const fs::path& file, int64_t num_items) {
+std::vector<torch::Tensor> LoadParams(const OfflineTrainConfig& cfg_in, const fs::path& file,
+                                      int64_t num_items) {
   OfflineTrainConfig cfg = cfg_in;
   cfg.model.encoder.num_items = num_items;
   recarena::agents::SupervisedAgent agent(cfg.model, torch::kCPU);
@@ -73,18 +75,22 @@ TEST_CASE("offline trainer: writes the run directory and its training curve", "[
   CHECK(lines == 3);
 }
 
-TEST_CASE("offline trainer: every encoder learns a deterministic pattern to HR@1 = 1, popularity cannot",
-          "[trainer][toy]") {
+TEST_CASE(
+    "offline trainer: every encoder learns a deterministic pattern to HR@1 = 1, popularity cannot",
+    "[trainer][toy]") {
   // 60 users; user u's sequence is s, s+1, s+2, ... (mod 20) with s = u mod 20: the next item is
   // always the last item + 1, which popularity (flat over items) cannot express.
   recarena::testing::TempDir tmp;
   std::string csv = "user_id,item_id,timestamp\n";
   for (int u = 0; u < 60; ++u) {
-    for (int t = 0; t < 12; ++t) csv += std::to_string(u) + "," + std::to_string((u + t) % 20) + "," + std::to_string(t) + "\n";
+    for (int t = 0; t < 12; ++t)
+      csv +=
+          std::to_string(u) + "," + std::to_string((u + t) % 20) + "," + std::to_string(t) + "\n";
   }
   const auto file = tmp.Write("toy.csv", csv);
-  for (auto kind : {recarena::policies::EncoderKind::kGru4Rec, recarena::policies::EncoderKind::kSasRec,
-                    recarena::policies::EncoderKind::kCaser, recarena::policies::EncoderKind::kNextItNet}) {
+  for (auto kind :
+       {recarena::policies::EncoderKind::kGru4Rec, recarena::policies::EncoderKind::kSasRec,
+        recarena::policies::EncoderKind::kCaser, recarena::policies::EncoderKind::kNextItNet}) {
     auto cfg = TinyConfig(kind);
     cfg.data.dataset = recarena::env::DatasetKind::kCsv;
     cfg.data.source = file.string();
@@ -107,7 +113,8 @@ TEST_CASE("offline trainer: every encoder learns a deterministic pattern to HR@1
   }
 }
 
-TEST_CASE("offline trainer: a killed run resumes to exactly the uninterrupted result", "[trainer][resume]") {
+TEST_CASE("offline trainer: a killed run resumes to exactly the uninterrupted result",
+          "[trainer][resume]") {
   const auto cfg = TinyConfig();
   recarena::testing::TempDir straight, resumed;
   const auto a = recarena::experiments::RunOfflineTraining(cfg, straight.path());
@@ -119,7 +126,8 @@ TEST_CASE("offline trainer: a killed run resumes to exactly the uninterrupted re
   CHECK(b.resumed);
   CHECK(b.steps == a.steps);
   CHECK(b.test_metrics == a.test_metrics);
-  CHECK(recarena::ReadFile(straight.path() / "metrics.jsonl") == recarena::ReadFile(resumed.path() / "metrics.jsonl"));
+  CHECK(recarena::ReadFile(straight.path() / "metrics.jsonl") ==
+        recarena::ReadFile(resumed.path() / "metrics.jsonl"));
   const int64_t n_items = 40;
   auto pa = LoadParams(cfg, straight.path() / "last.pt", n_items);
   auto pb = LoadParams(cfg, resumed.path() / "last.pt", n_items);
@@ -127,18 +135,28 @@ TEST_CASE("offline trainer: a killed run resumes to exactly the uninterrupted re
   for (size_t i = 0; i < pa.size(); ++i) CHECK(torch::equal(pa[i], pb[i]));
 }
 
-TEST_CASE("train command: resolved config, refusal to mix configs, clear errors", "[trainer][cli]") {
+TEST_CASE("train command: resolved config, refusal to mix configs, clear errors",
+          "[trainer][cli]") {
   recarena::testing::TempDir tmp;
   const fs::path cfg_file = fs::path(RECARENA_SOURCE_DIR) / "configs/offline/synthetic-sasrec.yaml";
-  std::vector<std::string> args = {"train", "--config", cfg_file.string(), "--out", (tmp.path() / "run").string(),
-                                   "data.synthetic.num_users=60", "data.synthetic.num_items=30",
-                                   "train.max_steps=6", "train.eval_every=3", "model.encoder.hidden=8",
-                                   "run.log_level=warn", "run.device=cpu"};
+  std::vector<std::string> args = {"train",
+                                   "--config",
+                                   cfg_file.string(),
+                                   "--out",
+                                   (tmp.path() / "run").string(),
+                                   "data.synthetic.num_users=60",
+                                   "data.synthetic.num_items=30",
+                                   "train.max_steps=6",
+                                   "train.eval_every=3",
+                                   "model.encoder.hidden=8",
+                                   "run.log_level=warn",
+                                   "run.device=cpu"};
   std::ostringstream out, err;
   REQUIRE(recarena::experiments::Main(args, out, err) == 0);
   auto j = nlohmann::json::parse(out.str());
   CHECK(j["steps"] == 6);
-  CHECK(recarena::ReadFile(tmp.path() / "run" / "config.yaml").find("max_steps: 6") != std::string::npos);
+  CHECK(recarena::ReadFile(tmp.path() / "run" / "config.yaml").find("max_steps: 6") !=
+        std::string::npos);
   // Same directory, different config: refused.
   args.push_back("train.batch_size=7");
   std::ostringstream out2, err2;
@@ -146,15 +164,17 @@ TEST_CASE("train command: resolved config, refusal to mix configs, clear errors"
   CHECK_THAT(err2.str(), Catch::Contains("different config"));
   // A mismatched state length is a config error naming both keys.
   std::ostringstream out3, err3;
-  CHECK(recarena::experiments::Main({"train", "--config", cfg_file.string(), "--out", (tmp.path() / "r3").string(),
-                                     "model.encoder.state_len=5"},
+  CHECK(recarena::experiments::Main({"train", "--config", cfg_file.string(), "--out",
+                                     (tmp.path() / "r3").string(), "model.encoder.state_len=5"},
                                     out3, err3) == 2);
-  CHECK_THAT(err3.str(), Catch::Contains("model.encoder.state_len") && Catch::Contains("data.window.state_len"));
+  CHECK_THAT(err3.str(), Catch::Contains("model.encoder.state_len") &&
+                             Catch::Contains("data.window.state_len"));
 }
 
 TEST_CASE("every shipped offline config is schema-valid", "[config]") {
   int n = 0;
-  for (const auto& e : fs::directory_iterator(fs::path(RECARENA_SOURCE_DIR) / "configs" / "offline")) {
+  for (const auto& e :
+       fs::directory_iterator(fs::path(RECARENA_SOURCE_DIR) / "configs" / "offline")) {
     if (e.path().extension() != ".yaml") continue;
     INFO(e.path().string());
     CHECK_NOTHROW(recarena::config::Load<OfflineTrainConfig>(e.path()));
