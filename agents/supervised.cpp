@@ -34,13 +34,16 @@ std::vector<torch::Tensor> SupervisedAgent::parameters() const {
   return params;
 }
 
-MetricList SupervisedAgent::Update(const SequenceBatch& batch) {
+torch::Tensor SupervisedAgent::TrainLogits(const torch::Tensor& items,
+                                           const torch::Tensor& lengths) {
   encoder_->train();
   head_->train();
+  auto out = encoder_->forward(items, lengths);
+  return head_->forward(out.last);
+}
+
+double SupervisedAgent::ApplyLoss(const torch::Tensor& loss) {
   optimizer_->zero_grad();
-  auto out = encoder_->forward(batch.items, batch.lengths);
-  auto logits = head_->forward(out.last);
-  auto loss = torch::nn::functional::cross_entropy(logits, batch.targets);
   loss.backward();
   double norm = 0.0;
   {
@@ -54,6 +57,13 @@ MetricList SupervisedAgent::Update(const SequenceBatch& batch) {
   if (options_.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(parameters(), options_.grad_clip);
   optimizer_->step();
   ++step_;
+  return norm;
+}
+
+MetricList SupervisedAgent::Update(const SequenceBatch& batch) {
+  auto logits = TrainLogits(batch.items, batch.lengths);
+  auto loss = torch::nn::functional::cross_entropy(logits, batch.targets);
+  const double norm = ApplyLoss(loss);
   return {{"loss", loss.item<double>()}, {"grad_norm", norm}};
 }
 

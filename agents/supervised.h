@@ -37,6 +37,9 @@ struct SupervisedOptions {
 class SupervisedAgent {
  public:
   SupervisedAgent(const SupervisedOptions& options, torch::Device device);
+  virtual ~SupervisedAgent() = default;
+  SupervisedAgent(const SupervisedAgent&) = delete;
+  SupervisedAgent& operator=(const SupervisedAgent&) = delete;
 
   // One Adam step on the mean cross-entropy of batch.targets; returns {"loss", "grad_norm"}.
   MetricList Update(const SequenceBatch& batch);
@@ -50,7 +53,14 @@ class SupervisedAgent {
   torch::Device device() const { return device_; }
   std::vector<torch::Tensor> parameters() const;
 
- private:
+ protected:
+  // Logits [B, num_items] in train() mode, with autograd (for subclasses that add loss terms).
+  torch::Tensor TrainLogits(const torch::Tensor& items, const torch::Tensor& lengths);
+  // The output layer's item vectors [num_items, D] (row j scores item j: logit_j = h . w_j + b_j).
+  torch::Tensor OutputItemVectors() const { return head_->weight; }
+  // backward(loss), optional clipping, one Adam step, ++step; returns the pre-clip gradient norm.
+  double ApplyLoss(const torch::Tensor& loss);
+
   SupervisedOptions options_;
   torch::Device device_;
   std::shared_ptr<policies::SequenceEncoderImpl> encoder_;

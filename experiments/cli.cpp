@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "experiments/conformal_commands.h"
+#include "experiments/conformal_eval.h"
 #include "experiments/data_commands.h"
 #include "experiments/eval_commands.h"
 #include "experiments/train_command.h"
@@ -45,6 +46,10 @@ const std::vector<CliCommand>& Commands() {
         {{"conformal"},
          "conformal prediction sets over items from any model's scores (coverage, set size)",
          RunConformal});
+    c.push_back({{"conformal-eval"},
+                 "conformal sets of a trained run on its test windows: coverage and set size per "
+                 "alpha, score, split",
+                 RunConformalEval});
     return c;
   }();
   return commands;

@@ -37,7 +37,7 @@ void EvalConfig::Validate() const {
 void OfflineTrainConfig::Validate() const {
   run.Validate();
   data.Validate();
-  if (model_kind == OfflineModel::kNormal) {
+  if (model_kind == OfflineModel::kNormal || model_kind == OfflineModel::kCpft) {
     // num_items comes from the data; validate the rest with a stand-in catalog size.
     agents::SupervisedOptions m = model;
     if (m.encoder.num_items <= 0) m.encoder.num_items = 1;
@@ -47,6 +47,15 @@ void OfflineTrainConfig::Validate() const {
           "model.encoder.state_len",
           fmt::format("model.encoder.state_len ({}) must equal data.window.state_len ({})",
                       model.encoder.state_len, data.window.state_len));
+    }
+  }
+  if (model_kind == OfflineModel::kCpft) {
+    cpft.Validate();
+    if (cpft.init_from.empty()) {
+      throw ConfigError("cpft.init_from",
+                        "model_kind cpft needs cpft.init_from: the run directory of a trained "
+                        "model whose best.pt "
+                        "initialises the fine-tuning");
     }
   }
   train.Validate();

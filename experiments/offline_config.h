@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "agents/cpft.h"
 #include "agents/supervised.h"
 #include "core/config.h"
 #include "core/run_config.h"
@@ -11,7 +12,9 @@
 
 namespace recarena::experiments {
 
-enum class OfflineModel { kNormal, kPopularity };  // normal: encoder + CE; popularity: the floor
+// normal: encoder + CE; popularity: the floor; cpft: fine-tunes a trained normal/cpft run with
+// CE + conformal losses (agents/cpft.h, docs/cpft.md).
+enum class OfflineModel { kNormal, kPopularity, kCpft };
 enum class EvalProtocol {
   kSplit,
   kLast
@@ -62,6 +65,7 @@ struct OfflineTrainConfig {
   agents::SupervisedOptions model;
   TrainLoopConfig train;
   EvalConfig eval;
+  agents::CpftOptions cpft;  // read only when model_kind is cpft
   template <class V>
   void Visit(V& v) {
     v("run", run);
@@ -70,6 +74,9 @@ struct OfflineTrainConfig {
     v("model", model);
     v("train", train);
     v("eval", eval);
+    // Only cpft runs have (and accept) the section, so the resolved config.yaml of other runs is
+    // unchanged (their resume check compares it textually). model_kind is visited first.
+    if (model_kind == OfflineModel::kCpft) v("cpft", cpft);
   }
   void Validate() const;
 };
@@ -82,7 +89,8 @@ struct EnumNames<experiments::OfflineModel> {
   static const std::vector<std::pair<experiments::OfflineModel, std::string>>& Table() {
     static const std::vector<std::pair<experiments::OfflineModel, std::string>> t = {
         {experiments::OfflineModel::kNormal, "normal"},
-        {experiments::OfflineModel::kPopularity, "popularity"}};
+        {experiments::OfflineModel::kPopularity, "popularity"},
+        {experiments::OfflineModel::kCpft, "cpft"}};
     return t;
   }
 };

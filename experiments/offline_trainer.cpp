@@ -7,13 +7,17 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "agents/cpft.h"
 #include "agents/popularity.h"
 #include "agents/supervised.h"
 #include "core/atomic_file.h"
+#include "core/config.h"
 #include "core/device.h"
+#include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "core/strings.h"
 #include "env/prepare.h"
 #include "env/windows.h"
 #include "experiments/offline_eval.h"
@@ -32,10 +36,23 @@ struct LoopState {
   double best = -1.0;
   int64_t bad_evals = 0;
   bool stopped = false;
-  double loss_sum = 0.0;  // training loss accumulated since the last validation
-  int64_t loss_n = 0;
   json history = json::array();
+  // Training-loss sums since the last validation ("loss" and, for CPFT, every loss term), with
+  // their count: checkpointed so that a resumed run reports the same curve.
+  std::map<std::string, double> loss_sums;
+  int64_t loss_n = 0;
 };
+
+torch::Tensor JsonToTensor(const json& j) {
+  const std::string text = j.dump();
+  return torch::from_blob(const_cast<char*>(text.data()), {static_cast<int64_t>(text.size())},
+                          torch::kUInt8)
+      .clone();
+}
+
+json TensorToJson(const torch::Tensor& t) {
+  return json::parse(std::string(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel()));
+}
 
 std::vector<int64_t> EpochPermutation(uint64_t seed, int64_t epoch, int64_t n) {
   std::vector<int64_t> perm(static_cast<size_t>(n));
@@ -54,12 +71,9 @@ void SaveCheckpoint(const fs::path& file, const agents::SupervisedAgent& agent,
   archive.write("best", torch::tensor(st.best, torch::kFloat64));
   archive.write("bad_evals", torch::tensor(st.bad_evals, torch::kInt64));
   archive.write("stopped", torch::tensor(static_cast<int64_t>(st.stopped), torch::kInt64));
-  archive.write("loss_sum", torch::tensor(st.loss_sum, torch::kFloat64));
+  archive.write("history", JsonToTensor(st.history));
+  archive.write("loss_sums", JsonToTensor(json(st.loss_sums)));
   archive.write("loss_n", torch::tensor(st.loss_n, torch::kInt64));
-  const std::string hist = st.history.dump();
-  archive.write("history", torch::from_blob(const_cast<char*>(hist.data()),
-                                            {static_cast<int64_t>(hist.size())}, torch::kUInt8)
-                               .clone());
   {
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -89,11 +103,9 @@ LoopState LoadCheckpoint(const fs::path& file, agents::SupervisedAgent& agent) {
   st.best = read("best").item<double>();
   st.bad_evals = read("bad_evals").item<int64_t>();
   st.stopped = read("stopped").item<int64_t>() != 0;
-  st.loss_sum = read("loss_sum").item<double>();
+  st.history = TensorToJson(read("history"));
+  st.loss_sums = TensorToJson(read("loss_sums")).get<std::map<std::string, double>>();
   st.loss_n = read("loss_n").item<int64_t>();
-  const torch::Tensor hist = read("history");
-  st.history = json::parse(
-      std::string(reinterpret_cast<const char*>(hist.data_ptr<uint8_t>()), hist.numel()));
   torch::Tensor rng_state;
   archive.read("torch_rng", rng_state);
   at::Generator gen =
@@ -131,20 +143,74 @@ void WriteReport(const fs::path& dir, const OfflineTrainConfig& cfg, const std::
   WriteFileAtomic(dir / "report.md", md.str());
 }
 
+// CPFT calibration rows of one step: positions [step * b, (step + 1) * b) of the endless sequence
+// of calibration-epoch permutations (epoch e shuffled with Rng(seed).Fork(5000 + e)); b is capped
+// at the number of calibration windows n.
+std::vector<int64_t> CalibrationRows(uint64_t seed, int64_t step, int64_t batch, int64_t n) {
+  const int64_t b = std::min(batch, n);
+  std::vector<int64_t> rows;
+  rows.reserve(static_cast<size_t>(b));
+  int64_t cached_epoch = -1;
+  std::vector<int64_t> perm;
+  for (int64_t j = 0; j < b; ++j) {
+    const int64_t g = step * b + j;
+    const int64_t epoch = g / n;
+    if (epoch != cached_epoch) {
+      perm.resize(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
+      Rng rng = Rng(seed).Fork(5000 + static_cast<uint64_t>(epoch));
+      rng.Shuffle(perm);
+      cached_epoch = epoch;
+    }
+    rows.push_back(perm[static_cast<size_t>(g % n)]);
+  }
+  return rows;
+}
+
+// The checkpoint CPFT starts from: cpft.init_from/best.pt, after checking that the initial run used
+// the same data, seed and model (otherwise item ids or shapes would silently mean something else).
+fs::path CheckCpftInit(const OfflineTrainConfig& cfg) {
+  const fs::path dir = cfg.cpft.init_from;
+  const fs::path cfg_file = dir / "config.yaml", ckpt = dir / "best.pt";
+  if (!fs::exists(cfg_file) || !fs::exists(ckpt)) {
+    throw ConfigError("cpft.init_from",
+                      "cpft.init_from " + QuoteForError(dir.string()) +
+                          " must be a run directory of `recarena train` holding config.yaml "
+                          "and best.pt");
+  }
+  const auto init = config::Load<OfflineTrainConfig>(cfg_file);
+  if (init.model_kind == OfflineModel::kPopularity) {
+    throw FileError(cfg_file.string(), 0,
+                    "cpft.init_from is a popularity run; CPFT needs a trained sequence model");
+  }
+  auto differs = [&](const std::string& what) {
+    return FileError(cfg_file.string(), 0,
+                     "the initial run's " + what +
+                         " differs from this config's; CPFT must fine-tune a model "
+                         "trained on the same data with the same model");
+  };
+  if (config::ToYamlString(init.data) != config::ToYamlString(cfg.data))
+    throw differs("data section");
+  if (init.run.seed != cfg.run.seed)
+    throw differs("run.seed (it fixes the synthetic world and the split)");
+  // (num_items is not a config key, so it is absent from both texts.)
+  if (config::ToYamlString(init.model.encoder) != config::ToYamlString(cfg.model.encoder)) {
+    throw differs("model.encoder section");
+  }
+  return ckpt;
+}
+
 }  // namespace
 
-OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir,
-                                    int64_t stop_after_steps) {
-  OfflineTrainConfig cfg = cfg_in;
-  OfflineRunResult result;
-  if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
-  const torch::Device device = ResolveDevice(cfg.run.device);
-
-  env::PreparedDataset data = env::PrepareDataset(cfg.data, cfg.run.seed);
-  const int32_t num_items = data.dataset.items.size();
+OfflineData BuildOfflineData(const OfflineTrainConfig& cfg) {
+  OfflineData od;
+  od.prepared = env::PrepareDataset(cfg.data, cfg.run.seed);
+  const env::PreparedDataset& data = od.prepared;
   const env::ItemId pad = data.padding_id();
-  std::vector<env::Sequence> train_seqs = data.split.train;
-  std::vector<env::Sequence> valid_seqs = data.split.valid;
+  std::vector<env::Sequence>& train_seqs = od.train_seqs;
+  std::vector<env::Sequence>& valid_seqs = od.valid_seqs;
+  train_seqs = data.split.train;
+  valid_seqs = data.split.valid;
   if (valid_seqs.empty()) {
     // Hold out a deterministic share of training sequences for validation.
     std::vector<size_t> idx(train_seqs.size());
@@ -163,9 +229,33 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
               valid_seqs.size() + train_seqs.size());
   }
   const int L = cfg.data.window.state_len;
-  const env::Windows train_w = env::MakeWindows(train_seqs, L, pad);
-  const env::Windows valid_w = env::MakeWindows(valid_seqs, L, pad);
-  const env::Windows test_w = env::MakeWindows(data.split.test, L, pad);
+  od.train_w = env::MakeWindows(train_seqs, L, pad);
+  od.valid_w = env::MakeWindows(valid_seqs, L, pad);
+  od.test_w = env::MakeWindows(data.split.test, L, pad);
+  return od;
+}
+
+agents::SupervisedOptions ResolvedModelOptions(const OfflineTrainConfig& cfg, int64_t num_items) {
+  agents::SupervisedOptions m = cfg.model;
+  m.encoder.num_items = num_items;
+  m.encoder.state_len = cfg.data.window.state_len;
+  return m;
+}
+
+OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir,
+                                    int64_t stop_after_steps) {
+  OfflineTrainConfig cfg = cfg_in;
+  OfflineRunResult result;
+  if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
+  const torch::Device device = ResolveDevice(cfg.run.device);
+
+  OfflineData od = BuildOfflineData(cfg);
+  const env::PreparedDataset& data = od.prepared;
+  const int32_t num_items = od.num_items();
+  const std::vector<env::Sequence>& train_seqs = od.train_seqs;
+  const env::Windows& train_w = od.train_w;
+  const env::Windows& valid_w = od.valid_w;
+  const env::Windows& test_w = od.test_w;
   log::Info("{}: {} items, windows train {} / valid {} / test {}", data.dataset.name, num_items,
             train_w.size(), valid_w.size(), test_w.size());
   if (train_w.size() == 0 || test_w.size() == 0) {
@@ -194,10 +284,28 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
     return result;
   }
 
-  cfg.model.encoder.num_items = num_items;
-  cfg.model.encoder.state_len = L;
+  cfg.model = ResolvedModelOptions(cfg, num_items);
   torch::manual_seed(cfg.run.seed);
-  agents::SupervisedAgent agent(cfg.model, device);
+  const bool is_cpft = cfg.model_kind == OfflineModel::kCpft;
+  std::unique_ptr<agents::SupervisedAgent> agent_ptr;
+  agents::CpftAgent* cpft_agent = nullptr;
+  if (is_cpft) {
+    if (valid_w.size() == 0) {
+      throw Error(fmt::format(
+          "model_kind cpft: dataset '{}' gives no validation windows, which CPFT needs as "
+          "calibration data for its conformal losses",
+          data.dataset.name));
+    }
+    auto a = std::make_unique<agents::CpftAgent>(cfg.model, cfg.cpft, device);
+    const fs::path init = CheckCpftInit(cfg);
+    a->InitFrom(init);
+    log::Info("cpft: initialised from {}", init.string());
+    cpft_agent = a.get();
+    agent_ptr = std::move(a);
+  } else {
+    agent_ptr = std::make_unique<agents::SupervisedAgent>(cfg.model, device);
+  }
+  agents::SupervisedAgent& agent = *agent_ptr;
   BatchScorer scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
     return agent.Scores(items, lengths);
   };
@@ -233,22 +341,40 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
     for (size_t r = 0; r < rows.size(); ++r)
       targets[static_cast<int64_t>(r)] = train_w.targets[static_cast<size_t>(rows[r])];
     agents::SequenceBatch batch{items.to(device), lengths.to(device), targets.to(device)};
-    const auto metrics = agent.Update(batch);
-    st.loss_sum += metrics[0].second;
+    agents::MetricList metrics;
+    if (cpft_agent) {
+      // The calibration batch is a pure function of (seed, step), so a resumed run draws the same.
+      const auto calib_rows = CalibrationRows(cfg.run.seed, agent.step(), cfg.cpft.calib_batch_size,
+                                              static_cast<int64_t>(valid_w.size()));
+      auto [c_items, c_lengths] = WindowTensors(valid_w, calib_rows);
+      auto c_targets = torch::empty({static_cast<int64_t>(calib_rows.size())}, torch::kInt64);
+      for (size_t r = 0; r < calib_rows.size(); ++r)
+        c_targets[static_cast<int64_t>(r)] = valid_w.targets[static_cast<size_t>(calib_rows[r])];
+      agents::SequenceBatch calib{c_items.to(device), c_lengths.to(device), c_targets.to(device)};
+      metrics = cpft_agent->UpdateCpft(batch, calib);
+    } else {
+      metrics = agent.Update(batch);
+    }
     ++st.loss_n;
+    for (const auto& [name, value] : metrics) st.loss_sums[name] += value;
     progress.Set(agent.step());
     ++steps_this_call;
     const bool eval_now = agent.step() % cfg.train.eval_every == 0 || agent.step() == total_steps;
     if (eval_now) {
       auto v = EvaluateWindows(scorer, valid_w.size() ? valid_w : train_w, ctx, valid_opts);
       const double ndcg = v.count("NDCG@10") ? v.at("NDCG@10") : v.begin()->second;
-      json rec = {
-          {"step", agent.step()},
-          {"epoch", st.epoch},
-          {"train_loss", st.loss_sum / static_cast<double>(std::max<int64_t>(1, st.loss_n))}};
+      json rec = {{"step", agent.step()},
+                  {"epoch", st.epoch},
+                  {"train_loss",
+                   st.loss_sums["loss"] / static_cast<double>(std::max<int64_t>(1, st.loss_n))}};
       for (const auto& [k, val] : v) rec["valid_" + k] = val;
+      if (is_cpft) {
+        for (const auto& [k, val] : st.loss_sums) {
+          rec["train_" + k] = val / static_cast<double>(std::max<int64_t>(1, st.loss_n));
+        }
+      }
       st.history.push_back(rec);
-      st.loss_sum = 0.0;
+      st.loss_sums.clear();
       st.loss_n = 0;
       if (ndcg > st.best) {
         st.best = ndcg;
@@ -291,10 +417,12 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   result.test_metrics = EvaluateWindows(best_scorer, test_w, ctx, test_opts);
   json m(result.test_metrics);
   m["model"] = config::EnumToString(cfg.model.encoder.kind);
+  if (is_cpft) m["model_kind"] = "cpft";
   m["steps"] = result.steps;
   m["best_valid_NDCG@10"] = result.best_valid_ndcg10;
   WriteFileAtomic(dir / "metrics.json", m.dump(2) + "\n");
-  WriteReport(dir, cfg, config::EnumToString(cfg.model.encoder.kind), result.test_metrics, result);
+  WriteReport(dir, cfg, config::EnumToString(cfg.model.encoder.kind) + (is_cpft ? " + CPFT" : ""),
+              result.test_metrics, result);
   return result;
 }
 

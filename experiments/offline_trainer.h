@@ -1,6 +1,8 @@
 // The offline training loop of `recarena train`: supervised next-item training ("Normal") or the
-// popularity floor, validation every N steps on NDCG@10, best-checkpoint keeping, early stopping,
-// crash-safe resume, final test evaluation.
+// popularity floor, or CPFT fine-tuning of a trained run (model_kind cpft: CE on the training
+// windows + conformal losses on the validation windows, from cpft.init_from's best.pt), validation
+// every N steps on NDCG@10, best-checkpoint keeping, early stopping, crash-safe resume, final test
+// evaluation.
 //
 // Run directory contract:
 //   config.yaml     resolved config (written first)
@@ -20,6 +22,8 @@
 #include <map>
 #include <string>
 
+#include "env/prepare.h"
+#include "env/windows.h"
 #include "experiments/offline_config.h"
 
 namespace recarena::experiments {
@@ -31,6 +35,23 @@ struct OfflineRunResult {
   bool early_stopped = false;
   bool resumed = false;
 };
+
+// The data of a run exactly as RunOfflineTraining builds it (used again by `recarena
+// conformal-eval`): env::PrepareDataset(cfg.data, cfg.run.seed); the validation sequences are
+// split.valid, or, when the split has none, a deterministic share
+// (train.valid_fraction_if_missing, Rng(run.seed).Fork(3)) held out of split.train; windows of
+// length data.window.state_len with padding id = catalog size.
+struct OfflineData {
+  env::PreparedDataset prepared;
+  std::vector<env::Sequence> train_seqs;  // training sequences (after the hold-out, if any)
+  std::vector<env::Sequence> valid_seqs;
+  env::Windows train_w, valid_w, test_w;
+  int32_t num_items() const { return static_cast<int32_t>(prepared.dataset.items.size()); }
+};
+OfflineData BuildOfflineData(const OfflineTrainConfig& cfg);
+
+// cfg.model with encoder.num_items and encoder.state_len filled in (what the agent is built with).
+agents::SupervisedOptions ResolvedModelOptions(const OfflineTrainConfig& cfg, int64_t num_items);
 
 // Runs (or resumes) training in run_dir. stop_after_steps > 0 stops the loop after that many steps
 // in this call without evaluating the test set (used to simulate a crash in tests).
