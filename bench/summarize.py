@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Summarises bench/train_throughput.{cpp,py} output into the C++ vs Python table.
+
+Input (stdin or the files given): lines "ROUND<TAB>JSON", one per (round, impl, encoder, device),
+as bench/run_train_throughput.sh writes them. For each (encoder, device) it prints the median
+sequences/s of each implementation over the rounds and the C++/Python ratio, taken as the median of
+the per-round ratios (C++ and Python of one round ran back to back, so machine load that drifts
+between rounds affects both sides of a ratio about equally).
+
+Exits with status 1 when the two implementations disagree on the number of trainable parameters or
+on any benchmark size (the comparison is only meaningful for identical models), or when a row lacks
+one of the two implementations. The "same losses" column says whether the first and the last
+training loss of every run agree between the two (to 1e-4 relative): both programs seed the global
+torch generator identically and build their modules in the same order, so identical models start
+from identical weights and draw identical dropout masks.
+"""
+
+import fileinput
+import json
+import statistics
+import sys
+
+IMPLS = ("cpp", "python")
+# Keys that must agree between the two implementations of one (encoder, device).
+SAME_KEYS = ("params", "items", "batch", "state_len", "hidden", "threads", "warmup", "steps",
+             "repeats", "seed")
+
+
+def fail(msg):
+    print(f"summarize.py: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main():
+    rows = {}  # (encoder, device) -> impl -> round -> record
+    for n, line in enumerate(fileinput.input(), start=1):
+        line = line.rstrip("\n")
+        if not line:
+            continue
+        parts = line.split("\t", 1)
+        if len(parts) != 2:
+            fail(f"{fileinput.filename()}:{fileinput.filelineno()}: expected ROUND<TAB>JSON, "
+                 f"got {line[:80]!r}")
+        try:
+            rnd = int(parts[0])
+            rec = json.loads(parts[1])
+        except ValueError as e:
+            fail(f"{fileinput.filename()}:{fileinput.filelineno()}: {e}: {line[:80]!r}")
+        if rec.get("impl") not in IMPLS:
+            fail(f"{fileinput.filename()}:{fileinput.filelineno()}: unknown impl "
+                 f"{rec.get('impl')!r}")
+        key = (rec["encoder"], rec["device"])
+        rows.setdefault(key, {}).setdefault(rec["impl"], {})[rnd] = rec
+    if not rows:
+        fail("no benchmark lines")
+
+    header = ("encoder", "device", "threads", "params", "C++ seq/s", "Python seq/s",
+              "C++/Python", "ratio range", "rounds", "same losses")
+    table = []
+    for (encoder, device), by_impl in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        for impl in IMPLS:
+            if impl not in by_impl:
+                fail(f"{encoder}/{device}: no {impl} result")
+        cpp, py = by_impl["cpp"], by_impl["python"]
+        for rnd in set(cpp) | set(py):
+            if rnd not in cpp or rnd not in py:
+                fail(f"{encoder}/{device}: round {rnd} lacks one implementation")
+            for k in SAME_KEYS:
+                if cpp[rnd][k] != py[rnd][k]:
+                    fail(f"{encoder}/{device} round {rnd}: {k} differs: C++ {cpp[rnd][k]} vs "
+                         f"Python {py[rnd][k]} (the two models must have identical sizes)")
+        rounds = sorted(cpp)
+        c_med = statistics.median(cpp[r]["seq_per_s"] for r in rounds)
+        p_med = statistics.median(py[r]["seq_per_s"] for r in rounds)
+        ratios = [cpp[r]["seq_per_s"] / py[r]["seq_per_s"] for r in rounds]
+        first = cpp[rounds[0]]
+        # Same weights, batches and dropout masks give the same losses (up to float rounding):
+        # a check that the two programs build the same model, not only one of the same size.
+        def close(a, b):
+            return abs(a - b) <= 1e-4 * max(1.0, abs(b))
+        same_losses = all(
+            close(cpp[r][k], py[r][k]) for r in rounds for k in ("first_loss", "last_loss"))
+        table.append((encoder, device, str(first["threads"]), str(first["params"]),
+                      f"{c_med:.0f}", f"{p_med:.0f}", f"{statistics.median(ratios):.2f}",
+                      f"{min(ratios):.2f}-{max(ratios):.2f}", str(len(rounds)),
+                      "yes" if same_losses else
+                      f"no ({first['last_loss']:.5f} vs {py[rounds[0]]['last_loss']:.5f})"))
+
+    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(header)]
+    def fmt(cells):
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+    print(fmt(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in table:
+        print(fmt(r))
+
+
+if __name__ == "__main__":
+    main()

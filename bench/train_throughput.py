@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""Training-throughput benchmark, PyTorch (Python) side.
+
+The same benchmark as bench/train_throughput.cpp, written in Python: sequences per second of one
+training step of the supervised ("Normal") agent -- encoder forward + Linear(D, num_items) head +
+cross-entropy + backward + Adam step, plus what recarena's SupervisedAgent::Update does besides
+(the encoder's input range check with one host sync, the per-parameter grad-norm metric and
+loss.item()) -- for GRU4Rec and SASRec. It prints one JSON line per (impl, encoder, device) with the
+same keys as the C++ program; bench/run_train_throughput.sh runs both side by side.
+
+The modules mirror policies/encoder.cpp, policies/gru4rec.cpp and policies/sasrec.cpp and
+agents/supervised.cpp: same parameter shapes, same initialisation, same forward computation and
+dropout placement, and modules are created in the same order as the C++ constructors create theirs,
+so that after torch.manual_seed(seed) both programs start from the same weights and draw the same
+dropout masks (first_loss in the JSON lines shows it). Keep them in step with the C++ code.
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ENCODERS = ("gru4rec", "sasrec")
+
+
+def layer_norm(dim):
+    # policies/sasrec.cpp MakeLayerNorm: eps 1e-8 as in the SASRec reference code.
+    return nn.LayerNorm(dim, eps=1e-8)
+
+
+def length_mask(lengths, L):
+    """[B, L] bool: True at positions t < lengths[b] (policies::LengthMask)."""
+    positions = torch.arange(L, dtype=torch.long, device=lengths.device)
+    return positions.unsqueeze(0) < lengths.unsqueeze(1)
+
+
+def gather_last(states, lengths):
+    """states [B, L, D], lengths [B] -> states[b, lengths[b] - 1] (policies::GatherLast)."""
+    D = states.size(2)
+    index = (lengths - 1).view(-1, 1, 1).expand(states.size(0), 1, D)
+    return states.gather(1, index).squeeze(1)
+
+
+class SequenceEncoder(nn.Module):
+    """policies::SequenceEncoderImpl: item embedding (padding row N, zero) + input dropout."""
+
+    def __init__(self, num_items, state_len, hidden, dropout):
+        super().__init__()
+        self.num_items = num_items
+        self.state_len = state_len
+        self.hidden = hidden
+        self.item_embedding = nn.Embedding(num_items + 1, hidden, padding_idx=num_items)
+        with torch.no_grad():
+            self.item_embedding.weight.normal_(0.0, 0.01)
+            self.item_embedding.weight[num_items].zero_()
+        self.input_dropout = nn.Dropout(dropout)
+
+    def check_inputs(self, items, lengths):
+        """SequenceEncoderImpl::CheckInputs: shape checks and one host sync for the ranges."""
+        if items.dim() != 2 or items.dtype != torch.long:
+            raise ValueError("items must be a [B, L] int64 tensor")
+        if lengths.dim() != 1 or lengths.dtype != torch.long or lengths.size(0) != items.size(0):
+            raise ValueError("lengths must be a [B] int64 tensor with B = items.size(0)")
+        L = items.size(1)
+        if L < 1 or L > self.state_len:
+            raise ValueError(f"items has {L} positions; expected 1..{self.state_len}")
+        r = torch.stack([lengths.min(), lengths.max(), items.min(), items.max()]).cpu().tolist()
+        if r[0] < 1 or r[1] > L:
+            raise ValueError(f"lengths must lie in [1, {L}], got [{r[0]}, {r[1]}]")
+        if r[2] < 0 or r[3] > self.num_items:
+            raise ValueError(f"item ids must lie in [0, {self.num_items}], got [{r[2]}, {r[3]}]")
+
+    def embed_inputs(self, items, lengths):
+        mask = length_mask(lengths, items.size(1)).unsqueeze(-1)
+        x = self.item_embedding(items) * mask.float()
+        return self.input_dropout(x)
+
+
+class Gru4Rec(SequenceEncoder):
+    """policies::Gru4RecImpl: embedding + one GRU layer; states zeroed at padding; last at len-1."""
+
+    def __init__(self, num_items, state_len, hidden, dropout):
+        super().__init__(num_items, state_len, hidden, dropout)
+        self.gru = nn.GRU(hidden, hidden, num_layers=1, batch_first=True)
+
+    def forward(self, items, lengths):
+        self.check_inputs(items, lengths)
+        x = self.embed_inputs(items, lengths)
+        states = self.gru(x)[0]
+        mask = length_mask(lengths, items.size(1)).unsqueeze(-1)
+        states = states * mask.to(states.dtype)
+        return gather_last(states, lengths), states
+
+
+class SasRecBlock(nn.Module):
+    """policies::SasRecBlockImpl: q = LN(x); x = q + Dropout(Attn(q, x, x));
+    h = LN(x); x = h + Dropout(W2 Dropout(ReLU(W1 h))); x *= mask."""
+
+    def __init__(self, dim, num_heads, dropout):
+        super().__init__()
+        self.dim = dim
+        self.num_heads = num_heads
+        # Same creation order as the C++ constructor (it decides which random numbers each gets).
+        self.attn_norm = layer_norm(dim)
+        self.query = nn.Linear(dim, dim)
+        self.key = nn.Linear(dim, dim)
+        self.value = nn.Linear(dim, dim)
+        self.out = nn.Linear(dim, dim)
+        self.ffn_norm = layer_norm(dim)
+        self.ffn1 = nn.Linear(dim, dim)
+        self.ffn2 = nn.Linear(dim, dim)
+        self.attn_dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, allowed, mask):
+        B, L = x.size(0), x.size(1)
+        H = self.num_heads
+        dh = self.dim // H
+
+        def heads(t):  # [B, L, D] -> [B, H, L, dh]
+            return t.view(B, L, H, dh).transpose(1, 2)
+
+        q_in = self.attn_norm(x)
+        q = heads(self.query(q_in))
+        k = heads(self.key(x))
+        v = heads(self.value(x))
+        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(dh)
+        scores = scores.masked_fill(allowed.logical_not(), float("-inf"))
+        attn = self.attn_dropout(torch.softmax(scores, -1))
+        context = torch.matmul(attn, v).transpose(1, 2).reshape(B, L, self.dim)
+        h = q_in + self.dropout(self.out(context))
+        h = self.ffn_norm(h)
+        h = h + self.dropout(self.ffn2(self.dropout(torch.relu(self.ffn1(h)))))
+        return h * mask
+
+
+class SasRec(SequenceEncoder):
+    """policies::SasRecImpl: item + learned positional embedding, dropout, padding zeroed; blocks
+    with causal + key-padding masks; final layer norm; states zeroed at padding; last at len-1."""
+
+    def __init__(self, num_items, state_len, hidden, dropout, num_heads=1, num_blocks=1):
+        super().__init__(num_items, state_len, hidden, dropout)
+        self.position_embedding = nn.Embedding(state_len, hidden)
+        with torch.no_grad():
+            self.position_embedding.weight.normal_(0.0, 0.01)
+        self.blocks = nn.ModuleList(
+            [SasRecBlock(hidden, num_heads, dropout) for _ in range(num_blocks)])
+        self.final_norm = layer_norm(hidden)
+
+    def forward(self, items, lengths):
+        self.check_inputs(items, lengths)
+        L = items.size(1)
+        positions = torch.arange(L, dtype=torch.long, device=items.device)
+        valid = length_mask(lengths, L)
+        mask = valid.unsqueeze(-1).float()
+        x = self.item_embedding(items) + self.position_embedding(positions)
+        x = self.input_dropout(x) * mask
+        causal = positions.unsqueeze(1) >= positions.unsqueeze(0)
+        allowed = (causal.unsqueeze(0) & valid.unsqueeze(1)).unsqueeze(1)
+        for block in self.blocks:
+            x = block(x, allowed, mask)
+        states = self.final_norm(x) * mask
+        return gather_last(states, lengths), states
+
+
+class SupervisedAgent:
+    """agents::SupervisedAgent: encoder + Linear(D, N) head, mean cross-entropy, Adam(lr)."""
+
+    def __init__(self, encoder_name, num_items, state_len, hidden, device, lr=1e-3):
+        cls = {"gru4rec": Gru4Rec, "sasrec": SasRec}[encoder_name]
+        self.encoder = cls(num_items, state_len, hidden, dropout=0.1)
+        self.head = nn.Linear(hidden, num_items)
+        self.encoder.to(device)
+        self.head.to(device)
+        self.optimizer = torch.optim.Adam(self.parameters(), lr=lr, weight_decay=0.0)
+
+    def parameters(self):
+        return list(self.encoder.parameters()) + list(self.head.parameters())
+
+    def update(self, items, lengths, targets):
+        """SupervisedAgent::Update: one Adam step; returns (loss, grad_norm) like its metrics."""
+        self.encoder.train()
+        self.head.train()
+        self.optimizer.zero_grad()
+        last, _ = self.encoder(items, lengths)
+        logits = self.head(last)
+        loss = F.cross_entropy(logits, targets)
+        loss.backward()
+        with torch.no_grad():
+            sq = 0.0
+            for p in self.parameters():
+                if p.grad is not None:
+                    sq += p.grad.pow(2).sum().item()
+            norm = math.sqrt(sq)
+        self.optimizer.step()
+        return loss.item(), norm
+
+
+def make_batches(args, count, device):
+    """The batch scheme of train_throughput.cpp MakeBatches (same generator calls, same order)."""
+    torch.manual_seed(args.seed)
+    positions = torch.arange(args.state_len, dtype=torch.long)
+    out = []
+    for _ in range(count):
+        lengths = torch.randint(1, args.state_len + 1, (args.batch,), dtype=torch.long)
+        items = torch.randint(0, args.items, (args.batch, args.state_len), dtype=torch.long)
+        items = items.masked_fill(positions.unsqueeze(0) >= lengths.unsqueeze(1), args.items)
+        targets = torch.randint(0, args.items, (args.batch,), dtype=torch.long)
+        out.append((items.to(device), lengths.to(device), targets.to(device)))
+    return out
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def run_one(args, encoder, device_name):
+    device = torch.device("cuda", 0) if device_name == "cuda" else torch.device("cpu")
+    timed_pool = min(args.steps, 64)
+    batches = make_batches(args, args.warmup + timed_pool, device)
+    torch.manual_seed(args.seed)
+    agent = SupervisedAgent(encoder, args.items, args.state_len, args.hidden, device)
+    params = sum(p.numel() for p in agent.parameters())
+
+    losses = []
+
+    def train(batch):
+        loss, _ = agent.update(*batch)
+        losses.append(loss)
+
+    for i in range(args.warmup):
+        train(batches[i])
+    rates = []
+    for _ in range(args.repeats):
+        sync(device)
+        start = time.perf_counter()
+        for i in range(args.steps):
+            train(batches[args.warmup + i % timed_pool])
+        sync(device)
+        rates.append(args.steps * args.batch / (time.perf_counter() - start))
+    return {
+        "impl": "python", "encoder": encoder, "device": device_name, "threads": args.threads,
+        "items": args.items, "batch": args.batch, "state_len": args.state_len,
+        "hidden": args.hidden, "warmup": args.warmup, "steps": args.steps,
+        "repeats": args.repeats, "seed": args.seed, "params": params,
+        "first_loss": losses[0], "last_loss": losses[-1],
+        "seq_per_s": statistics.median(rates), "runs_seq_per_s": rates,
+        "torch": torch.__version__,
+    }
+
+
+def split_list(flag, value):
+    out = [w.strip() for w in value.split(",")]
+    if any(not w for w in out):
+        raise SystemExit(f"train_throughput.py: --{flag}: empty entry in '{value}'")
+    return out
+
+
+def resolve_devices(flag):
+    out = []
+    for d in split_list("device", flag):
+        if d == "cpu":
+            want = ["cpu"]
+        elif d == "cuda":
+            if not torch.cuda.is_available():
+                raise SystemExit("train_throughput.py: --device cuda: PyTorch sees no CUDA device")
+            want = ["cuda"]
+        elif d == "auto":
+            want = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+        else:
+            raise SystemExit(f"train_throughput.py: --device: unknown device '{d}'; "
+                             "choices: cpu, cuda, auto")
+        out += [w for w in want if w not in out]
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--encoders", default="gru4rec,sasrec", help="comma-separated: gru4rec, sasrec")
+    p.add_argument("--items", type=int, default=10000, help="catalog size N")
+    p.add_argument("--batch", type=int, default=256, help="batch size B")
+    p.add_argument("--state-len", type=int, default=10, help="sequence length L")
+    p.add_argument("--hidden", type=int, default=64, help="hidden size D")
+    p.add_argument("--steps", type=int, default=50, help="timed steps per repeat")
+    p.add_argument("--warmup", type=int, default=5, help="untimed steps before the first repeat")
+    p.add_argument("--repeats", type=int, default=3, help="timed windows; the median is reported")
+    p.add_argument("--threads", type=int, default=0,
+                   help="intra-op threads (torch.set_num_threads); 0 = os.cpu_count()")
+    p.add_argument("--device", default="auto",
+                   help="comma-separated: cpu, cuda, auto (= cpu, plus cuda when available)")
+    p.add_argument("--seed", type=int, default=1, help="torch.manual_seed value")
+    args = p.parse_args()
+    encoders = split_list("encoders", args.encoders)
+    for e in encoders:
+        if e not in ENCODERS:
+            raise SystemExit(f"train_throughput.py: --encoders: unknown encoder '{e}'; "
+                             f"choices: {', '.join(ENCODERS)}")
+    for flag, minimum in (("items", 1), ("batch", 1), ("state_len", 1), ("hidden", 1),
+                          ("steps", 1), ("warmup", 0), ("repeats", 1), ("threads", 0)):
+        if getattr(args, flag) < minimum:
+            raise SystemExit(f"train_throughput.py: --{flag.replace('_', '-')} must be >= "
+                             f"{minimum}, got {getattr(args, flag)}")
+    if args.threads == 0:
+        args.threads = max(1, os.cpu_count() or 1)
+    devices = resolve_devices(args.device)
+    torch.set_num_threads(args.threads)
+    for device in devices:
+        for encoder in encoders:
+            print(json.dumps(run_one(args, encoder, device)), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
