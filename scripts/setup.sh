@@ -3,9 +3,12 @@
 # Idempotent: only missing packages are installed. Must run as root (or with sudo available).
 set -euo pipefail
 
+# libopenblas0-openmp: LibTorch does its matrix products through libblas.so.3; OpenBLAS (OpenMP
+# build, sharing LibTorch's thread pool) is ~8x faster than the reference BLAS on a 2-core CPU.
 PKGS=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev
+  libopenblas0-openmp
   libyaml-cpp-dev
   libfmt-dev
   libboost-dev libboost-program-options-dev
