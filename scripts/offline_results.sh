@@ -3,7 +3,8 @@
 # rc15-sample (every position) and amazon-industrial (every position, user split) and writes the
 # results table docs/results/offline.md.
 # Usage: scripts/offline_results.sh [BUILD_DIR] [RUNS_DIR] [extra overrides...]
-# DATASETS="rc15 amazon-industrial" restricts the datasets (to run groups in parallel); runs already
+# DATASETS="rc15 amazon-industrial" and MODELS="sasrec caser" restrict what runs (to run groups in
+# parallel: give each stream different models); runs already
 # finished (metrics.json present) are skipped and interrupted ones resume.
 set -euo pipefail
 build=${1:-build}
@@ -13,7 +14,7 @@ extra=("$@")
 bin="$build/recarena"
 mkdir -p "$runs"
 for ds in ${DATASETS:-ml-latest-small rc15 amazon-industrial}; do
-  for model in popularity gru4rec sasrec caser nextitnet; do
+  for model in ${MODELS:-popularity gru4rec sasrec caser nextitnet}; do
     cfg=configs/offline/$ds-$model.yaml
     out=$runs/$ds-$model
     if [[ -f $out/metrics.json ]]; then echo "== $ds $model: done ($out)"; continue; fi
