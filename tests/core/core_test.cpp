@@ -70,7 +70,7 @@ TEST_CASE("rng: state serialization resumes the stream", "[rng]") {
   CHECK_THROWS_AS(s.DeserializeState("garbage"), recarena::Error);
 }
 
-TEST_CASE("atomic write replaces the file and leaves no temp file; failures keep the old file",
+TEST_CASE("atomic write replaces the file and leaves no temp file and failures keep the old file",
           "[io]") {
   recarena::testing::TempDir dir;
   const auto path = dir.path() / "sub" / "out.txt";

@@ -131,7 +131,7 @@ TEST_CASE("conformal: label-only scores are bitwise equal to the sorted scorer",
   }
 }
 
-TEST_CASE("conformal: sets are {y : s(y) <= q}; a score equal to q_hat is in", "[conformal]") {
+TEST_CASE("conformal: sets are {y : s(y) <= q} and a score equal to q_hat is in", "[conformal]") {
   QueryScorer s;
   s.Reset(kP, 1.0);
   // APS scores item1 .5, item2 .7, item3 .9, item0 1.0; q = item2's exact score.
@@ -271,7 +271,7 @@ TEST_CASE("conformal: empirical coverage is 1 - alpha on exchangeable data",
   }
 }
 
-TEST_CASE("conformal: simplex grid order and size; weight step parsing", "[conformal][weighted]") {
+TEST_CASE("conformal: simplex grid order and size and weight step parsing", "[conformal][weighted]") {
   const auto g = SimplexGrid(3, 2);
   const std::vector<std::vector<int>> expected = {{2, 0, 0}, {1, 1, 0}, {1, 0, 1},
                                                   {0, 2, 0}, {0, 1, 1}, {0, 0, 2}};

@@ -354,7 +354,7 @@ TEST_CASE("encoders: gradients reach the embeddings, never the padding row",
   }
 }
 
-TEST_CASE("encoders: parameters are a function of the torch seed; CloneEncoder copies them",
+TEST_CASE("encoders: parameters are a function of the torch seed and CloneEncoder copies them",
           "[policies][encoder]") {
   torch::set_num_threads(2);
   for (const EncoderOptions& opts : AllVariants()) {
