@@ -13,8 +13,11 @@ names = {"popularity": "Popularity", "gru4rec": "GRU4Rec", "sasrec": "SASRec", "
 cols = ["HR@5", "NDCG@5", "HR@10", "NDCG@10", "HR@20", "NDCG@20", "MRR", "CV_div@10", "CV_nov@10"]
 print("# Offline next-item results\n")
 print("Full-catalog ranking (no sampled negatives; ties by smaller item id, docs/metrics.md), test split,")
-print("best validation NDCG@10 checkpoint, seed 42. Produced by `scripts/offline_results.sh` "
-      "(configs in `configs/offline/`).\n")
+print("best validation NDCG@10 checkpoint, seed 42. Produced by "
+      "`scripts/offline_results.sh build runs/offline-results train.threads=1` (configs in "
+      "`configs/offline/`; `steps` = Adam steps of batch 256 actually taken, a budget sized for a "
+      "2-core CPU). MRR is over the full ranking; CV_div/CV_nov are catalog and long-tail coverage "
+      "of the top-10 lists (docs/metrics.md).\n")
 for ds, protocol in datasets:
     print(f"## {ds} ({protocol})\n")
     print("| model | steps | " + " | ".join(cols) + " |")
