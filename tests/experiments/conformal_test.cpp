@@ -271,7 +271,8 @@ TEST_CASE("conformal: empirical coverage is 1 - alpha on exchangeable data",
   }
 }
 
-TEST_CASE("conformal: simplex grid order and size and weight step parsing", "[conformal][weighted]") {
+TEST_CASE("conformal: simplex grid order and size and weight step parsing",
+          "[conformal][weighted]") {
   const auto g = SimplexGrid(3, 2);
   const std::vector<std::vector<int>> expected = {{2, 0, 0}, {1, 1, 0}, {1, 0, 1},
                                                   {0, 2, 0}, {0, 1, 1}, {0, 0, 2}};
