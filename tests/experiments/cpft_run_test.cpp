@@ -9,24 +9,18 @@
 
 #include "core/atomic_file.h"
 #include "experiments/cli.h"
+#include "experiments/cli_runner.h"
 #include "experiments/conformal_eval.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
+using recarena::testing::CliResult;
+using recarena::testing::RunCli;
 using namespace recarena::experiments;
 using recarena::testing::TempDir;
 
 namespace {
 
-struct CliResult {
-  int code;
-  std::string out, err;
-};
-CliResult RunCli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  int code = Main(args, out, err);
-  return {code, out.str(), err.str()};
-}
 const fs::path kRepo = RECARENA_SOURCE_DIR;
 
 // Allowed growth of the THR mean set size (alpha 0.3, 50 items) through CPFT with the paper's

@@ -9,21 +9,14 @@
 #include "env/data_config.h"
 #include "env/prepared_io.h"
 #include "experiments/cli.h"
+#include "experiments/cli_runner.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
 using recarena::experiments::Main;
+using recarena::testing::RunCli;
 
 namespace {
-struct CliResult {
-  int code;
-  std::string out, err;
-};
-CliResult RunCli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  int code = Main(args, out, err);
-  return {code, out.str(), err.str()};
-}
 const fs::path kRepo = RECARENA_SOURCE_DIR;
 }  // namespace
 
