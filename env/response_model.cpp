@@ -1,0 +1,177 @@
+#include "env/response_model.h"
+
+#include <cmath>
+#include <utility>
+
+#include "core/error.h"
+
+namespace recarena::env {
+
+SequentialResponseImpl::SequentialResponseImpl(const policies::EncoderOptions& options) {
+  encoder = register_module("encoder", policies::MakeEncoder(options));
+  out_table_ = register_module("out_table", torch::nn::Embedding(torch::nn::EmbeddingOptions(
+                                                options.num_items, options.hidden)));
+  out_bias_ = register_module(
+      "out_bias", torch::nn::Embedding(torch::nn::EmbeddingOptions(options.num_items, 1)));
+  torch::NoGradGuard no_grad;
+  out_table_->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(options.hidden)));
+  out_bias_->weight.zero_();
+}
+
+torch::Tensor SequentialResponseImpl::forward(const ResponseInput& in) {
+  auto h = encoder->forward(in.items, in.lengths).last;  // [B, D]
+  return (h * out_table_->forward(in.actions)).sum(-1) + out_bias_->forward(in.actions).squeeze(-1);
+}
+
+torch::Tensor SequentialResponseImpl::ScoreAll(const ResponseInput& in) {
+  auto h = encoder->forward(in.items, in.lengths).last;
+  return torch::addmm(out_bias_->weight.squeeze(-1).unsqueeze(0), h, out_table_->weight.t());
+}
+
+DeepFmResponseImpl::DeepFmResponseImpl(const DeepFmShape& shape, int64_t dim,
+                                       const std::vector<int64_t>& hidden)
+    : num_users_(shape.num_users), num_items_(shape.num_items) {
+  if (num_users_ < 1 || num_items_ < 1) {
+    throw Error("DeepFM needs at least one user and one item (got " + std::to_string(num_users_) +
+                " users, " + std::to_string(num_items_) + " items)");
+  }
+  user_emb_ = register_module("user_emb",
+                              torch::nn::Embedding(torch::nn::EmbeddingOptions(num_users_, dim)));
+  item_emb_ = register_module("item_emb",
+                              torch::nn::Embedding(torch::nn::EmbeddingOptions(num_items_, dim)));
+  user_bias_ = register_module("user_bias",
+                               torch::nn::Embedding(torch::nn::EmbeddingOptions(num_users_, 1)));
+  item_bias_ = register_module("item_bias",
+                               torch::nn::Embedding(torch::nn::EmbeddingOptions(num_items_, 1)));
+  global_bias_ = register_parameter("global_bias", torch::zeros({1}));
+  int64_t fields = 2;
+  if (shape.user_features.defined() && shape.user_features.size(1) > 0) {
+    user_features_ = register_buffer("user_features", shape.user_features.to(torch::kFloat));
+    user_feat_ = register_module(
+        "user_feat",
+        torch::nn::Linear(torch::nn::LinearOptions(user_features_.size(1), dim).bias(false)));
+    ++fields;
+  }
+  if (shape.item_features.defined() && shape.item_features.size(1) > 0) {
+    item_features_ = register_buffer("item_features", shape.item_features.to(torch::kFloat));
+    item_feat_ = register_module(
+        "item_feat",
+        torch::nn::Linear(torch::nn::LinearOptions(item_features_.size(1), dim).bias(false)));
+    ++fields;
+  }
+  torch::nn::Sequential mlp;
+  int64_t in = fields * dim;
+  for (int64_t width : hidden) {
+    mlp->push_back(torch::nn::Linear(in, width));
+    mlp->push_back(torch::nn::ReLU());
+    in = width;
+  }
+  mlp->push_back(torch::nn::Linear(in, 1));
+  mlp_ = register_module("mlp", mlp);
+  torch::NoGradGuard no_grad;
+  user_emb_->weight.normal_(0.0, 0.05);
+  item_emb_->weight.normal_(0.0, 0.05);
+  user_bias_->weight.zero_();
+  item_bias_->weight.zero_();
+}
+
+torch::Tensor DeepFmResponseImpl::Pairs(const torch::Tensor& users, const torch::Tensor& items) {
+  std::vector<torch::Tensor> fields{user_emb_->forward(users), item_emb_->forward(items)};
+  if (user_feat_) fields.push_back(user_feat_->forward(user_features_.index_select(0, users)));
+  if (item_feat_) fields.push_back(item_feat_->forward(item_features_.index_select(0, items)));
+  auto e = torch::stack(fields, 1);  // [N, F, D]
+  auto sum = e.sum(1);
+  auto fm = 0.5 * (sum * sum - (e * e).sum(1)).sum(-1);  // [N]
+  auto first = user_bias_->forward(users).squeeze(-1) + item_bias_->forward(items).squeeze(-1);
+  auto deep = mlp_->forward(e.flatten(1)).squeeze(-1);
+  return global_bias_ + first + fm + deep;
+}
+
+torch::Tensor DeepFmResponseImpl::forward(const ResponseInput& in) {
+  return Pairs(in.users, in.actions);
+}
+
+torch::Tensor DeepFmResponseImpl::ScoreAll(const ResponseInput& in) {
+  const int64_t B = in.users.size(0);
+  auto items = torch::arange(num_items_, in.users.options()).repeat({B});
+  auto users = in.users.repeat_interleave(num_items_);
+  return Pairs(users, items).view({B, num_items_});
+}
+
+GroundTruthResponseImpl::GroundTruthResponseImpl(torch::Tensor utility, double no_click_utility,
+                                                 double temperature)
+    : no_click_utility_(no_click_utility), temperature_(temperature) {
+  utility_ = register_buffer("utility", utility.to(torch::kFloat));
+}
+
+torch::Tensor GroundTruthResponseImpl::forward(const ResponseInput& in) {
+  auto u = utility_.index({in.users, in.actions});
+  return (u - no_click_utility_) / temperature_;
+}
+
+torch::Tensor GroundTruthResponseImpl::ScoreAll(const ResponseInput& in) {
+  return (utility_.index_select(0, in.users) - no_click_utility_) / temperature_;
+}
+
+std::shared_ptr<ResponseModelImpl> MakeResponseModel(const ResponseConfig& cfg,
+                                                     const DeepFmShape& shape) {
+  switch (cfg.kind) {
+    case ResponseKind::kSequential: {
+      auto options = cfg.encoder;
+      options.num_items = shape.num_items;
+      return std::make_shared<SequentialResponseImpl>(options);
+    }
+    case ResponseKind::kDeepFm:
+      return std::make_shared<DeepFmResponseImpl>(shape, cfg.deepfm_dim, cfg.deepfm_hidden);
+  }
+  throw Error("unknown response model kind");
+}
+
+ResponseEnsemble::ResponseEnsemble(ResponseConfig cfg,
+                                   std::vector<std::shared_ptr<ResponseModelImpl>> models)
+    : cfg_(std::move(cfg)), models_(std::move(models)) {
+  if (models_.empty()) throw Error("a response ensemble needs at least one model");
+  for (auto& m : models_) m->eval();
+}
+
+void ResponseEnsemble::to(torch::Device device) {
+  for (auto& m : models_) m->to(device);
+}
+
+torch::Tensor ResponseEnsemble::Combine(const std::vector<torch::Tensor>& outputs) const {
+  auto stacked = torch::stack(outputs, 0);  // [K, ...]
+  if (cfg_.target == ResponseTarget::kClick) stacked = torch::sigmoid(stacked);
+  auto mean = stacked.mean(0);
+  if (stacked.size(0) > 1 && cfg_.pessimism != 0.0) {
+    mean = mean - cfg_.pessimism * stacked.std(0, /*unbiased=*/false);
+  }
+  return mean.clamp(cfg_.reward_min, cfg_.reward_max);
+}
+
+torch::Tensor ResponseEnsemble::Expected(const ResponseInput& in) const {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> outs;
+  outs.reserve(models_.size());
+  for (const auto& m : models_) outs.push_back(m->forward(in));
+  return Combine(outs);
+}
+
+torch::Tensor ResponseEnsemble::ExpectedAll(const ResponseInput& in) const {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> outs;
+  outs.reserve(models_.size());
+  for (const auto& m : models_) outs.push_back(m->ScoreAll(in));
+  return Combine(outs);
+}
+
+torch::Tensor ResponseEnsemble::Disagreement(const ResponseInput& in) const {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> outs;
+  for (const auto& m : models_) outs.push_back(m->forward(in));
+  auto stacked = torch::stack(outs, 0);
+  if (cfg_.target == ResponseTarget::kClick) stacked = torch::sigmoid(stacked);
+  if (stacked.size(0) == 1) return torch::zeros_like(stacked[0]);
+  return stacked.std(0, /*unbiased=*/false);
+}
+
+}  // namespace recarena::env

@@ -1,0 +1,127 @@
+// Learned user-response (reward) models of the simulator, and the ensemble that combines them.
+//
+// Every model maps (context, action) to one raw output per row: a logit for click targets, a
+// rating for rating targets. The context is what the simulator knows about a user in an episode:
+// the consumed history (right-padded, as for the policies/ encoders) and the user id.
+//   ResponseInput: items [B, L] int64 (padding id = num_items), lengths [B] int64 >= 1,
+//                  users [B] int64 (dense ids of the role's dataset), actions [B] int64 in
+//                  [0, num_items). All on the model's device.
+// Sequential (thesis Sec. 7.3, "reward model based on a sequential recommender" [155]):
+//   h = Encoder(history)  (GRU4Rec/SASRec/Caser/NextItNet from policies/)
+//   out(a) = h . W[a] + b[a], with an output table W [num_items, D] separate from the input
+//   embeddings.
+// DeepFM (Guo et al. 2017; DORL's Coat user model): fields = user id, item id, and, when the
+// dataset has them, the user's and the item's dense feature vectors each projected to one field
+// embedding (x_feat @ P). out = w0 + first-order(user) + first-order(item) + FM pairwise term
+//   0.5 * sum_d ((sum_f e_fd)^2 - sum_f e_fd^2) + MLP(concat(e_f)).
+// Parameters are initialised from LibTorch's global generator (the fitter seeds it per model).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "env/sim_config.h"
+
+namespace recarena::env {
+
+struct ResponseInput {
+  torch::Tensor items;    // [B, L] int64
+  torch::Tensor lengths;  // [B] int64
+  torch::Tensor users;    // [B] int64
+  torch::Tensor actions;  // [B] int64
+};
+
+class ResponseModelImpl : public torch::nn::Module {
+ public:
+  ~ResponseModelImpl() override = default;
+  // Raw output for each row's action: [B] float.
+  virtual torch::Tensor forward(const ResponseInput& in) = 0;
+  // Raw outputs for every catalog item: [B, num_items] float (in.actions is ignored).
+  virtual torch::Tensor ScoreAll(const ResponseInput& in) = 0;
+  // The item vectors that describe the catalog for this model ([num_items, D]); used as learned
+  // item embeddings by fidelity reports.
+  virtual torch::Tensor ItemVectors() const = 0;
+};
+
+struct SequentialResponseImpl : ResponseModelImpl {
+  explicit SequentialResponseImpl(const policies::EncoderOptions& options);
+  torch::Tensor forward(const ResponseInput& in) override;
+  torch::Tensor ScoreAll(const ResponseInput& in) override;
+  torch::Tensor ItemVectors() const override { return out_table_->weight; }
+
+  std::shared_ptr<policies::SequenceEncoderImpl> encoder;
+  torch::nn::Embedding out_table_{nullptr};  // [num_items, D]
+  torch::nn::Embedding out_bias_{nullptr};   // [num_items, 1]
+};
+
+struct DeepFmShape {
+  int64_t num_users = 0, num_items = 0;
+  torch::Tensor user_features;  // [num_users, Fu] float or undefined (no user features)
+  torch::Tensor item_features;  // [num_items, Fi] float or undefined
+};
+
+struct DeepFmResponseImpl : ResponseModelImpl {
+  DeepFmResponseImpl(const DeepFmShape& shape, int64_t dim, const std::vector<int64_t>& hidden);
+  torch::Tensor forward(const ResponseInput& in) override;
+  torch::Tensor ScoreAll(const ResponseInput& in) override;
+  torch::Tensor ItemVectors() const override { return item_emb_->weight; }
+
+ private:
+  // users [N], items [N] -> [N] raw outputs.
+  torch::Tensor Pairs(const torch::Tensor& users, const torch::Tensor& items);
+
+  int64_t num_users_, num_items_;
+  torch::nn::Embedding user_emb_{nullptr}, item_emb_{nullptr};
+  torch::nn::Embedding user_bias_{nullptr}, item_bias_{nullptr};
+  torch::nn::Linear user_feat_{nullptr}, item_feat_{nullptr};  // projections (may be null)
+  torch::Tensor user_features_, item_features_;                // buffers (may be empty)
+  torch::Tensor global_bias_;
+  torch::nn::Sequential mlp_{nullptr};
+};
+
+// The synthetic world's true click model (eval role, eval.kind ground_truth): out(u, a) =
+// (utility(u, a) - no_click_utility) / choice_temperature, so sigmoid(out) is the probability that
+// the user clicks a one-item slate under the world's multinomial logit (docs/synthetic_world.md).
+struct GroundTruthResponseImpl : ResponseModelImpl {
+  // utility [num_users, num_items] float.
+  GroundTruthResponseImpl(torch::Tensor utility, double no_click_utility, double temperature);
+  torch::Tensor forward(const ResponseInput& in) override;
+  torch::Tensor ScoreAll(const ResponseInput& in) override;
+  torch::Tensor ItemVectors() const override { return utility_.t(); }
+
+  torch::Tensor utility_;  // buffer
+  double no_click_utility_, temperature_;
+};
+
+// Builds one model of cfg.kind. num_items must be set in shape (and in cfg.encoder for
+// sequential, which this function fills in).
+std::shared_ptr<ResponseModelImpl> MakeResponseModel(const ResponseConfig& cfg,
+                                                     const DeepFmShape& shape);
+
+// The simulator's reward function: K models of one kind, their outputs mapped to the reward scale
+// (sigmoid for click targets, identity for ratings), combined as mean - pessimism * std (population
+// std over K; 0 for K = 1) and clamped to [reward_min, reward_max].
+class ResponseEnsemble {
+ public:
+  ResponseEnsemble(ResponseConfig cfg, std::vector<std::shared_ptr<ResponseModelImpl>> models);
+  // [B] float on the models' device: the expected reward of each row's action (P(click) for click
+  // targets, the rating for rating targets), before any Bernoulli draw. No grad, eval mode.
+  torch::Tensor Expected(const ResponseInput& in) const;
+  // [B, num_items] float: Expected for every item (the oracle's view).
+  torch::Tensor ExpectedAll(const ResponseInput& in) const;
+  // The disagreement term alone (std over models, reward scale) [B]; zeros for K = 1.
+  torch::Tensor Disagreement(const ResponseInput& in) const;
+  const ResponseConfig& config() const { return cfg_; }
+  const std::vector<std::shared_ptr<ResponseModelImpl>>& models() const { return models_; }
+  void to(torch::Device device);
+
+ private:
+  torch::Tensor Combine(const std::vector<torch::Tensor>& outputs) const;
+  ResponseConfig cfg_;
+  std::vector<std::shared_ptr<ResponseModelImpl>> models_;
+};
+
+}  // namespace recarena::env

@@ -1,0 +1,356 @@
+#include "env/sim_fit.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <set>
+
+#include "core/atomic_file.h"
+#include "core/device.h"
+#include "core/error.h"
+
+namespace recarena::env {
+namespace {
+
+int PartIndex(const Dataset& ds, const std::string& name, const std::string& key) {
+  for (size_t i = 0; i < ds.parts.size(); ++i) {
+    if (ds.parts[i] == name) return static_cast<int>(i);
+  }
+  std::string have;
+  for (const auto& p : ds.parts) have += (have.empty() ? "" : ", ") + p;
+  throw ConfigError(key, key + ": dataset " + QuoteForError(ds.name) + " has no part " +
+                             QuoteForError(name) + " (its parts: " + have + ")");
+}
+
+}  // namespace
+
+SimData BuildSimData(const SimFitConfig& cfg) {
+  cfg.Validate();
+  SimData out;
+  out.prepared = PrepareDataset(cfg.data, cfg.run.seed);
+  const Dataset& ds = out.prepared.dataset;
+  const auto& sim = cfg.sim;
+
+  int eval_part = -1;
+  if (sim.eval.kind == EvalSimKind::kPart)
+    eval_part = PartIndex(ds, sim.eval.part, "sim.eval.part");
+  if (sim.eval.kind == EvalSimKind::kGroundTruth && !out.prepared.truth) {
+    throw ConfigError("sim.eval.kind",
+                      "sim.eval.kind ground_truth: the synthetic world's ground truth is not "
+                      "available after preprocessing removed users or items (drop the filters)");
+  }
+  std::vector<int> fit_parts;
+  if (!sim.fit_parts.empty()) {
+    for (const auto& name : sim.fit_parts)
+      fit_parts.push_back(PartIndex(ds, name, "sim.fit_parts"));
+  } else if (eval_part >= 0) {
+    for (int i = 0; i < static_cast<int>(ds.parts.size()); ++i) {
+      if (i != eval_part) fit_parts.push_back(i);
+    }
+    if (fit_parts.empty()) {
+      throw ConfigError("sim.eval.part", "sim.eval.part " + QuoteForError(sim.eval.part) +
+                                             " is the dataset's only part: nothing left to fit "
+                                             "the train and test simulators on");
+    }
+  }
+  if (sim.leave.repetition.enabled &&
+      sim.leave.repetition.similarity == SimilarityKind::kFeatures && ds.items.feature_dim == 0) {
+    throw ConfigError("sim.leave.repetition.similarity",
+                      "sim.leave.repetition.similarity features needs item features, and dataset " +
+                          QuoteForError(ds.name) + " has none (use category or item)");
+  }
+  const auto seqs = BuildSequences(ds, out.prepared.unit, fit_parts);
+  std::set<UserId> user_set;
+  for (const auto& s : seqs) user_set.insert(s.user);
+  std::vector<UserId> users(user_set.begin(), user_set.end());
+  if (users.size() < 2) {
+    throw ConfigError("data",
+                      "the simulator needs logs of at least 2 users to split them into train "
+                      "and test simulators; got " +
+                          std::to_string(users.size()));
+  }
+  Rng rng = Rng(cfg.run.seed).Fork(10);
+  rng.Shuffle(users);
+  auto cut = static_cast<size_t>(
+      std::floor(sim.user_train_share * static_cast<double>(users.size()) + 0.5 + 1e-9));
+  cut = std::clamp<size_t>(cut, 1, users.size() - 1);
+  out.train_users.assign(users.begin(), users.begin() + static_cast<std::ptrdiff_t>(cut));
+  out.test_users.assign(users.begin() + static_cast<std::ptrdiff_t>(cut), users.end());
+  std::sort(out.train_users.begin(), out.train_users.end());
+  std::sort(out.test_users.begin(), out.test_users.end());
+  const std::set<UserId> train_set(out.train_users.begin(), out.train_users.end());
+  auto& train = out.sequences[SimRole::kTrain];
+  auto& test = out.sequences[SimRole::kTest];
+  for (const auto& s : seqs) (train_set.count(s.user) ? train : test).push_back(s);
+  out.roles = {SimRole::kTrain, SimRole::kTest};
+  if (sim.eval.kind == EvalSimKind::kPart) {
+    out.sequences[SimRole::kEval] = BuildSequences(ds, out.prepared.unit, {eval_part});
+    out.roles.push_back(SimRole::kEval);
+  } else if (sim.eval.kind == EvalSimKind::kGroundTruth) {
+    out.sequences[SimRole::kEval] = test;  // start states from the test users; truth responds
+    out.roles.push_back(SimRole::kEval);
+  }
+  return out;
+}
+
+ResponseRows MakeResponseRows(const std::vector<Sequence>& seqs, const ResponseConfig& cfg,
+                              int64_t num_items, int64_t state_len, Rng& rng) {
+  ResponseRows rows;
+  rows.state_len = state_len;
+  const bool from_first = cfg.kind == ResponseKind::kDeepFm;
+  auto add = [&](const Sequence& s, int32_t t, int64_t action, float target) {
+    const int64_t start = std::max<int64_t>(0, t - state_len);
+    const int64_t len = t - start;
+    for (int64_t j = 0; j < state_len; ++j) {
+      rows.items.push_back(j < len ? s.items[static_cast<size_t>(start + j)] : num_items);
+    }
+    rows.lengths.push_back(std::max<int64_t>(1, len));
+    rows.users.push_back(s.user);
+    rows.actions.push_back(action);
+    rows.targets.push_back(target);
+  };
+  const float negative =
+      cfg.target == ResponseTarget::kClick ? 0.0f : static_cast<float>(cfg.negative_value);
+  for (const auto& s : seqs) {
+    for (int32_t t = from_first ? 0 : 1; t < s.size(); ++t) {
+      const float positive =
+          cfg.target == ResponseTarget::kClick ? 1.0f : s.values[static_cast<size_t>(t)];
+      add(s, t, s.items[static_cast<size_t>(t)], positive);
+      for (int64_t k = 0; k < cfg.negatives; ++k) {
+        add(s, t, static_cast<int64_t>(rng.UniformInt(static_cast<uint64_t>(num_items))), negative);
+      }
+    }
+  }
+  return rows;
+}
+
+double TrainResponseModel(ResponseModelImpl& model, const ResponseRows& rows,
+                          const ResponseConfig& cfg, torch::Device device, Rng& rng,
+                          const std::function<void(int64_t, double)>& progress) {
+  const auto n = static_cast<int64_t>(rows.size());
+  if (n == 0) throw Error("no training rows for the response model");
+  model.to(device);
+  model.train();
+  torch::optim::Adam opt(model.parameters(),
+                         torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
+  const int64_t L = rows.state_len;
+  auto items = torch::from_blob(const_cast<int64_t*>(rows.items.data()), {n, L}, torch::kInt64);
+  auto lengths = torch::from_blob(const_cast<int64_t*>(rows.lengths.data()), {n}, torch::kInt64);
+  auto users = torch::from_blob(const_cast<int64_t*>(rows.users.data()), {n}, torch::kInt64);
+  auto actions = torch::from_blob(const_cast<int64_t*>(rows.actions.data()), {n}, torch::kInt64);
+  auto targets = torch::from_blob(const_cast<float*>(rows.targets.data()), {n}, torch::kFloat);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  double last = 0.0;
+  for (int64_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
+    std::iota(order.begin(), order.end(), 0);
+    rng.Shuffle(order);
+    auto perm = torch::tensor(order, torch::kInt64);
+    double sum = 0.0;
+    int64_t batches = 0;
+    for (int64_t b0 = 0; b0 < n; b0 += cfg.batch_size) {
+      auto idx = perm.slice(0, b0, std::min(n, b0 + cfg.batch_size));
+      ResponseInput in{
+          items.index_select(0, idx).to(device), lengths.index_select(0, idx).to(device),
+          users.index_select(0, idx).to(device), actions.index_select(0, idx).to(device)};
+      auto y = targets.index_select(0, idx).to(device);
+      auto out = model.forward(in);
+      auto loss = cfg.target == ResponseTarget::kClick
+                      ? torch::binary_cross_entropy_with_logits(out, y)
+                      : torch::mse_loss(out, y);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      sum += loss.item<double>();
+      ++batches;
+    }
+    last = sum / static_cast<double>(std::max<int64_t>(1, batches));
+    if (progress) progress(epoch, last);
+  }
+  model.eval();
+  return last;
+}
+
+std::vector<int64_t> SessionLengths(const std::vector<Sequence>& seqs, double gap_minutes) {
+  std::vector<int64_t> out;
+  for (const auto& s : seqs) {
+    if (s.size() == 0) continue;
+    int64_t len = 1;
+    for (int32_t t = 1; t < s.size(); ++t) {
+      const double gap =
+          s.timestamps[static_cast<size_t>(t)] - s.timestamps[static_cast<size_t>(t - 1)];
+      if (gap_minutes > 0 && gap > gap_minutes * 60.0) {
+        out.push_back(len);
+        len = 0;
+      }
+      ++len;
+    }
+    out.push_back(len);
+  }
+  return out;
+}
+
+namespace {
+
+// Similarity keys and threshold for the repetition rule (see Simulator::item_keys).
+std::pair<torch::Tensor, double> ItemKeys(const Dataset& ds, const RepetitionLeaveConfig& cfg) {
+  const int64_t I = ds.items.size();
+  if (cfg.similarity == SimilarityKind::kItem) return {torch::Tensor(), 0.5};
+  if (cfg.similarity == SimilarityKind::kFeatures) {
+    auto f = torch::from_blob(const_cast<float*>(ds.items.features.data()),
+                              {I, ds.items.feature_dim}, torch::kFloat)
+                 .clone();
+    f = f / f.norm(2, 1, true).clamp_min(1e-12);
+    return {f, cfg.threshold};
+  }
+  std::map<std::string, int64_t> index;
+  for (const auto& cats : ds.items.categories) {
+    for (const auto& c : cats) index.emplace(c, static_cast<int64_t>(index.size()));
+  }
+  if (index.empty()) return {torch::Tensor(), 0.5};  // no categories: the same item only
+  auto keys = torch::zeros({I, static_cast<int64_t>(index.size())}, torch::kFloat);
+  for (int64_t i = 0; i < I; ++i) {
+    for (const auto& c : ds.items.categories[static_cast<size_t>(i)]) keys[i][index[c]] = 1.0f;
+  }
+  return {keys, 0.5};  // dot >= 0.5 <=> at least one shared category
+}
+
+torch::Tensor Features(const std::vector<float>& values, int64_t rows, int64_t dim) {
+  if (dim == 0) return torch::Tensor();
+  return torch::from_blob(const_cast<float*>(values.data()), {rows, dim}, torch::kFloat).clone();
+}
+
+}  // namespace
+
+std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data, SimRole role,
+                                   torch::Device device,
+                                   const std::function<void(const std::string&)>& report) {
+  const Dataset& ds = data.prepared.dataset;
+  const auto& seqs = data.sequences.at(role);
+  if (seqs.empty()) {
+    throw ConfigError("sim", "the " + RoleName(role) + " simulator has no logged sequences to fit");
+  }
+  auto sim = std::make_shared<Simulator>();
+  sim->role = role;
+  sim->cfg = cfg.sim;
+  sim->num_items = ds.items.size();
+  sim->num_users = ds.users.size();
+  sim->state_len = cfg.sim.response.encoder.state_len;
+  const uint64_t role_stream = 100 + static_cast<uint64_t>(role);
+  Rng role_rng = Rng(cfg.run.seed).Fork(role_stream);
+
+  auto response_cfg = cfg.sim.response;
+  response_cfg.encoder.num_items = sim->num_items;
+  std::vector<std::shared_ptr<ResponseModelImpl>> models;
+  if (role == SimRole::kEval && cfg.sim.eval.kind == EvalSimKind::kGroundTruth) {
+    const auto& truth = *data.prepared.truth;
+    auto util = torch::from_blob(const_cast<float*>(truth.user_affinity.data()),
+                                 {truth.num_users, truth.num_topics}, torch::kFloat)
+                    .to(torch::kDouble)
+                    .matmul(torch::from_blob(const_cast<float*>(truth.item_topics.data()),
+                                             {truth.num_items, truth.num_topics}, torch::kFloat)
+                                .to(torch::kDouble)
+                                .t()) *
+                truth.affinity_scale;
+    util = util + torch::from_blob(const_cast<float*>(truth.item_quality.data()), {truth.num_items},
+                                   torch::kFloat)
+                      .to(torch::kDouble)
+                      .unsqueeze(0);
+    sim->ground_truth = true;
+    models.push_back(std::make_shared<GroundTruthResponseImpl>(
+        util.to(torch::kFloat), cfg.data.synthetic.no_click_utility,
+        cfg.data.synthetic.choice_temperature));
+    response_cfg.target = ResponseTarget::kClick;
+    if (response_cfg.reward == RewardMode::kValue) response_cfg.reward = RewardMode::kProbability;
+    response_cfg.reward_min = 0.0;
+    response_cfg.reward_max = 1.0;
+    response_cfg.pessimism = 0.0;
+  } else {
+    DeepFmShape shape;
+    shape.num_users = sim->num_users;
+    shape.num_items = sim->num_items;
+    shape.user_features = Features(ds.users.features, ds.users.size(), ds.users.feature_dim);
+    shape.item_features = Features(ds.items.features, ds.items.size(), ds.items.feature_dim);
+    for (int64_t k = 0; k < response_cfg.ensemble; ++k) {
+      Rng rng = role_rng.Fork(static_cast<uint64_t>(k));
+      torch::manual_seed(MixSeed(cfg.run.seed, role_stream * 1000 + static_cast<uint64_t>(k)));
+      auto model = MakeResponseModel(response_cfg, shape);
+      auto rows = MakeResponseRows(seqs, response_cfg, sim->num_items, sim->state_len, rng);
+      TrainResponseModel(*model, rows, response_cfg, device, rng, [&](int64_t epoch, double loss) {
+        if (report) {
+          report(RoleName(role) + " response model " + std::to_string(k + 1) + "/" +
+                 std::to_string(response_cfg.ensemble) + " epoch " + std::to_string(epoch) + "/" +
+                 std::to_string(response_cfg.epochs) + ": loss " + std::to_string(loss) + " (" +
+                 std::to_string(rows.size()) + " rows)");
+        }
+      });
+      model->to(torch::kCPU);
+      models.push_back(model);
+    }
+  }
+  sim->response = std::make_shared<ResponseEnsemble>(response_cfg, std::move(models));
+
+  // For the eval role on the ground truth, the leave model and lengths come from the test logs.
+  sim->logged_session_lengths = SessionLengths(seqs, cfg.sim.leave.hazard.session_gap_minutes);
+  sim->hazard =
+      FitHazard(sim->logged_session_lengths, cfg.sim.max_length, cfg.sim.leave.hazard.smoothing);
+  sim->logged_item_counts.assign(static_cast<size_t>(sim->num_items), 0);
+  for (const auto& s : seqs) {
+    for (auto item : s.items) ++sim->logged_item_counts[static_cast<size_t>(item)];
+  }
+  for (const auto& s : seqs) {
+    StartState start;
+    start.user = s.user;
+    const int64_t k = std::min<int64_t>(cfg.sim.initial_items, s.size());
+    for (int64_t j = 0; j < k; ++j) start.items.push_back(s.items[static_cast<size_t>(j)]);
+    if (!start.items.empty()) sim->starts.push_back(std::move(start));
+  }
+  auto [keys, thr] = ItemKeys(ds, cfg.sim.leave.repetition);
+  sim->item_keys = keys;
+  sim->similarity_threshold = thr;
+  return sim;
+}
+
+void FitSimulator(const SimFitConfig& cfg, const std::filesystem::path& dir,
+                  const std::function<void(const std::string&)>& report) {
+  cfg.Validate();
+  const auto config_file = dir / "config.yaml";
+  const std::string resolved = config::ToYamlString(cfg);
+  if (std::filesystem::exists(config_file)) {
+    if (ReadFile(config_file) != resolved) {
+      throw ConfigError("run.out", "directory " + dir.string() +
+                                       " already holds a simulator fitted with a different config; "
+                                       "choose another --out or delete it");
+    }
+  } else {
+    WriteFileAtomic(config_file, resolved);
+  }
+  const auto device = ResolveDevice(cfg.run.device);
+  const SimData data = BuildSimData(cfg);
+  nlohmann::json meta;
+  meta["dataset"] = data.prepared.dataset.name;
+  meta["num_items"] = data.prepared.dataset.items.size();
+  meta["num_users"] = data.prepared.dataset.users.size();
+  meta["train_users"] = data.train_users.size();
+  meta["test_users"] = data.test_users.size();
+  for (SimRole role : data.roles) {
+    const auto file = dir / RoleName(role) / "components.pt";
+    if (std::filesystem::exists(file)) {
+      if (report) report(RoleName(role) + " simulator already fitted (resumed): " + file.string());
+    } else {
+      auto sim = FitRole(cfg, data, role, device, report);
+      SaveSimulatorRole(dir, *sim);
+    }
+    nlohmann::json rm;
+    rm["num_items"] = data.prepared.dataset.items.size();
+    rm["num_users"] = data.prepared.dataset.users.size();
+    rm["state_len"] = cfg.sim.response.encoder.state_len;
+    rm["ground_truth"] = role == SimRole::kEval && cfg.sim.eval.kind == EvalSimKind::kGroundTruth;
+    rm["sequences"] = data.sequences.at(role).size();
+    meta["roles"][RoleName(role)] = rm;
+  }
+  WriteFileAtomic(dir / "simulator.json", meta.dump(2) + "\n");
+}
+
+}  // namespace recarena::env
