@@ -1,0 +1,85 @@
+// Tiny simulator configs fitted in memory for env/ tests (seconds on one core).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "env/sim_fit.h"
+
+namespace recarena::testing {
+
+// A small synthetic world (60 users, 40 items) with a tiny SASRec response model trained one epoch.
+inline env::SimFitConfig TinySimConfig() {
+  env::SimFitConfig cfg;
+  cfg.run.seed = 7;
+  cfg.run.device = DeviceKind::kCpu;
+  cfg.data.dataset = env::DatasetKind::kSynthetic;
+  cfg.data.synthetic.num_users = 60;
+  cfg.data.synthetic.num_items = 40;
+  cfg.data.synthetic.num_topics = 4;
+  cfg.data.synthetic.sessions_per_user = 2;
+  cfg.data.preprocess.sequence_unit = env::SequenceUnit::kUser;
+  cfg.sim.response.encoder.hidden = 8;
+  cfg.sim.response.encoder.state_len = 5;
+  cfg.sim.response.epochs = 1;
+  cfg.sim.response.negatives = 2;
+  cfg.sim.max_length = 12;
+  cfg.sim.leave.repetition.window = 3;
+  cfg.sim.leave.repetition.max_similar = 2;
+  return cfg;
+}
+
+// A named variant of the tiny config; every conformance test runs over all of them.
+struct SimVariant {
+  std::string name;
+  env::SimFitConfig cfg;
+  env::SimRole role = env::SimRole::kTrain;
+};
+
+inline std::vector<SimVariant> SimVariants() {
+  std::vector<SimVariant> v;
+  v.push_back({"sequential-probability", TinySimConfig()});
+  {
+    auto c = TinySimConfig();
+    c.sim.response.reward = env::RewardMode::kBernoulli;
+    c.sim.leave.patience.enabled = true;
+    c.sim.leave.patience.init = 3.0;
+    v.push_back({"sequential-bernoulli-patience", c});
+  }
+  {
+    auto c = TinySimConfig();
+    c.sim.response.kind = env::ResponseKind::kDeepFm;
+    c.sim.response.target = env::ResponseTarget::kRating;
+    c.sim.response.reward = env::RewardMode::kValue;
+    c.sim.response.reward_min = 0.0;
+    c.sim.response.reward_max = 5.0;
+    c.sim.response.negative_value = 0.0;
+    c.sim.response.accept_threshold = 0.5;
+    c.sim.response.ensemble = 2;
+    c.sim.response.pessimism = 1.0;
+    c.sim.leave.repetition.similarity = env::SimilarityKind::kFeatures;
+    c.sim.leave.repetition.threshold = 0.8;
+    v.push_back({"deepfm-rating-ensemble", c});
+  }
+  {
+    auto c = TinySimConfig();
+    c.sim.response.encoder.kind = policies::EncoderKind::kGru4Rec;
+    c.sim.rejected_in_history = true;
+    c.sim.leave.repetition.similarity = env::SimilarityKind::kItem;
+    v.push_back({"gru4rec-rejected-in-history", c});
+  }
+  {
+    auto c = TinySimConfig();
+    c.sim.eval.kind = env::EvalSimKind::kGroundTruth;
+    v.push_back({"ground-truth-eval", c, env::SimRole::kEval});
+  }
+  return v;
+}
+
+inline std::shared_ptr<const env::Simulator> FitTiny(const env::SimFitConfig& cfg, env::SimRole role) {
+  const auto data = env::BuildSimData(cfg);
+  return env::FitRole(cfg, data, role, torch::kCPU);
+}
+
+}  // namespace recarena::testing
