@@ -10,6 +10,7 @@
 #include "experiments/conformal_eval.h"
 #include "experiments/data_commands.h"
 #include "experiments/eval_commands.h"
+#include "experiments/sim_commands.h"
 #include "experiments/train_command.h"
 
 namespace recarena::experiments {
@@ -50,6 +51,15 @@ const std::vector<CliCommand>& Commands() {
                  "conformal sets of a trained run on its test windows: coverage and set size per "
                  "alpha, score, split",
                  RunConformalEval});
+    c.push_back({{"sim", "fit"},
+                 "fit a user simulator (response, leave and start-state models) from logs",
+                 RunSimFit});
+    c.push_back({{"sim", "report"},
+                 "fidelity report of a fitted simulator (held-out AUC, calibration, lengths KS)",
+                 RunSimReport});
+    c.push_back({{"sim", "rollout"},
+                 "run random / popular / oracle in a fitted simulator: Return, Length, R_avg",
+                 RunSimRollout});
     return c;
   }();
   return commands;

@@ -1,0 +1,40 @@
+// Running episodes of a policy in a VectorEnv and summarising them (Return, Length, R_avg =
+// Return / Length, thesis Sec. 7.5.3), shared by `recarena sim rollout`, fidelity reports and the
+// online runner's evaluations.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "env/vector_env.h"
+
+namespace recarena::experiments {
+
+// Maps the env's latest result (observation, candidate mask) to actions [B] int64.
+using PolicyFn = std::function<torch::Tensor(const env::StepResult&)>;
+
+struct EpisodeStats {
+  std::vector<double> returns, lengths, avg_rewards;  // one entry per episode, by episode id
+  std::vector<int64_t> consumed_counts;  // [num_items] accepted recommendations per item
+  std::vector<int64_t> shown_counts;     // [num_items] recommendations per item
+  int64_t terminated = 0, truncated = 0;
+};
+
+// Resets venv with seed and steps until episodes 0..episodes-1 have all finished; episodes with
+// larger ids that finish meanwhile are ignored, so the statistics do not depend on num_envs (for a
+// policy that is a function of the observation). Throws recarena::Error if that takes more than
+// episodes * max_length * 4 + 1000 steps (it cannot, by the step cap).
+EpisodeStats RunEpisodes(env::VectorEnv& venv, const PolicyFn& policy, int64_t episodes,
+                         uint64_t seed);
+
+// Mean with a normal-approximation 95% interval: mean +- 1.96 * sd / sqrt(n) (sd with n - 1).
+struct MeanCi {
+  double mean = 0.0, lo = 0.0, hi = 0.0, sd = 0.0;
+  int64_t n = 0;
+};
+MeanCi Summarize(const std::vector<double>& values);
+
+}  // namespace recarena::experiments
