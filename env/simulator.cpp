@@ -156,9 +156,14 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
   ModelShape shape;
   shape.deepfm.num_users = sim->num_users;
   shape.deepfm.num_items = sim->num_items;
-  torch::Tensor t;
-  if (archive.try_read("shape_user_features", t)) shape.deepfm.user_features = t;
-  if (archive.try_read("shape_item_features", t)) shape.deepfm.item_features = t;
+  // A fresh tensor per read: InputArchive::try_read sets the given tensor in place.
+  torch::Tensor user_features, item_features;
+  if (archive.try_read("shape_user_features", user_features)) {
+    shape.deepfm.user_features = user_features;
+  }
+  if (archive.try_read("shape_item_features", item_features)) {
+    shape.deepfm.item_features = item_features;
+  }
   std::vector<std::shared_ptr<ResponseModelImpl>> models;
   auto response_cfg = cfg.sim.response;
   if (sim->ground_truth) {
@@ -198,7 +203,8 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
     sim->starts.push_back(std::move(s));
   }
   if (sim->starts.empty()) throw FileError(file.string(), 0, "no start states");
-  if (archive.try_read("item_keys", t)) sim->item_keys = t;
+  torch::Tensor keys;
+  if (archive.try_read("item_keys", keys)) sim->item_keys = keys;
   sim->similarity_threshold = read("similarity_threshold").item<double>();
   sim->logged_session_lengths = ToVector(read("logged_session_lengths"));
   sim->logged_item_counts = ToVector(read("logged_item_counts"));

@@ -111,6 +111,10 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   } catch (const Error& e) {
     err << "recarena " << CommandName(*best) << ": error: " << e.what() << "\n";
     return 2;
+  } catch (const std::exception& e) {
+    // Not a user error: a bug (or a library failure) - status 1, with the message.
+    err << "recarena " << CommandName(*best) << ": internal error: " << e.what() << "\n";
+    return 1;
   }
 }
 

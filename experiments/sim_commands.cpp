@@ -96,6 +96,7 @@ int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
     throw Error("--policy must be random, popular or oracle; got " + QuoteForError(policy));
   }
   const std::filesystem::path dir = cl.positional[0];
+  env::FittedRoles(dir);  // a clear error when dir is not a fitted simulator
   const auto cfg = config::Load<env::SimFitConfig>(dir / "config.yaml");
   const auto device = ResolveDevice(cfg.run.device);
   auto sim = env::LoadSimulator(dir, env::ParseRole(role), device);

@@ -72,8 +72,8 @@ double RocAuc(const std::vector<float>& scores, const std::vector<uint8_t>& labe
 }
 
 nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOptions& options) {
+  const auto roles = env::FittedRoles(dir);  // first: "not a fitted simulator" beats a missing file
   const auto cfg = config::Load<env::SimFitConfig>(dir / "config.yaml");
-  const auto roles = env::FittedRoles(dir);
   const auto data = env::BuildSimData(cfg);
   const auto device = ResolveDevice(cfg.run.device);
   nlohmann::json report;
@@ -91,9 +91,13 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
     // Held-out response quality.
     const auto& held = data.sequences.at(role == env::SimRole::kTest ? env::SimRole::kTrain
                                                                       : env::SimRole::kTest);
+    // Click targets: logged next items (positive) against sampled ones. Rating targets: the
+    // logged ratings only, positive = rating >= accept_threshold (does the model rank liked items
+    // above disliked ones), RMSE over them.
+    const bool rating = rcfg.target == env::ResponseTarget::kRating;
     auto row_cfg = rcfg;
     row_cfg.kind = cfg.sim.response.kind;
-    row_cfg.negatives = std::max<int64_t>(1, row_cfg.negatives);
+    row_cfg.negatives = rating ? 0 : std::max<int64_t>(1, row_cfg.negatives);
     Rng rng = Rng(cfg.run.seed).Fork(50);
     auto rows = env::MakeResponseRows(held, row_cfg, sim->num_items, sim->state_len, rng);
     const int64_t n = std::min<int64_t>(static_cast<int64_t>(rows.size()), options.max_rows);
@@ -117,11 +121,11 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
     int64_t n_pos = 0;
     const double lo = rcfg.reward_min, span = rcfg.reward_max - rcfg.reward_min;
     for (int64_t i = 0; i < n; ++i) {
-      positive[static_cast<size_t>(i)] = i % group == 0;
       const double target = rows.targets[static_cast<size_t>(i)];
+      positive[static_cast<size_t>(i)] = rating ? target >= rcfg.accept_threshold : i % group == 0;
       label[static_cast<size_t>(i)] = static_cast<float>(
           rcfg.target == env::ResponseTarget::kClick ? target : (target - lo) / span);
-      if (positive[static_cast<size_t>(i)]) {
+      if (rating || i % group == 0) {
         se += (pred[static_cast<size_t>(i)] - target) * (pred[static_cast<size_t>(i)] - target);
         ++n_pos;
       }

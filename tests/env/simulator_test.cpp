@@ -336,3 +336,25 @@ TEST_CASE("simulator on CUDA matches CPU", "[simulator][cuda]") {
   for (int64_t e = 0; e < 8; ++e) same += Same(a[e], b[e]) ? 1 : 0;
   CHECK(same >= 7);  // float differences may flip a click at a probability boundary, rarely
 }
+
+TEST_CASE("coat DeepFM simulator with user and item features: fit, save, load", "[simulator][real]") {
+  RECARENA_REQUIRE_DATASET(coat_dir, "coat");
+  recarena::testing::TempDir dir;
+  auto cfg = recarena::config::Load<env::SimFitConfig>(
+      std::filesystem::path(RECARENA_SOURCE_DIR) / "configs/sim/coat.yaml",
+      {"data.source=" + coat_dir.string(), "sim.response.epochs=1", "sim.response.ensemble=2",
+       "run.device=cpu"});
+  env::FitSimulator(cfg, dir.path());
+  CHECK(env::FittedRoles(dir.path()).size() == 3u);
+  for (auto role : {env::SimRole::kTrain, env::SimRole::kTest, env::SimRole::kEval}) {
+    auto sim = env::LoadSimulator(dir.path(), role);
+    CHECK(sim->num_items == 300);
+    auto traj = Collect(sim, 4, 1, 8);
+    for (const auto& [e, t] : traj) {
+      for (const auto& s : t) {
+        CHECK(s.reward >= 1.0f);
+        CHECK(s.reward <= 5.0f);
+      }
+    }
+  }
+}

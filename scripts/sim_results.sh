@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Fits the shipped simulators and writes their fidelity reports into docs/results/simulator.md.
+#
+#   scripts/sim_results.sh            # all four: synthetic coat ml-latest-small amazon-industrial
+#   NAMES="coat" scripts/sim_results.sh
+#
+# Each simulator goes to $OUT/<name> (default runs/sim); a finished fit is reused (sim fit resumes),
+# delete the directory to refit. Needs the shared datasets for the real-data configs.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${RECARENA_BIN:-$ROOT/build/recarena}
+OUT=${OUT:-$ROOT/runs/sim}
+NAMES=${NAMES:-synthetic coat ml-latest-small amazon-industrial}
+DOC=$ROOT/docs/results/simulator.md
+[[ -x $BIN ]] || { echo "sim_results.sh: $BIN not built (run make build first)" >&2; exit 2; }
+for name in $NAMES; do
+  echo "== $name" >&2
+  "$BIN" sim fit --config "$ROOT/configs/sim/$name.yaml" --out "$OUT/$name" >/dev/null 2>&1
+  "$BIN" sim report "$OUT/$name" >/dev/null
+done
+{
+  echo "# Simulator fidelity reports"
+  echo
+  echo "Produced by \`scripts/sim_results.sh\` (= for each config: \`recarena sim fit --config"
+  echo "configs/sim/<name>.yaml --out runs/sim/<name>\` then \`recarena sim report runs/sim/<name>\`)"
+  echo "on $(date -u +%Y-%m-%d), $(nproc) CPU cores. See docs/simulator.md for what each number means."
+  echo
+  for name in synthetic coat ml-latest-small amazon-industrial; do
+    [[ -f $OUT/$name/report.md ]] || continue
+    echo "<!-- config: configs/sim/$name.yaml -->"
+    sed 's/^# Simulator fidelity: \(.*\)$/## '"$name"' (dataset \1)/; s/^## /### /' "$OUT/$name/report.md" \
+      | sed 's/^### '"$name"' (dataset/## '"$name"' (dataset/'
+    echo
+  done
+} > "$DOC"
+echo "wrote $DOC" >&2
