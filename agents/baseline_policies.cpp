@@ -17,11 +17,11 @@ torch::Tensor RandomActions(const torch::Tensor& mask, Rng& rng) {
   auto u = torch::empty({B}, torch::kDouble);
   auto* up = u.data_ptr<double>();
   for (int64_t b = 0; b < B; ++b) up[b] = rng.Uniform();
-  auto counts = mask.sum(1).to(torch::kDouble);                        // [B]
-  auto k = (u.to(mask.device()) * counts).floor().to(torch::kInt64);   // k-th allowed item
+  auto counts = mask.sum(1).to(torch::kDouble);                       // [B]
+  auto k = (u.to(mask.device()) * counts).floor().to(torch::kInt64);  // k-th allowed item
   k = torch::minimum(k, counts.to(torch::kInt64) - 1);
-  auto cum = mask.to(torch::kInt64).cumsum(1);                          // [B, N]
-  return (cum <= k.unsqueeze(1)).sum(1);  // index of the (k+1)-th allowed item
+  auto cum = mask.to(torch::kInt64).cumsum(1);  // [B, N]
+  return (cum <= k.unsqueeze(1)).sum(1);        // index of the (k+1)-th allowed item
 }
 
 torch::Tensor PopularActions(const torch::Tensor& mask, const torch::Tensor& popularity) {

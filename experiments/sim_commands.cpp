@@ -82,7 +82,8 @@ int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
       "seed", po::value(&seed)->default_value(0), "episode seed")(
       "max-length", po::value(&max_length)->default_value(0), "step cap (0: the simulator's)")(
       "mask-repeats", po::bool_switch(&mask_repeats), "never recommend an item twice per episode")(
-      "no-leave", po::bool_switch(&no_leave), "leave rules off: every episode runs max-length steps");
+      "no-leave", po::bool_switch(&no_leave),
+      "leave rules off: every episode runs max-length steps");
   auto cl = ParseCommandLine(args, opts);
   if (cl.help) {
     PrintCommandHelp(out, "sim rollout DIR --policy random|popular|oracle --episodes N",

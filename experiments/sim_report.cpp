@@ -38,7 +38,9 @@ double TopShare(const std::vector<int64_t>& counts) {
   const double total = static_cast<double>(std::accumulate(c.begin(), c.end(), int64_t{0}));
   if (total == 0) return std::nan("");
   const size_t k = std::max<size_t>(1, (c.size() + 9) / 10);
-  return static_cast<double>(std::accumulate(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(k), int64_t{0})) / total;
+  return static_cast<double>(
+             std::accumulate(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(k), int64_t{0})) /
+         total;
 }
 
 nlohmann::json CiJson(const MeanCi& s) {
@@ -89,8 +91,8 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
     const auto& rcfg = sim->response->config();
     nlohmann::json rj;
     // Held-out response quality.
-    const auto& held = data.sequences.at(role == env::SimRole::kTest ? env::SimRole::kTrain
-                                                                      : env::SimRole::kTest);
+    const auto& held =
+        data.sequences.at(role == env::SimRole::kTest ? env::SimRole::kTrain : env::SimRole::kTest);
     // Click targets: logged next items (positive) against sampled ones. Rating targets: the
     // logged ratings only, positive = rating >= accept_threshold (does the model rank liked items
     // above disliked ones), RMSE over them.
@@ -161,11 +163,17 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
     env::VectorEnv venv(sim, vo);
     Rng policy_rng = Rng(cfg.run.seed).Fork(51);
     auto random_stats = RunEpisodes(
-        venv, [&](const env::StepResult& r) { return agents::RandomActions(r.candidate_mask, policy_rng); },
+        venv,
+        [&](const env::StepResult& r) {
+          return agents::RandomActions(r.candidate_mask, policy_rng);
+        },
         options.episodes, cfg.run.seed);
     auto popularity = torch::tensor(sim->logged_item_counts).to(torch::kFloat);
     auto popular_stats = RunEpisodes(
-        venv, [&](const env::StepResult& r) { return agents::PopularActions(r.candidate_mask, popularity); },
+        venv,
+        [&](const env::StepResult& r) {
+          return agents::PopularActions(r.candidate_mask, popularity);
+        },
         options.episodes, cfg.run.seed);
     auto rollout_json = [](const EpisodeStats& s) {
       return nlohmann::json{{"return", CiJson(Summarize(s.returns))},
@@ -180,7 +188,8 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
     std::vector<int64_t> sim_lengths;
     for (double l : random_stats.lengths) sim_lengths.push_back(static_cast<int64_t>(l));
     std::vector<int64_t> logged_capped;
-    for (auto l : sim->logged_session_lengths) logged_capped.push_back(std::min(l, cfg.sim.max_length));
+    for (auto l : sim->logged_session_lengths)
+      logged_capped.push_back(std::min(l, cfg.sim.max_length));
     std::vector<double> logged_d(logged_capped.begin(), logged_capped.end());
     rj["length_ks"] = env::KsDistance(sim_lengths, logged_capped);
     rj["length_logged_mean"] = Summarize(logged_d).mean;
@@ -216,9 +225,10 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
         env::ResponseInput in{items.to(device), lens.to(device), users.to(device), {}};
         auto all = sim->response->ExpectedAll(in).to(torch::kCPU, torch::kDouble);
         for (int64_t r = 0; r < k; ++r) {
-          std::vector<double> x(static_cast<size_t>(sim->num_items)), y = truth.UserUtilities(
-              static_cast<env::UserId>(users[r].item<int64_t>()));
-          for (int64_t i = 0; i < sim->num_items; ++i) x[static_cast<size_t>(i)] = all[r][i].item<double>();
+          std::vector<double> x(static_cast<size_t>(sim->num_items)),
+              y = truth.UserUtilities(static_cast<env::UserId>(users[r].item<int64_t>()));
+          for (int64_t i = 0; i < sim->num_items; ++i)
+            x[static_cast<size_t>(i)] = all[r][i].item<double>();
           const double c = Pearson(x, y);
           if (std::isfinite(c)) {
             sum += c;
@@ -240,25 +250,29 @@ std::string SimReportMarkdown(const nlohmann::json& report) {
     return v.is_number() ? fmt::format(fmt::runtime(spec), v.get<double>()) : std::string("n/a");
   };
   auto ci = [&](const nlohmann::json& v) {
-    return fmt::format("{:.3f} [{:.3f}, {:.3f}]", v["mean"].get<double>(), v["ci95"][0].get<double>(),
-                       v["ci95"][1].get<double>());
+    return fmt::format("{:.3f} [{:.3f}, {:.3f}]", v["mean"].get<double>(),
+                       v["ci95"][0].get<double>(), v["ci95"][1].get<double>());
   };
-  std::string md = fmt::format("# Simulator fidelity: {}\n\n", report["dataset"].get<std::string>());
+  std::string md =
+      fmt::format("# Simulator fidelity: {}\n\n", report["dataset"].get<std::string>());
   md += fmt::format("Response model: {}. Items: {}. Users: {} train / {} test.\n\n",
                     report["response"].get<std::string>(), report["num_items"].get<int64_t>(),
                     report["train_users"].get<int64_t>(), report["test_users"].get<int64_t>());
-  md += "| role | held-out AUC | held-out RMSE | length KS | mean length logged / simulated | "
-        "top-10% share logged / simulated | popularity corr | truth corr |\n";
+  md +=
+      "| role | held-out AUC | held-out RMSE | length KS | mean length logged / simulated | "
+      "top-10% share logged / simulated | popularity corr | truth corr |\n";
   md += "|---|---|---|---|---|---|---|---|\n";
   for (const auto& [role, r] : report["roles"].items()) {
-    md += fmt::format("| {} | {} | {} | {} | {} / {} | {} / {} | {} | {} |\n", role,
-                      f(r["heldout_auc"]), r.contains("heldout_rmse") ? f(r["heldout_rmse"]) : "n/a",
-                      f(r["length_ks"]), f(r["length_logged_mean"], "{:.2f}"),
-                      f(r["length_simulated_mean"], "{:.2f}"), f(r["top10_share_logged"]),
-                      f(r["top10_share_simulated"]), f(r["popularity_corr"]),
-                      r.contains("truth_corr") ? f(r["truth_corr"]) : "n/a");
+    md += fmt::format(
+        "| {} | {} | {} | {} | {} / {} | {} / {} | {} | {} |\n", role, f(r["heldout_auc"]),
+        r.contains("heldout_rmse") ? f(r["heldout_rmse"]) : "n/a", f(r["length_ks"]),
+        f(r["length_logged_mean"], "{:.2f}"), f(r["length_simulated_mean"], "{:.2f}"),
+        f(r["top10_share_logged"]), f(r["top10_share_simulated"]), f(r["popularity_corr"]),
+        r.contains("truth_corr") ? f(r["truth_corr"]) : "n/a");
   }
-  md += "\n## Rollouts (mean [95% interval])\n\n| role | policy | Return | Length | R_avg |\n|---|---|---|---|---|\n";
+  md +=
+      "\n## Rollouts (mean [95% interval])\n\n| role | policy | Return | Length | R_avg "
+      "|\n|---|---|---|---|---|\n";
   for (const auto& [role, r] : report["roles"].items()) {
     for (const char* pol : {"random", "popular"}) {
       const auto& x = r[std::string("rollout_") + pol];
@@ -268,7 +282,9 @@ std::string SimReportMarkdown(const nlohmann::json& report) {
   }
   md += "\n## Calibration (held-out rows)\n\n";
   for (const auto& [role, r] : report["roles"].items()) {
-    md += fmt::format("**{}**\n\n| predicted bin | rows | mean predicted | mean observed |\n|---|---|---|---|\n", role);
+    md += fmt::format(
+        "**{}**\n\n| predicted bin | rows | mean predicted | mean observed |\n|---|---|---|---|\n",
+        role);
     for (const auto& b : r["calibration"]) {
       md += fmt::format("| {} | {} | {:.3f} | {:.3f} |\n", b["bin"].get<std::string>(),
                         b["rows"].get<int64_t>(), b["mean_predicted"].get<double>(),

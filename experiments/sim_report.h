@@ -23,7 +23,7 @@
 namespace recarena::experiments {
 
 struct SimReportOptions {
-  int64_t episodes = 500;   // per rollout policy
+  int64_t episodes = 500;  // per rollout policy
   int64_t num_envs = 64;
   int64_t max_rows = 200000;  // held-out response rows scored (first sequences first)
 };

@@ -77,7 +77,8 @@ inline std::vector<SimVariant> SimVariants() {
   return v;
 }
 
-inline std::shared_ptr<const env::Simulator> FitTiny(const env::SimFitConfig& cfg, env::SimRole role) {
+inline std::shared_ptr<const env::Simulator> FitTiny(const env::SimFitConfig& cfg,
+                                                     env::SimRole role) {
   const auto data = env::BuildSimData(cfg);
   return env::FitRole(cfg, data, role, torch::kCPU);
 }

@@ -26,11 +26,13 @@ using Trajectory = std::vector<StepRecord>;
 
 // A deterministic policy of the observation only: a hash of the history, user and step, moved to
 // the next allowed item. So episode trajectories may depend on nothing but the episode's stream.
-torch::Tensor HashPolicy(const env::Observation& obs, const torch::Tensor& mask, int64_t num_items) {
+torch::Tensor HashPolicy(const env::Observation& obs, const torch::Tensor& mask,
+                         int64_t num_items) {
   auto h = (obs.items * 31).sum(1) + obs.users * 17 + obs.step * 7 + obs.lengths * 3;
   auto start = h.remainder(num_items);
   // First allowed item at or after start (cyclically).
-  auto idx = (torch::arange(num_items, obs.items.options()).unsqueeze(0) + start.unsqueeze(1)).remainder(num_items);
+  auto idx = (torch::arange(num_items, obs.items.options()).unsqueeze(0) + start.unsqueeze(1))
+                 .remainder(num_items);
   auto allowed = mask.gather(1, idx);
   auto first = allowed.to(torch::kInt64).argmax(1);
   return idx.gather(1, first.unsqueeze(1)).squeeze(1);
@@ -143,7 +145,8 @@ TEST_CASE("simulator conformance: every configuration", "[simulator][conformance
       auto r0 = venv.Reset(5);
       for (int64_t b = 0; b < 4; ++b) {
         for (int64_t j = 0; j < r0.observation.lengths[b].item<int64_t>(); ++j) {
-          CHECK_FALSE(r0.candidate_mask[b][r0.observation.items[b][j].item<int64_t>()].item<bool>());
+          CHECK_FALSE(
+              r0.candidate_mask[b][r0.observation.items[b][j].item<int64_t>()].item<bool>());
         }
       }
       auto a = HashPolicy(r0.observation, r0.candidate_mask, venv.num_items());
@@ -257,9 +260,9 @@ TEST_CASE("response model learns the logged preferences", "[simulator][response]
   auto rows = env::MakeResponseRows(data.sequences.at(env::SimRole::kTrain), cfg.sim.response,
                                     sim->num_items, sim->state_len, rng);
   const int64_t n = static_cast<int64_t>(rows.size());
-  env::ResponseInput in{
-      torch::tensor(rows.items).view({n, sim->state_len}), torch::tensor(rows.lengths),
-      torch::tensor(rows.users), torch::tensor(rows.actions)};
+  env::ResponseInput in{torch::tensor(rows.items).view({n, sim->state_len}),
+                        torch::tensor(rows.lengths), torch::tensor(rows.users),
+                        torch::tensor(rows.actions)};
   auto p = sim->response->Expected(in);
   auto y = torch::tensor(rows.targets);
   auto pos = p.masked_select(y > 0.5), neg = p.masked_select(y < 0.5);
@@ -297,7 +300,8 @@ TEST_CASE("simulator: clear errors for bad configs and artifacts", "[simulator][
   auto bad = cfg;
   bad.sim.eval.kind = env::EvalSimKind::kPart;
   bad.sim.eval.part = "random";
-  CHECK_THROWS_WITH(env::BuildSimData(bad), Catch::Contains("has no part") && Catch::Contains("all"));
+  CHECK_THROWS_WITH(env::BuildSimData(bad),
+                    Catch::Contains("has no part") && Catch::Contains("all"));
   bad = cfg;
   bad.sim.response.reward = env::RewardMode::kValue;
   CHECK_THROWS_WITH(bad.Validate(), Catch::Contains("sim.response.reward"));
@@ -337,7 +341,8 @@ TEST_CASE("simulator on CUDA matches CPU", "[simulator][cuda]") {
   CHECK(same >= 7);  // float differences may flip a click at a probability boundary, rarely
 }
 
-TEST_CASE("coat DeepFM simulator with user and item features: fit, save, load", "[simulator][real]") {
+TEST_CASE("coat DeepFM simulator with user and item features: fit, save, load",
+          "[simulator][real]") {
   RECARENA_REQUIRE_DATASET(coat_dir, "coat");
   recarena::testing::TempDir dir;
   auto cfg = recarena::config::Load<env::SimFitConfig>(

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
-#include "experiments/rollout.h"
 #include "env/sim_config.h"
+#include "experiments/rollout.h"
 #include "experiments/sim_report.h"
 #include "test_util.h"
 
@@ -13,19 +13,24 @@ using recarena::testing::RunCli;
 
 namespace {
 std::vector<std::string> TinyOverrides() {
-  return {"data.synthetic.num_users=60",         "data.synthetic.num_items=40",
-          "data.synthetic.num_topics=4",         "sim.response.encoder.hidden=8",
-          "sim.response.epochs=3",               "sim.max_length=10",
-          "run.device=cpu",                      "run.log_level=warn"};
+  return {"data.synthetic.num_users=60",
+          "data.synthetic.num_items=40",
+          "data.synthetic.num_topics=4",
+          "sim.response.encoder.hidden=8",
+          "sim.response.epochs=3",
+          "sim.max_length=10",
+          "run.device=cpu",
+          "run.log_level=warn"};
 }
 }  // namespace
 
 TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
   recarena::testing::TempDir tmp;
   const auto dir = tmp.path() / "sim";
-  std::vector<std::string> args{"sim", "fit", "--config",
-                                std::string(RECARENA_SOURCE_DIR) + "/configs/sim/synthetic.yaml",
-                                "--out", dir.string()};
+  std::vector<std::string> args{
+      "sim",      "fit",
+      "--config", std::string(RECARENA_SOURCE_DIR) + "/configs/sim/synthetic.yaml",
+      "--out",    dir.string()};
   for (const auto& o : TinyOverrides()) args.push_back(o);
   auto fit = RunCli(args);
   INFO(fit.err);
@@ -91,7 +96,8 @@ TEST_CASE("RocAuc and Summarize golden values", "[sim]") {
 }
 
 TEST_CASE("all shipped simulator configs are schema-valid", "[sim][configs]") {
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(RECARENA_SOURCE_DIR) + "/configs/sim")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(RECARENA_SOURCE_DIR) + "/configs/sim")) {
     INFO(entry.path());
     auto cfg = recarena::config::Load<recarena::env::SimFitConfig>(entry.path());
     CHECK_NOTHROW(cfg.Validate());
