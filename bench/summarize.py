@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Summarises bench/train_throughput.{cpp,py} output into the C++ vs Python table.
+"""Summarises bench/train_throughput.{cpp,py} (default, --kind train) or bench/sim_throughput.{cpp,py}
+(--kind sim) output into the C++ vs Python table.
 
 Input (stdin or the files given): lines "ROUND<TAB>JSON", one per (round, impl, encoder, device),
 as bench/run_train_throughput.sh writes them. For each (encoder, device) it prints the median
@@ -13,8 +14,14 @@ one of the two implementations. The "same losses" column says whether the first 
 training loss of every run agree between the two (to 1e-4 relative): both programs seed the global
 torch generator identically and build their modules in the same order, so identical models start
 from identical weights and draw identical dropout masks.
+
+--kind sim: rows are (device, batch size B), the rate is simulated user-steps/s, and the "same
+trajectories" column says whether the run checksums (episodes started, items and lengths of the
+final observation: exactly; the sum of all rewards: to 1e-6 relative) agree between the two sides of
+every round, i.e. whether both simulators produced the same episodes from the same actions.
 """
 
+import argparse
 import fileinput
 import json
 import statistics
@@ -24,6 +31,8 @@ IMPLS = ("cpp", "python")
 # Keys that must agree between the two implementations of one (encoder, device).
 SAME_KEYS = ("params", "items", "batch", "state_len", "hidden", "threads", "warmup", "steps",
              "repeats", "seed")
+SIM_SAME_KEYS = ("params", "items", "state_len", "hidden", "categories", "starts", "max_length",
+                 "hazard", "threads", "warmup", "steps", "seed")
 
 
 def fail(msg):
@@ -31,9 +40,10 @@ def fail(msg):
     sys.exit(1)
 
 
-def main():
-    rows = {}  # (encoder, device) -> impl -> round -> record
-    for n, line in enumerate(fileinput.input(), start=1):
+def read_rows(files, key_of):
+    """{key_of(record): {impl: {round: record}}} from ROUND<TAB>JSON lines."""
+    rows = {}
+    for line in fileinput.input(files=files or ("-",)):
         line = line.rstrip("\n")
         if not line:
             continue
@@ -49,26 +59,81 @@ def main():
         if rec.get("impl") not in IMPLS:
             fail(f"{fileinput.filename()}:{fileinput.filelineno()}: unknown impl "
                  f"{rec.get('impl')!r}")
-        key = (rec["encoder"], rec["device"])
+        try:
+            key = key_of(rec)
+        except KeyError as e:
+            fail(f"{fileinput.filename()}:{fileinput.filelineno()}: record lacks {e} (wrong "
+                 f"--kind?)")
         rows.setdefault(key, {}).setdefault(rec["impl"], {})[rnd] = rec
     if not rows:
         fail("no benchmark lines")
+    return rows
+
+
+def paired(name, by_impl, same_keys):
+    """(cpp, python) per-round records of one row, after checking both exist with equal sizes."""
+    for impl in IMPLS:
+        if impl not in by_impl:
+            fail(f"{name}: no {impl} result")
+    cpp, py = by_impl["cpp"], by_impl["python"]
+    for rnd in set(cpp) | set(py):
+        if rnd not in cpp or rnd not in py:
+            fail(f"{name}: round {rnd} lacks one implementation")
+        for k in same_keys:
+            for impl, rec in (("cpp", cpp[rnd]), ("python", py[rnd])):
+                if k not in rec:
+                    fail(f"{name} round {rnd}: the {impl} record lacks {k!r} (wrong --kind?)")
+            if cpp[rnd][k] != py[rnd][k]:
+                fail(f"{name} round {rnd}: {k} differs: C++ {cpp[rnd][k]} vs "
+                     f"Python {py[rnd][k]} (the two models must have identical sizes)")
+    return cpp, py
+
+
+def print_table(header, table):
+    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(header)]
+
+    def fmt(cells):
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+    print(fmt(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in table:
+        print(fmt(r))
+
+
+def sim_table(files):
+    rows = read_rows(files, lambda rec: (rec["device"], rec["batch"]))
+    header = ("device", "B", "threads", "params", "C++ steps/s", "Python steps/s", "C++/Python",
+              "ratio range", "rounds", "same trajectories")
+    table = []
+    for (device, batch), by_impl in sorted(rows.items()):
+        cpp, py = paired(f"{device}/B={batch}", by_impl, SIM_SAME_KEYS)
+        rounds = sorted(cpp)
+        c_med = statistics.median(cpp[r]["steps_per_s"] for r in rounds)
+        p_med = statistics.median(py[r]["steps_per_s"] for r in rounds)
+        ratios = [cpp[r]["steps_per_s"] / py[r]["steps_per_s"] for r in rounds]
+        first = cpp[rounds[0]]
+
+        def same(a, b):
+            return (all(a[k] == b[k] for k in ("episodes", "items_sum", "lengths_sum")) and
+                    abs(a["reward_sum"] - b["reward_sum"]) <= 1e-6 * max(1.0, abs(b["reward_sum"])))
+        bad = [r for r in rounds if not same(cpp[r], py[r])]
+        table.append((device, str(batch), str(first["threads"]), str(first["params"]),
+                      f"{c_med:.0f}", f"{p_med:.0f}", f"{statistics.median(ratios):.2f}",
+                      f"{min(ratios):.2f}-{max(ratios):.2f}", str(len(rounds)),
+                      "yes" if not bad else
+                      f"no (round {bad[0]}: episodes {cpp[bad[0]]['episodes']} vs "
+                      f"{py[bad[0]]['episodes']})"))
+    print_table(header, table)
+
+
+def train_table(files):
+    rows = read_rows(files, lambda rec: (rec["encoder"], rec["device"]))
 
     header = ("encoder", "device", "threads", "params", "C++ seq/s", "Python seq/s",
               "C++/Python", "ratio range", "rounds", "same losses")
     table = []
     for (encoder, device), by_impl in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        for impl in IMPLS:
-            if impl not in by_impl:
-                fail(f"{encoder}/{device}: no {impl} result")
-        cpp, py = by_impl["cpp"], by_impl["python"]
-        for rnd in set(cpp) | set(py):
-            if rnd not in cpp or rnd not in py:
-                fail(f"{encoder}/{device}: round {rnd} lacks one implementation")
-            for k in SAME_KEYS:
-                if cpp[rnd][k] != py[rnd][k]:
-                    fail(f"{encoder}/{device} round {rnd}: {k} differs: C++ {cpp[rnd][k]} vs "
-                         f"Python {py[rnd][k]} (the two models must have identical sizes)")
+        cpp, py = paired(f"{encoder}/{device}", by_impl, SAME_KEYS)
         rounds = sorted(cpp)
         c_med = statistics.median(cpp[r]["seq_per_s"] for r in rounds)
         p_med = statistics.median(py[r]["seq_per_s"] for r in rounds)
@@ -86,13 +151,16 @@ def main():
                       "yes" if same_losses else
                       f"no ({first['last_loss']:.5f} vs {py[rounds[0]]['last_loss']:.5f})"))
 
-    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(header)]
-    def fmt(cells):
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
-    print(fmt(header))
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in table:
-        print(fmt(r))
+    print_table(header, table)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--kind", choices=("train", "sim"), default="train",
+                   help="which benchmark's lines: train (default) or sim")
+    p.add_argument("files", nargs="*", help="ROUND<TAB>JSON files (default: stdin)")
+    args = p.parse_args()
+    (sim_table if args.kind == "sim" else train_table)(args.files)
 
 
 if __name__ == "__main__":
