@@ -1,0 +1,154 @@
+// Options of the online agents (config section `agent`) and the factory the runner uses.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agents/online_agent.h"
+#include "core/config.h"
+#include "env/simulator.h"
+#include "policies/encoder.h"
+#include "policies/exploration.h"
+
+namespace recarena::agents {
+
+enum class OnlineAgentKind { kRandom, kPopular, kOracle, kDqn, kPg, kA2c };
+enum class TargetUpdate { kHard, kPolyak };
+enum class TdLoss { kMse, kHuber };
+enum class A2cVariant {
+  kThesis,    // thesis Eqs. 7.6-7.10: Q-critic trained by one-step TD; actor loss
+              // -log pi(a|s) * (r + gamma max_a' Q(s', a') - Q(s, a)) (advantage detached)
+  kStandard,  // V-critic, n-step rollouts with GAE(lambda), entropy bonus
+};
+
+struct DqnOptions {
+  int64_t buffer_size = 50000;    // transitions kept (FIFO)
+  int64_t batch_size = 64;
+  int64_t learning_starts = 500;  // transitions stored before the first update
+  int64_t train_every = 1;        // env steps (each stores B transitions) between update rounds
+  int64_t updates_per_step = 1;   // gradient steps per update round
+  TargetUpdate target_update = TargetUpdate::kHard;
+  int64_t target_every = 200;     // hard: gradient steps between copies
+  double tau = 0.005;             // polyak: target <- tau * online + (1 - tau) * target, per step
+  bool double_q = true;           // a* = argmax_a Q_online(s', a), value from the target network
+  int64_t n_step = 1;             // n-step returns (truncated at episode ends)
+  TdLoss loss = TdLoss::kHuber;
+  template <class V>
+  void Visit(V& v) {
+    v("buffer_size", buffer_size);
+    v("batch_size", batch_size);
+    v("learning_starts", learning_starts);
+    v("train_every", train_every);
+    v("updates_per_step", updates_per_step);
+    v("target_update", target_update);
+    v("target_every", target_every);
+    v("tau", tau);
+    v("double_q", double_q);
+    v("n_step", n_step);
+    v("loss", loss);
+  }
+};
+
+struct PgOptions {
+  bool baseline = true;           // learned state-value baseline V(s) (MSE to the return)
+  bool normalize_returns = true;  // standardise returns over the update batch
+  int64_t episodes_per_update = 16;  // finished episodes collected per REINFORCE update
+  template <class V>
+  void Visit(V& v) {
+    v("baseline", baseline);
+    v("normalize_returns", normalize_returns);
+    v("episodes_per_update", episodes_per_update);
+  }
+};
+
+struct A2cOptions {
+  A2cVariant variant = A2cVariant::kStandard;
+  int64_t rollout_len = 5;     // standard: env steps per update
+  double gae_lambda = 0.95;    // standard
+  double entropy_coef = 0.01;  // standard
+  double value_coef = 0.5;     // critic loss weight (both variants)
+  template <class V>
+  void Visit(V& v) {
+    v("variant", variant);
+    v("rollout_len", rollout_len);
+    v("gae_lambda", gae_lambda);
+    v("entropy_coef", entropy_coef);
+    v("value_coef", value_coef);
+  }
+};
+
+struct OnlineAgentOptions {
+  OnlineAgentKind kind = OnlineAgentKind::kDqn;
+  policies::EncoderOptions encoder;  // state encoder over the observation's history
+  double lr = 1e-3;
+  double gamma = 0.9;
+  double grad_clip = 10.0;  // max global L2 norm; 0 = off
+  DqnOptions dqn;
+  PgOptions pg;
+  A2cOptions a2c;
+  template <class V>
+  void Visit(V& v) {
+    v("kind", kind);
+    v("encoder", encoder);
+    v("lr", lr);
+    v("gamma", gamma);
+    v("grad_clip", grad_clip);
+    v("dqn", dqn);
+    v("pg", pg);
+    v("a2c", a2c);
+  }
+  void Validate() const;  // ConfigError("agent.<key>", ...)
+};
+
+// Builds the agent of options.kind for a catalog of num_items items (options.encoder.num_items is
+// set from it; encoder.state_len must equal the simulator's state_len). popularity [num_items]
+// float (logged counts) is used by kPopular; oracle_sim (the simulator the agent is evaluated in)
+// by kOracle. Parameters are initialised from LibTorch's global generator, seeded by the runner.
+std::unique_ptr<OnlineAgent> MakeOnlineAgent(const OnlineAgentOptions& options,
+                                             const policies::ExplorationOptions& exploration,
+                                             int64_t num_items, torch::Device device,
+                                             const torch::Tensor& popularity = {},
+                                             std::shared_ptr<const env::Simulator> oracle_sim = {});
+
+}  // namespace recarena::agents
+
+namespace recarena::config {
+template <>
+struct EnumNames<agents::OnlineAgentKind> {
+  static const std::vector<std::pair<agents::OnlineAgentKind, std::string>>& Table() {
+    using agents::OnlineAgentKind;
+    static const std::vector<std::pair<OnlineAgentKind, std::string>> t = {
+        {OnlineAgentKind::kRandom, "random"}, {OnlineAgentKind::kPopular, "popular"},
+        {OnlineAgentKind::kOracle, "oracle"}, {OnlineAgentKind::kDqn, "dqn"},
+        {OnlineAgentKind::kPg, "pg"},         {OnlineAgentKind::kA2c, "a2c"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<agents::TargetUpdate> {
+  static const std::vector<std::pair<agents::TargetUpdate, std::string>>& Table() {
+    static const std::vector<std::pair<agents::TargetUpdate, std::string>> t = {
+        {agents::TargetUpdate::kHard, "hard"}, {agents::TargetUpdate::kPolyak, "polyak"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<agents::TdLoss> {
+  static const std::vector<std::pair<agents::TdLoss, std::string>>& Table() {
+    static const std::vector<std::pair<agents::TdLoss, std::string>> t = {
+        {agents::TdLoss::kMse, "mse"}, {agents::TdLoss::kHuber, "huber"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<agents::A2cVariant> {
+  static const std::vector<std::pair<agents::A2cVariant, std::string>>& Table() {
+    static const std::vector<std::pair<agents::A2cVariant, std::string>> t = {
+        {agents::A2cVariant::kThesis, "thesis"}, {agents::A2cVariant::kStandard, "standard"}};
+    return t;
+  }
+};
+}  // namespace recarena::config
