@@ -25,16 +25,16 @@ enum class A2cVariant {
 };
 
 struct DqnOptions {
-  int64_t buffer_size = 50000;    // transitions kept (FIFO)
+  int64_t buffer_size = 50000;  // transitions kept (FIFO)
   int64_t batch_size = 64;
   int64_t learning_starts = 500;  // transitions stored before the first update
   int64_t train_every = 1;        // env steps (each stores B transitions) between update rounds
   int64_t updates_per_step = 1;   // gradient steps per update round
   TargetUpdate target_update = TargetUpdate::kHard;
-  int64_t target_every = 200;     // hard: gradient steps between copies
-  double tau = 0.005;             // polyak: target <- tau * online + (1 - tau) * target, per step
-  bool double_q = true;           // a* = argmax_a Q_online(s', a), value from the target network
-  int64_t n_step = 1;             // n-step returns (truncated at episode ends)
+  int64_t target_every = 200;  // hard: gradient steps between copies
+  double tau = 0.005;          // polyak: target <- tau * online + (1 - tau) * target, per step
+  bool double_q = true;        // a* = argmax_a Q_online(s', a), value from the target network
+  int64_t n_step = 1;          // n-step returns (truncated at episode ends)
   TdLoss loss = TdLoss::kHuber;
   template <class V>
   void Visit(V& v) {
@@ -53,8 +53,8 @@ struct DqnOptions {
 };
 
 struct PgOptions {
-  bool baseline = true;           // learned state-value baseline V(s) (MSE to the return)
-  bool normalize_returns = true;  // standardise returns over the update batch
+  bool baseline = true;              // learned state-value baseline V(s) (MSE to the return)
+  bool normalize_returns = true;     // standardise returns over the update batch
   int64_t episodes_per_update = 16;  // finished episodes collected per REINFORCE update
   template <class V>
   void Visit(V& v) {

@@ -10,6 +10,7 @@
 #include "experiments/conformal_eval.h"
 #include "experiments/data_commands.h"
 #include "experiments/eval_commands.h"
+#include "experiments/online_commands.h"
 #include "experiments/sim_commands.h"
 #include "experiments/train_command.h"
 
@@ -60,6 +61,12 @@ const std::vector<CliCommand>& Commands() {
     c.push_back({{"sim", "rollout"},
                  "run random / popular / oracle in a fitted simulator: Return, Length, R_avg",
                  RunSimRollout});
+    c.push_back({{"online"},
+                 "train one online agent (DQN, PG, A2C, baselines) in a fitted simulator",
+                 RunOnlineCommand});
+    c.push_back({{"experiment"},
+                 "grid of agents x exploration x seeds x simulators: results.csv, table, plots",
+                 RunExperimentCommand});
     return c;
   }();
   return commands;

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "experiments/checkpoint_util.h"
 #include "core/strings.h"
 #include "env/prepare.h"
 #include "env/windows.h"
@@ -43,16 +44,6 @@ struct LoopState {
   int64_t loss_n = 0;
 };
 
-torch::Tensor JsonToTensor(const json& j) {
-  const std::string text = j.dump();
-  return torch::from_blob(const_cast<char*>(text.data()), {static_cast<int64_t>(text.size())},
-                          torch::kUInt8)
-      .clone();
-}
-
-json TensorToJson(const torch::Tensor& t) {
-  return json::parse(std::string(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), t.numel()));
-}
 
 std::vector<int64_t> EpochPermutation(uint64_t seed, int64_t epoch, int64_t n) {
   std::vector<int64_t> perm(static_cast<size_t>(n));
@@ -74,11 +65,7 @@ void SaveCheckpoint(const fs::path& file, const agents::SupervisedAgent& agent,
   archive.write("history", JsonToTensor(st.history));
   archive.write("loss_sums", JsonToTensor(json(st.loss_sums)));
   archive.write("loss_n", torch::tensor(st.loss_n, torch::kInt64));
-  {
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    archive.write("torch_rng", gen.get_state());
-  }
+  SaveTorchRng(archive);
   WriteFileAtomic(file, [&](std::ostream& os) { archive.save_to(os); });
 }
 
@@ -106,14 +93,7 @@ LoopState LoadCheckpoint(const fs::path& file, agents::SupervisedAgent& agent) {
   st.history = TensorToJson(read("history"));
   st.loss_sums = TensorToJson(read("loss_sums")).get<std::map<std::string, double>>();
   st.loss_n = read("loss_n").item<int64_t>();
-  torch::Tensor rng_state;
-  archive.read("torch_rng", rng_state);
-  at::Generator gen =
-      at::detail::getDefaultCPUGenerator();  // a handle sharing the global generator
-  {
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(rng_state);
-  }
+  LoadTorchRng(archive);
   return st;
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's main job on the built-in synthetic world (no downloaded data needed):
-#   1. generate the synthetic world and prepare it (preprocess, split) -> RUN_DIR/data, print its stats
-#   2. train the popularity floor and SASRec ("Normal" next-item training) offline on it, and print the
-#      test metrics side by side
+#   1. generate the synthetic world, fit its user simulator (train/test users 80/20 + the ground-truth
+#      eval role) and print the fidelity summary
+#   2. train random, most-popular, DQN and A2C online in the train simulator, evaluate them in the test
+#      simulator, and print the comparison table (configs/experiments/quickstart.yaml)
 # Usage: scripts/quickstart.sh BUILD_DIR RUN_DIR
 set -euo pipefail
 build=${1:-build}
@@ -11,21 +12,12 @@ bin="$build/recarena"
 rm -rf "$run"
 mkdir -p "$run"
 echo "== recarena quickstart: synthetic world -> $run"
-"$bin" data prepare --config configs/data/synthetic.yaml --out "$run/data" > "$run/data_prepare.json"
-echo "== prepared dataset statistics ($run/data)"
-"$bin" data stats "$run/data"
-echo "== offline training on the synthetic world: popularity and SASRec"
-"$bin" train --config configs/offline/synthetic-popularity.yaml --out "$run/popularity" run.log_level=warn \
-  > "$run/popularity.json"
-"$bin" train --config configs/offline/synthetic-sasrec.yaml --out "$run/sasrec" run.log_level=warn \
-  train.max_steps=600 > "$run/sasrec.json"
-python3 - "$run" <<'PY'
-import json, sys
-run = sys.argv[1]
-pop = json.load(open(f"{run}/popularity.json"))
-sas = json.load(open(f"{run}/sasrec.json"))
-print(f"{'metric':<10} {'popularity':>11} {'SASRec':>9}")
-for k in ["HR@5", "HR@10", "NDCG@10", "MRR", "CV_div@10", "CV_nov@10"]:
-    print(f"{k:<10} {pop[k]:>11.4f} {sas[k]:>9.4f}")
-PY
-echo "== done: $run/data (prepared data), $run/sasrec/report.md and metrics.jsonl (training curve)"
+echo "== 1/2 fitting the simulator ($run/sim)"
+"$bin" sim fit --config configs/sim/synthetic.yaml --out "$run/sim" run.log_level=warn > /dev/null
+"$bin" sim report "$run/sim" --episodes 200 > "$run/sim/report.json"
+sed -n '/^| role | held-out/,/^$/p' "$run/sim/report.md"
+echo "== 2/2 online agents: random, popular, DQN, A2C (train role -> evaluated on the test role)"
+"$bin" experiment configs/experiments/quickstart.yaml --out "$run/experiment" \
+  "experiment.simulators=[$run/sim]" 2> "$run/experiment.log"
+echo "== done: simulator report $run/sim/report.md; table $run/experiment/summary.md;"
+echo "   curves $run/experiment/curves_sim.png; per-run reports under $run/experiment/sim/*/*/seed-*/"

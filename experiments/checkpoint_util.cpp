@@ -1,0 +1,39 @@
+#include "experiments/checkpoint_util.h"
+
+#include <mutex>
+
+namespace recarena::experiments {
+
+torch::Tensor StringToTensor(const std::string& s) {
+  return torch::from_blob(const_cast<char*>(s.data()), {static_cast<int64_t>(s.size())},
+                          torch::kUInt8)
+      .clone();
+}
+
+std::string TensorToString(const torch::Tensor& t) {
+  auto c = t.contiguous();
+  return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()),
+                     static_cast<size_t>(c.numel()));
+}
+
+torch::Tensor JsonToTensor(const nlohmann::json& j) { return StringToTensor(j.dump()); }
+
+nlohmann::json TensorToJson(const torch::Tensor& t) {
+  return nlohmann::json::parse(TensorToString(t));
+}
+
+void SaveTorchRng(torch::serialize::OutputArchive& archive) {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  archive.write("torch_rng", gen.get_state());
+}
+
+void LoadTorchRng(torch::serialize::InputArchive& archive) {
+  torch::Tensor state;
+  archive.read("torch_rng", state);
+  at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle sharing the global one
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+}  // namespace recarena::experiments

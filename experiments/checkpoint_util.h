@@ -1,0 +1,20 @@
+// Small helpers for checkpoints: JSON and strings stored as uint8 tensors in LibTorch archives,
+// and the global LibTorch CPU generator's state (dropout masks draw from it).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace recarena::experiments {
+
+torch::Tensor JsonToTensor(const nlohmann::json& j);
+nlohmann::json TensorToJson(const torch::Tensor& t);
+torch::Tensor StringToTensor(const std::string& s);
+std::string TensorToString(const torch::Tensor& t);
+// Writes / restores the global CPU generator state under key "torch_rng".
+void SaveTorchRng(torch::serialize::OutputArchive& archive);
+void LoadTorchRng(torch::serialize::InputArchive& archive);
+
+}  // namespace recarena::experiments

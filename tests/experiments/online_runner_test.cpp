@@ -1,0 +1,134 @@
+// The online runner: evaluations, R@e summary, exact resume after a crash, the experiment grid.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+#include "core/atomic_file.h"
+#include "env/sim_fit.h"
+#include "experiments/online_runner.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using recarena::experiments::OnlineRunConfig;
+using recarena::experiments::RunOnline;
+
+namespace {
+
+// A tiny synthetic simulator fitted once per process.
+const fs::path& TinySim() {
+  static recarena::testing::TempDir* dir = new recarena::testing::TempDir();  // lives to exit
+  static bool fitted = false;
+  if (!fitted) {
+    recarena::env::SimFitConfig cfg;
+    cfg.run.seed = 3;
+    cfg.run.device = recarena::DeviceKind::kCpu;
+    cfg.data.synthetic.num_users = 60;
+    cfg.data.synthetic.num_items = 30;
+    cfg.data.synthetic.num_topics = 3;
+    cfg.sim.response.encoder.hidden = 8;
+    cfg.sim.response.encoder.state_len = 4;
+    cfg.sim.response.epochs = 2;
+    cfg.sim.max_length = 8;
+    cfg.sim.eval.kind = recarena::env::EvalSimKind::kGroundTruth;
+    recarena::env::FitSimulator(cfg, dir->path());
+    fitted = true;
+  }
+  return dir->path();
+}
+
+OnlineRunConfig Config(recarena::agents::OnlineAgentKind kind) {
+  OnlineRunConfig cfg;
+  cfg.run.seed = 5;
+  cfg.run.device = recarena::DeviceKind::kCpu;
+  cfg.simulator.dir = TinySim().string();
+  cfg.agent.kind = kind;
+  cfg.agent.encoder.hidden = 8;
+  cfg.train.total_steps = 40;
+  cfg.train.num_envs = 4;
+  cfg.train.eval_every = 10;
+  cfg.train.steps_per_epoch = 10;
+  cfg.train.eval_episodes = 30;
+  cfg.train.eval_num_envs = 8;
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("online runner: evaluations, summary and baselines", "[online]") {
+  recarena::testing::TempDir tmp;
+  using K = recarena::agents::OnlineAgentKind;
+  auto random = RunOnline(Config(K::kRandom), tmp.path() / "random");
+  REQUIRE(random.history.size() == 5u);  // step 0 + 4 segments
+  CHECK(random.history[0].step == 0);
+  CHECK(random.history[4].step == 40);
+  CHECK(random.history[4].user_steps == 160);
+  for (const char* key : {"R@0", "R@1", "R@2", "Len@1", "R_avg@2", "R", "Len", "R_avg"}) {
+    CHECK(random.summary.contains(key));
+  }
+  // R_avg = Return / Length per episode, so the mean R_avg lies within the rewards' bounds.
+  CHECK(random.summary["R_avg"].get<double>() >= 0.0);
+  CHECK(random.summary["R_avg"].get<double>() <= 1.0);
+  // The oracle of the evaluation simulator earns more per step than random.
+  auto oracle = RunOnline(Config(K::kOracle), tmp.path() / "oracle");
+  CHECK(oracle.summary["R_avg"].get<double>() > random.summary["R_avg"].get<double>());
+  CHECK(fs::exists(tmp.path() / "random" / "metrics.jsonl"));
+  CHECK(fs::exists(tmp.path() / "random" / "report.md"));
+  // Same seed, same results.
+  auto again = RunOnline(Config(K::kRandom), tmp.path() / "random-again");
+  CHECK(again.summary == random.summary);
+}
+
+TEST_CASE("online runner: a killed run resumes to the uninterrupted result", "[online][resume]") {
+  recarena::testing::TempDir tmp;
+  for (auto kind : {recarena::agents::OnlineAgentKind::kRandom}) {
+    auto full = RunOnline(Config(kind), tmp.path() / "full");
+    auto first = RunOnline(Config(kind), tmp.path() / "crash", /*stop_after_segments=*/2);
+    CHECK(first.history.size() == 3u);
+    auto resumed = RunOnline(Config(kind), tmp.path() / "crash");
+    CHECK(resumed.resumed);
+    CHECK(resumed.summary == full.summary);
+    CHECK(recarena::ReadFile(tmp.path() / "crash" / "metrics.jsonl") ==
+          recarena::ReadFile(tmp.path() / "full" / "metrics.jsonl"));
+  }
+}
+
+TEST_CASE("online runner: bad configs", "[online]") {
+  auto cfg = Config(recarena::agents::OnlineAgentKind::kRandom);
+  cfg.train.steps_per_epoch = 15;
+  CHECK_THROWS_WITH(cfg.Validate(), Catch::Contains("train.steps_per_epoch"));
+  cfg = Config(recarena::agents::OnlineAgentKind::kRandom);
+  cfg.simulator.dir = "";
+  CHECK_THROWS_WITH(cfg.Validate(), Catch::Contains("simulator.dir"));
+  cfg = Config(recarena::agents::OnlineAgentKind::kRandom);
+  cfg.simulator.eval_role = "holdout";
+  CHECK_THROWS_WITH(cfg.Validate(), Catch::Contains("holdout"));
+  recarena::testing::TempDir tmp;
+  cfg = Config(recarena::agents::OnlineAgentKind::kRandom);
+  cfg.simulator.dir = (tmp.path() / "missing").string();
+  CHECK_THROWS_WITH(RunOnline(cfg, tmp.path() / "run"), Catch::Contains("not a fitted simulator"));
+}
+
+TEST_CASE("experiment grid: results.csv and summary table", "[online][experiment]") {
+  recarena::testing::TempDir tmp;
+  const auto base = tmp.Write(
+      "random.yaml", "run:\n  seed: 1\n  device: cpu\nsimulator:\n  dir: " + TinySim().string() +
+                         "\nagent:\n  kind: random\ntrain:\n  total_steps: 20\n  "
+                         "num_envs: 2\n  eval_every: 10\n  steps_per_epoch: 10\n  "
+                         "eval_episodes: 10\n  eval_num_envs: 4\n");
+  tmp.Write("popular.yaml",
+            recarena::ReadFile(base).replace(recarena::ReadFile(base).find("kind: random"), 12,
+                                             "kind: popular"));
+  const auto exp = tmp.Write("exp.yaml",
+                             "experiment:\n  name: t\n  agents: [random.yaml, popular.yaml]\n  "
+                             "explorations: [greedy, categorical]\n  seeds: [1, 2]\n");
+  auto r = recarena::testing::RunCli(
+      {"experiment", exp.string(), "--out", (tmp.path() / "out").string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto csv = recarena::ReadFile(tmp.path() / "out" / "results.csv");
+  // 2 baselines (exploration does not apply: one cell each) x 2 seeds x 3 evaluations + header.
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 13);
+  const auto md = recarena::ReadFile(tmp.path() / "out" / "summary.md");
+  CHECK_THAT(md, Catch::Contains("| random | - |") && Catch::Contains("| popular | - |"));
+}
