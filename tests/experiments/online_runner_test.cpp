@@ -6,6 +6,7 @@
 #include "cli_runner.h"
 #include "core/atomic_file.h"
 #include "env/sim_fit.h"
+#include "experiments/online_commands.h"
 #include "experiments/online_runner.h"
 #include "test_util.h"
 
@@ -131,4 +132,21 @@ TEST_CASE("experiment grid: results.csv and summary table", "[online][experiment
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 13);
   const auto md = recarena::ReadFile(tmp.path() / "out" / "summary.md");
   CHECK_THAT(md, Catch::Contains("| random | - |") && Catch::Contains("| popular | - |"));
+}
+
+TEST_CASE("all shipped online and experiment configs are schema-valid", "[online][configs]") {
+  const fs::path root = RECARENA_SOURCE_DIR;
+  for (const auto& entry : fs::directory_iterator(root / "configs/online")) {
+    INFO(entry.path());
+    auto cfg = recarena::config::Load<OnlineRunConfig>(entry.path());
+    CHECK_NOTHROW(cfg.Validate());
+  }
+  for (const auto& entry : fs::directory_iterator(root / "configs/experiments")) {
+    INFO(entry.path());
+    auto ef = recarena::config::Load<recarena::experiments::ExperimentFile>(entry.path());
+    CHECK_NOTHROW(ef.Validate());
+    for (const auto& agent : ef.experiment.agents) {
+      CHECK(fs::exists(entry.path().parent_path() / agent));
+    }
+  }
 }
