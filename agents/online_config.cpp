@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "agents/baseline_agents.h"
+#include "agents/dqn.h"
 #include "core/error.h"
 
 namespace recarena::agents {
@@ -29,6 +30,10 @@ void OnlineAgentOptions::Validate() const {
   if (dqn.target_every < 1) Bad("dqn.target_every", ">= 1", dqn.target_every);
   if (!(dqn.tau > 0 && dqn.tau <= 1)) Bad("dqn.tau", "in (0, 1]", dqn.tau);
   if (dqn.n_step < 1) Bad("dqn.n_step", ">= 1", dqn.n_step);
+  if (dqn.learning_starts > dqn.buffer_size) {
+    Bad("dqn.learning_starts", "<= agent.dqn.buffer_size (" + std::to_string(dqn.buffer_size) + ")",
+        dqn.learning_starts);
+  }
   if (pg.episodes_per_update < 1) Bad("pg.episodes_per_update", ">= 1", pg.episodes_per_update);
   if (a2c.rollout_len < 1) Bad("a2c.rollout_len", ">= 1", a2c.rollout_len);
   if (!(a2c.gae_lambda >= 0 && a2c.gae_lambda <= 1))
@@ -52,10 +57,11 @@ std::unique_ptr<OnlineAgent> MakeOnlineAgent(const OnlineAgentOptions& options,
       return std::make_unique<PopularAgent>(num_items, popularity.to(device));
     case OnlineAgentKind::kOracle:
       return std::make_unique<OracleAgent>(std::move(oracle_sim));
+    case OnlineAgentKind::kDqn:
+      return std::make_unique<DqnAgent>(options, exploration, num_items, device);
     default:
       break;
   }
-  (void)device;
   throw ConfigError("agent.kind", "agent.kind " + config::EnumToString(options.kind) +
                                       " is not available in this build");
 }

@@ -125,7 +125,9 @@ TEST_CASE("encoder options: defaults validate, bad values name model.encoder.<fi
   b.dropout = 1.0;
   CHECK(path_of(b) == "model.encoder.dropout");
   b = o;
-  b.caser_heights = {2, 11};  // taller than state_len
+  b.caser_heights = {2, 11};  // taller than state_len: fine unless the encoder is Caser
+  CHECK_NOTHROW(b.Validate());
+  b.kind = recarena::policies::EncoderKind::kCaser;
   CHECK(path_of(b) == "model.encoder.caser_heights");
   b = o;
   b.nextitnet_dilations = {1, 0};
