@@ -1,0 +1,181 @@
+#include "agents/a2c.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "core/error.h"
+
+namespace recarena::agents {
+
+torch::Tensor Gae(const torch::Tensor& rewards, const torch::Tensor& values,
+                  const torch::Tensor& next_values, const torch::Tensor& terminated,
+                  const torch::Tensor& truncated, double gamma, double lambda) {
+  if (rewards.dim() != 2 || values.sizes() != rewards.sizes() ||
+      next_values.sizes() != rewards.sizes() || terminated.sizes() != rewards.sizes() ||
+      truncated.sizes() != rewards.sizes()) {
+    throw Error("Gae: rewards, values, next_values, terminated and truncated must all be [T, B]");
+  }
+  const auto opts = rewards.options();
+  auto term = terminated.to(rewards.device(), rewards.scalar_type());
+  auto trunc = truncated.to(rewards.device(), rewards.scalar_type());
+  auto not_term = 1.0 - term;
+  auto not_done = (1.0 - term) * (1.0 - trunc);
+  auto delta = rewards + gamma * next_values.to(opts) * not_term - values.to(opts);
+  auto out = torch::empty_like(rewards);
+  auto next = torch::zeros({rewards.size(1)}, opts);
+  for (int64_t t = rewards.size(0) - 1; t >= 0; --t) {
+    next = delta[t] + gamma * lambda * not_done[t] * next;
+    out[t] = next;
+  }
+  return out;
+}
+
+namespace {
+void CheckUnit(double v, const char* key) {
+  if (!(v >= 0.0 && v <= 1.0)) {
+    throw ConfigError(key, std::string(key) + " must lie in [0, 1], got " + std::to_string(v));
+  }
+}
+void CheckNonNegative(double v, const char* key) {
+  if (!(v >= 0.0) || !std::isfinite(v)) {
+    throw ConfigError(key, std::string(key) + " must be >= 0, got " + std::to_string(v));
+  }
+}
+}  // namespace
+
+A2cAgent::A2cAgent(const OnlineAgentOptions& options,
+                   const policies::ExplorationOptions& exploration, int64_t num_items,
+                   torch::Device device)
+    : options_(options),
+      device_(device),
+      net_(options.encoder, num_items, options.a2c.variant == A2cVariant::kThesis ? num_items : 1,
+           options.lr, options.grad_clip, device),
+      explorer_(exploration, num_items),
+      buffer_(std::max<int64_t>(options.a2c.rollout_len, 1)) {
+  if (options_.a2c.rollout_len < 1) {
+    throw ConfigError("agent.a2c.rollout_len", "agent.a2c.rollout_len must be >= 1, got " +
+                                                   std::to_string(options_.a2c.rollout_len));
+  }
+  CheckUnit(options_.gamma, "agent.gamma");
+  CheckUnit(options_.a2c.gae_lambda, "agent.a2c.gae_lambda");
+  CheckNonNegative(options_.a2c.entropy_coef, "agent.a2c.entropy_coef");
+  CheckNonNegative(options_.a2c.value_coef, "agent.a2c.value_coef");
+  options_.encoder.num_items = num_items;
+}
+
+policies::ActionSelection A2cAgent::Act(const env::Observation& obs, const torch::Tensor& mask,
+                                        bool explore, Rng& rng) {
+  return SelectFromPolicy(Scores(obs), mask, explore, explorer_, step_, rng);
+}
+
+torch::Tensor A2cAgent::Scores(const env::Observation& obs) {
+  torch::NoGradGuard ng;
+  return net_.Forward(obs.items, obs.lengths, /*train=*/false).logits;
+}
+
+torch::Tensor A2cAgent::CriticValues(const env::Observation& obs) {
+  torch::NoGradGuard ng;
+  return net_.Forward(obs.items, obs.lengths, /*train=*/false).critic;
+}
+
+MetricList A2cAgent::Observe(const Transition& t) {
+  const Transition d = TransitionToDevice(t, device_);
+  explorer_.Observe(d.actions);
+  ++step_;
+  if (options_.a2c.variant == A2cVariant::kThesis) return UpdateThesis(d);
+  buffer_.Add(d);
+  if (buffer_.steps() < options_.a2c.rollout_len) return {};
+  auto metrics = UpdateStandard();
+  buffer_.Clear();
+  return metrics;
+}
+
+MetricList A2cAgent::UpdateStandard() {
+  const RolloutBatch batch = buffer_.Stacked();
+  const int64_t T = batch.actions.size(0), B = batch.actions.size(1);
+  const int64_t L = batch.items.size(2), N = batch.mask.size(2);
+  torch::Tensor next_values;
+  {
+    torch::NoGradGuard ng;
+    next_values = net_.Forward(batch.next_items.reshape({T * B, L}),
+                               batch.next_lengths.reshape({T * B}), /*train=*/false)
+                      .critic.reshape({T, B});
+  }
+  auto out = net_.Forward(batch.items.reshape({T * B, L}), batch.lengths.reshape({T * B}), true);
+  auto values = out.critic.reshape({T, B});
+  auto rewards = batch.rewards.to(torch::kFloat);
+  auto advantages = Gae(rewards, values.detach(), next_values, batch.terminated, batch.truncated,
+                        options_.gamma, options_.a2c.gae_lambda)
+                        .reshape({T * B});
+  auto targets = advantages + values.detach().reshape({T * B});
+  auto mask = batch.mask.reshape({T * B, N});
+  auto log_probs = MaskedLogSoftmax(out.logits, mask);
+  auto log_pi = log_probs.gather(1, batch.actions.reshape({T * B, 1})).squeeze(1);
+  auto actor_loss = -(log_pi * advantages).mean();
+  auto critic_loss = torch::mse_loss(values.reshape({T * B}), targets);
+  auto entropy = MaskedEntropy(log_probs, mask).mean();
+  auto loss =
+      actor_loss + options_.a2c.value_coef * critic_loss - options_.a2c.entropy_coef * entropy;
+  const double norm = net_.Step(loss);
+  ++updates_;
+  return {{"actor_loss", actor_loss.item<double>()},
+          {"critic_loss", critic_loss.item<double>()},
+          {"entropy", entropy.item<double>()},
+          {"grad_norm", norm}};
+}
+
+MetricList A2cAgent::UpdateThesis(const Transition& t) {
+  torch::Tensor target;
+  {
+    torch::NoGradGuard ng;
+    auto q_next = net_.Forward(t.next_obs.items, t.next_obs.lengths, /*train=*/false).critic;
+    auto best =
+        q_next.masked_fill(t.next_mask.logical_not(), -std::numeric_limits<float>::infinity())
+            .amax(1);
+    // where (not a product) so that a terminated row never multiplies anything by 0.
+    best = torch::where(t.terminated, torch::zeros_like(best), best);
+    target = t.rewards.to(torch::kFloat) + options_.gamma * best;
+  }
+  auto out = net_.Forward(t.obs.items, t.obs.lengths, /*train=*/true);
+  auto actions = t.actions.unsqueeze(1);
+  auto q_sa = out.critic.gather(1, actions).squeeze(1);
+  auto td = target - q_sa;              // Eq. 7.9 (and the residual of Eq. 7.8)
+  auto critic_loss = td.pow(2).mean();  // Eq. 7.8
+  auto log_probs = MaskedLogSoftmax(out.logits, t.mask);
+  auto log_pi = log_probs.gather(1, actions).squeeze(1);
+  auto actor_loss = -(log_pi * td.detach()).mean();  // Eq. 7.6 times Eq. 7.9
+  const double norm = net_.Step(actor_loss + options_.a2c.value_coef * critic_loss);  // Eq. 7.10
+  ++updates_;
+  const double entropy = MaskedEntropy(log_probs.detach(), t.mask).mean().item<double>();
+  return {{"actor_loss", actor_loss.item<double>()},
+          {"critic_loss", critic_loss.item<double>()},
+          {"entropy", entropy},
+          {"grad_norm", norm}};
+}
+
+void A2cAgent::Save(torch::serialize::OutputArchive& archive) const {
+  net_.Save(archive);
+  explorer_.Save(archive);
+  buffer_.Save(archive, "rollout");
+  archive.write("step", torch::tensor(step_, torch::kInt64));
+  archive.write("updates", torch::tensor(updates_, torch::kInt64));
+}
+
+void A2cAgent::Load(torch::serialize::InputArchive& archive) {
+  net_.Load(archive);
+  explorer_.Load(archive);
+  buffer_.Load(archive, "rollout", device_);
+  for (auto [key, dst] :
+       {std::pair<const char*, int64_t*>{"step", &step_}, {"updates", &updates_}}) {
+    torch::Tensor v;
+    if (!archive.try_read(key, v)) {
+      throw Error(std::string("A2cAgent::Load: the checkpoint has no '") + key + "' tensor");
+    }
+    *dst = v.item<int64_t>();
+  }
+}
+
+}  // namespace recarena::agents

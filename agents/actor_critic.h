@@ -1,0 +1,81 @@
+// The network and the optimisation step shared by the policy-gradient agents (PgAgent, A2cAgent),
+// and the masked-softmax helpers they use.
+//
+// Network: one sequence encoder (policies/encoder.h) whose last state h [B, D] feeds
+//   actor  Linear(D, N): policy logits over the catalog,
+//   critic Linear(D, C): C = 1 for a state value V(s) (PG baseline, standard A2C) or C = N for
+//                        Q(s, .) (thesis A2C); C = 0: no critic head.
+// One Adam optimizer over all parameters (encoder included: the encoder is shared by actor and
+// critic). Parameters come from LibTorch's global generator (seeded by the runner).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/rng.h"
+#include "policies/encoder.h"
+#include "policies/exploration.h"
+
+namespace recarena::agents {
+
+// log pi(.|s) of the policy restricted to the allowed items: log_softmax of the logits with the
+// masked entries set to -inf (so their probability is exactly 0). logits [B, N] float, mask [B, N]
+// bool with at least one allowed item per row. Masked entries of the result are -inf.
+torch::Tensor MaskedLogSoftmax(const torch::Tensor& logits, const torch::Tensor& mask);
+
+// Entropy [B] of the masked policy, -sum_{a allowed} pi(a) log pi(a), from MaskedLogSoftmax's
+// output. Differentiable without NaN gradients (masked entries contribute exactly 0).
+torch::Tensor MaskedEntropy(const torch::Tensor& log_probs, const torch::Tensor& mask);
+
+// The action selection of the policy agents (OnlineAgent::Act): explore = true samples through the
+// explorer from the policy logits (categorical = sampling from the masked policy itself; any other
+// configured strategy works on the logits as its scores); explore = false: the argmax of the policy
+// over the allowed items, ties to the smallest id (greedy all true); rng is then not used.
+policies::ActionSelection SelectFromPolicy(const torch::Tensor& logits, const torch::Tensor& mask,
+                                           bool explore, policies::Explorer& explorer, int64_t step,
+                                           Rng& rng);
+
+class ActorCritic {
+ public:
+  // encoder.num_items is overwritten with num_items. lr > 0, grad_clip >= 0 (0 = no clipping),
+  // critic_outputs >= 0; violations throw recarena::Error.
+  ActorCritic(policies::EncoderOptions encoder, int64_t num_items, int64_t critic_outputs,
+              double lr, double grad_clip, torch::Device device);
+  ActorCritic(const ActorCritic&) = delete;
+  ActorCritic& operator=(const ActorCritic&) = delete;
+
+  struct Output {
+    torch::Tensor logits;  // [B, N] float
+    torch::Tensor critic;  // [B, C] float (undefined when C = 0)
+  };
+  // items [B, L] int64, lengths [B] int64 (moved to the device). train = true: train() mode
+  // (dropout active) and autograd as the caller's guards allow; false: eval() mode. The caller
+  // opens a NoGradGuard when it needs no gradients.
+  Output Forward(const torch::Tensor& items, const torch::Tensor& lengths, bool train);
+
+  // zero_grad, loss.backward(), clipping of the global L2 norm of all gradients to grad_clip (when
+  // > 0), one Adam step. Returns the global gradient norm before clipping.
+  double Step(const torch::Tensor& loss);
+
+  std::vector<torch::Tensor> parameters() const;
+  int64_t num_items() const { return num_items_; }
+  torch::Device device() const { return device_; }
+
+  // Networks and optimizer state under the keys "encoder", "actor", "critic", "optimizer".
+  void Save(torch::serialize::OutputArchive& archive) const;
+  void Load(torch::serialize::InputArchive& archive);
+
+ private:
+  int64_t num_items_;
+  double grad_clip_;
+  torch::Device device_;
+  std::shared_ptr<policies::SequenceEncoderImpl> encoder_;
+  torch::nn::Linear actor_{nullptr};
+  torch::nn::Linear critic_{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+};
+
+}  // namespace recarena::agents
