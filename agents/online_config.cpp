@@ -4,8 +4,10 @@
 
 #include <cmath>
 
+#include "agents/a2c.h"
 #include "agents/baseline_agents.h"
 #include "agents/dqn.h"
+#include "agents/pg.h"
 #include "core/error.h"
 
 namespace recarena::agents {
@@ -59,11 +61,12 @@ std::unique_ptr<OnlineAgent> MakeOnlineAgent(const OnlineAgentOptions& options,
       return std::make_unique<OracleAgent>(std::move(oracle_sim));
     case OnlineAgentKind::kDqn:
       return std::make_unique<DqnAgent>(options, exploration, num_items, device);
-    default:
-      break;
+    case OnlineAgentKind::kPg:
+      return std::make_unique<PgAgent>(options, exploration, num_items, device);
+    case OnlineAgentKind::kA2c:
+      return std::make_unique<A2cAgent>(options, exploration, num_items, device);
   }
-  throw ConfigError("agent.kind", "agent.kind " + config::EnumToString(options.kind) +
-                                      " is not available in this build");
+  throw ConfigError("agent.kind", "unknown agent.kind");
 }
 
 }  // namespace recarena::agents

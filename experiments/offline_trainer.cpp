@@ -17,10 +17,10 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
-#include "experiments/checkpoint_util.h"
 #include "core/strings.h"
 #include "env/prepare.h"
 #include "env/windows.h"
+#include "experiments/checkpoint_util.h"
 #include "experiments/offline_eval.h"
 
 namespace recarena::experiments {
@@ -43,7 +43,6 @@ struct LoopState {
   std::map<std::string, double> loss_sums;
   int64_t loss_n = 0;
 };
-
 
 std::vector<int64_t> EpochPermutation(uint64_t seed, int64_t epoch, int64_t n) {
   std::vector<int64_t> perm(static_cast<size_t>(n));

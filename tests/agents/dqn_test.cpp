@@ -152,7 +152,7 @@ TEST_CASE("replay buffer: sampling is uniform from the passed Rng and reproducib
   CHECK_THROWS_WITH(empty.Sample(1, 0.5, r1, torch::kCPU), Catch::Contains("empty"));
 }
 
-TEST_CASE("replay buffer: discounts from step counts and termination; save/load", "[dqn]") {
+TEST_CASE("replay buffer: discounts from step counts and termination and save/load", "[dqn]") {
   ReplayBuffer buf(5, 3);
   auto t = Simple({1, 2, 3});
   t.terminated = Bool({0, 1, 0});

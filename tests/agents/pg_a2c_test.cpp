@@ -242,7 +242,7 @@ TEST_CASE("PG / standard A2C: the best toy item's probability rises", "[pg][a2c]
 // gamma * max Q(s') term while Q climbs to ~8.8 and the policy's fate is a lottery (measured: best
 // probability between 8e-5 and 0.9999 across seeds), so the policy test uses gamma = 0 (TD error
 // = r - Q(s, a)) and a slow critic, and averages over seeds; the critic is tested at gamma = 0.9.
-TEST_CASE("thesis A2C: Q ranks the best item first; the policy learns it at gamma = 0", "[a2c]") {
+TEST_CASE("thesis A2C: Q ranks the best item first - the policy learns it at gamma = 0", "[a2c]") {
   {
     auto agent = MakeAgent("a2c_thesis", 11);
     auto env = ToyEnv();

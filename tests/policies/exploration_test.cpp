@@ -325,7 +325,7 @@ TEST_CASE("Epsilon-greedy follows the randomness contract exactly", "[policies][
   CHECK(rng.NextU64() == replay.NextU64());  // exactly 2 draws per row
 }
 
-TEST_CASE("Categorical: frequencies follow softmax(scores / T); golden probabilities",
+TEST_CASE("Categorical: frequencies follow softmax(scores / T) - golden probabilities",
           "[policies][exploration]") {
   ExplorationOptions o = Options(ExplorationKind::kCategorical);
   o.temperature = 2.0;
@@ -484,7 +484,7 @@ TEST_CASE("Top-k: only the k best allowed items, renormalised, ties to the small
   CHECK(torch::allclose(pr.to(torch::kDouble), ref, 1e-5, 1e-7));
 }
 
-TEST_CASE("UCB: the bonus of observed items drops; counts survive Save/Load",
+TEST_CASE("UCB: the bonus of observed items drops - counts survive Save/Load",
           "[policies][exploration]") {
   ExplorationOptions o = Options(ExplorationKind::kUcb);
   o.ucb_coef = 1.0;
@@ -550,7 +550,7 @@ TEST_CASE("UCB: the bonus of observed items drops; counts survive Save/Load",
   CHECK(cat.counts().sum().item<int64_t>() == 0);
 }
 
-TEST_CASE("No kind ever picks a masked item; probabilities are distributions over allowed items",
+TEST_CASE("No kind ever picks a masked item - probabilities are distributions over allowed items",
           "[policies][exploration]") {
   const int64_t rows = 3000, n = 12;
   Rng problem_rng(99);
@@ -591,7 +591,7 @@ TEST_CASE("Allowed -inf scores are never sampled", "[policies][exploration]") {
   }
 }
 
-TEST_CASE("Reproducibility: same seed, same actions; the stream does not depend on the kind",
+TEST_CASE("Reproducibility: same seed, same actions - the stream does not depend on the kind",
           "[policies][exploration]") {
   const int64_t rows = 500, n = 100;
   const torch::Tensor scores = torch::zeros({rows, n});
