@@ -1,5 +1,8 @@
 #include "experiments/conformal_eval.h"
 
+#include "experiments/conformal_online.h"
+#include "experiments/online_config.h"
+
 #include <torch/torch.h>
 
 #include <fmt/format.h>
@@ -520,7 +523,7 @@ int RunConformalEval(const std::vector<std::string>& args, std::ostream& out) {
   ConformalEvalOptions opt;
   std::string alphas = "0.01,0.05,0.1,0.2", splits = "vfcp,efcp,dlcp,dlcp+", out_dir;
   uint64_t seed = 0;
-  int64_t max_queries = 0;
+  int64_t max_queries = 0, episodes = 200;
   po::options_description desc("options");
   desc.add_options()("alphas", po::value(&alphas)->default_value(alphas),
                      "comma-separated miscoverage levels")(
@@ -541,7 +544,10 @@ int RunConformalEval(const std::vector<std::string>& args, std::ostream& out) {
       "max-queries", po::value(&max_queries)->default_value(0),
       "> 0: evenly spaced subsample of the test queries")(
       "batch-size", po::value(&opt.batch_size)->default_value(256), "queries per model batch")(
-      "out", po::value(&out_dir), "report directory (default RUN_DIR/conformal)");
+      "out", po::value(&out_dir), "report directory (default RUN_DIR/conformal)")(
+      "episodes", po::value(&episodes)->default_value(200),
+      "online runs: simulated test episodes whose decisions are the queries (at most "
+      "--max-queries, default 4000)");
   auto cl = ParseCommandLine(args, desc);
   if (cl.help) {
     PrintCommandHelp(
@@ -550,7 +556,9 @@ int RunConformalEval(const std::vector<std::string>& args, std::ostream& out) {
         "test windows: calibrates on a random half of the test queries and reports coverage and\n"
         "set sizes for every alpha and score function (thr, aps, raps, saps, rank, and the\n"
         "weighted combination under each split strategy), overall, by set size and by user\n"
-        "activity. Writes report.md and report.csv, prints JSON. See docs/conformal.md.",
+        "activity. Writes report.md and report.csv, prints JSON. See docs/conformal.md.\n"
+        "For an online run (`recarena online` directory) the queries are the agent's decisions\n"
+        "in its evaluation simulator and the labels items the simulated users accept there.",
         desc);
     return 0;
   }
@@ -573,12 +581,19 @@ int RunConformalEval(const std::vector<std::string>& args, std::ostream& out) {
     throw Error("conformal-eval: --lambda must be finite and >= 0");
   if (opt.batch_size < 1) throw Error("conformal-eval: --batch-size must be >= 1");
   if (max_queries < 0) throw Error("conformal-eval: --max-queries must be >= 0");
+  // An online run (written by `recarena online`) is evaluated on its agent's decisions in the
+  // simulator; an offline run on its test windows.
+  const bool online = fs::exists(run_dir / "checkpoint.pt");
   if (cl.vm.count("seed")) {
     opt.seed = seed;
+  } else if (online) {
+    opt.seed = config::Load<OnlineRunConfig>(run_dir / "config.yaml").run.seed;
   } else if (fs::exists(run_dir / "config.yaml")) {
     opt.seed = config::Load<OfflineTrainConfig>(run_dir / "config.yaml").run.seed;
   }
-  const auto rep = EvaluateRunConformal(run_dir, opt, max_queries);
+  const auto rep =
+      online ? EvaluateOnlineConformal(run_dir, opt, episodes, max_queries > 0 ? max_queries : 4000)
+             : EvaluateRunConformal(run_dir, opt, max_queries);
   const fs::path dir = out_dir.empty() ? run_dir / "conformal" : fs::path(out_dir);
   WriteConformalReport(rep, run_dir.filename().string(), dir);
   out << ConformalReportJson(rep);

@@ -218,6 +218,31 @@ RunnerState LoadCheckpoint(const fs::path& file, agents::OnlineAgent& agent, Rng
 
 }  // namespace
 
+LoadedOnlineRun LoadOnlineRun(const fs::path& run_dir) {
+  for (const char* f : {"config.yaml", "checkpoint.pt"}) {
+    if (!fs::exists(run_dir / f)) {
+      throw FileError((run_dir / f).string(), 0,
+                      "not an online run directory (written by `recarena online`)");
+    }
+  }
+  LoadedOnlineRun out;
+  out.cfg = config::Load<OnlineRunConfig>(run_dir / "config.yaml");
+  out.cfg.Validate();
+  out.device = ResolveDevice(out.cfg.run.device);
+  auto train_sim = env::LoadSimulator(out.cfg.simulator.dir,
+                                      env::ParseRole(out.cfg.simulator.train_role), out.device);
+  out.eval_sim = env::LoadSimulator(out.cfg.simulator.dir,
+                                    env::ParseRole(out.cfg.simulator.eval_role), out.device);
+  out.cfg.agent.encoder.state_len = train_sim->state_len;
+  torch::manual_seed(out.cfg.run.seed);
+  auto popularity = torch::tensor(train_sim->logged_item_counts).to(torch::kFloat);
+  out.agent = agents::MakeOnlineAgent(out.cfg.agent, out.cfg.exploration, train_sim->num_items,
+                                      out.device, popularity, out.eval_sim);
+  Rng unused(0);
+  LoadCheckpoint(run_dir / "checkpoint.pt", *out.agent, unused);
+  return out;
+}
+
 OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir,
                           int64_t stop_after_segments) {
   cfg_in.Validate();

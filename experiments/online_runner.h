@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "agents/online_agent.h"
+#include "env/simulator.h"
 #include "experiments/online_config.h"
 
 namespace recarena::experiments {
@@ -46,5 +48,16 @@ struct OnlineRunResult {
 // this call (simulates a crash in tests).
 OnlineRunResult RunOnline(const OnlineRunConfig& cfg, const std::filesystem::path& run_dir,
                           int64_t stop_after_segments = 0);
+
+// An online run directory's agent as of its last checkpoint, with the simulator role it is
+// evaluated in (for conformal evaluation and other post-hoc analyses). Throws FileError when
+// run_dir has no config.yaml or checkpoint.pt.
+struct LoadedOnlineRun {
+  OnlineRunConfig cfg;
+  std::unique_ptr<agents::OnlineAgent> agent;
+  std::shared_ptr<const env::Simulator> eval_sim;
+  torch::Device device = torch::kCPU;
+};
+LoadedOnlineRun LoadOnlineRun(const std::filesystem::path& run_dir);
 
 }  // namespace recarena::experiments

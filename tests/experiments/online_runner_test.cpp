@@ -150,3 +150,29 @@ TEST_CASE("all shipped online and experiment configs are schema-valid", "[online
     }
   }
 }
+
+TEST_CASE("conformal sets of an online agent in the simulator", "[online][conformal]") {
+  recarena::testing::TempDir tmp;
+  auto cfg = Config(recarena::agents::OnlineAgentKind::kDqn);
+  cfg.agent.dqn.learning_starts = 16;
+  cfg.agent.dqn.batch_size = 16;
+  RunOnline(cfg, tmp.path() / "dqn");
+  recarena::WriteFileAtomic(tmp.path() / "dqn" / "config.yaml",
+                            recarena::config::ToYamlString(cfg));
+  auto r = recarena::testing::RunCli({"conformal-eval", (tmp.path() / "dqn").string(), "--episodes",
+                                      "150", "--alphas", "0.1,0.2", "--splits", "none"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["n_queries"].get<int64_t>() > 200);
+  // Split conformal: coverage >= 1 - alpha on average; allow sampling slack on ~half the queries.
+  int checked = 0;
+  for (const auto& res : j["results"]) {
+    const double alpha = std::stod(res["alpha"].get<std::string>());
+    CHECK(res["coverage"].get<double>() >= 1.0 - alpha - 0.08);
+    CHECK(res["mean_set_size"].get<double>() <= 30.0);
+    ++checked;
+  }
+  CHECK(checked == 10);  // 2 alphas x 5 score functions
+  CHECK(fs::exists(tmp.path() / "dqn" / "conformal" / "report.md"));
+}
