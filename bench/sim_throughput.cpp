@@ -25,16 +25,14 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <chrono>
 #include <cstdint>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "core/device.h"
+#include "bench/bench_util.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/strings.h"
@@ -47,8 +45,10 @@ namespace {
 namespace po = boost::program_options;
 using recarena::Error;
 namespace env = recarena::env;
+namespace bench = recarena::bench;
 
-struct BenchOptions {
+// threads, device, seed, list_devices: bench::CommonOptions.
+struct BenchOptions : bench::CommonOptions {
   std::vector<int64_t> batch_sizes{1, 64, 1024, 4096};
   std::vector<int64_t> steps{2000, 300, 40, 15};  // per batch size (or one value for all)
   int64_t items = 2000;
@@ -59,10 +59,6 @@ struct BenchOptions {
   int64_t max_length = 50;
   double hazard = 0.05;
   int64_t warmup = 5;
-  int64_t threads = 0;  // 0 = std::thread::hardware_concurrency()
-  std::string device = "auto";
-  uint64_t seed = 1;
-  bool list_devices = false;
 };
 
 std::vector<int64_t> ParseIntList(const std::string& flag, const std::string& value, int64_t min) {
@@ -95,13 +91,6 @@ std::string JoinInts(const std::vector<int64_t>& values) {
   return recarena::Join(parts, ",");
 }
 
-void RequireAtLeast(const std::string& flag, int64_t value, int64_t min) {
-  if (value < min) {
-    throw Error("--" + flag + " must be >= " + std::to_string(min) + ", got " +
-                std::to_string(value));
-  }
-}
-
 // Parses argv; returns false when --help was printed.
 bool ParseFlags(int argc, char** argv, BenchOptions& o) {
   std::string batch_sizes = JoinInts(o.batch_sizes);
@@ -126,26 +115,11 @@ bool ParseFlags(int argc, char** argv, BenchOptions& o) {
       "start states (users, one start item each)")(
       "max-length", po::value<int64_t>(&o.max_length)->default_value(o.max_length),
       "episode step cap")("hazard", po::value<double>(&o.hazard)->default_value(o.hazard),
-                          "constant leave hazard per step")(
-      "threads", po::value<int64_t>(&o.threads)->default_value(o.threads),
-      "intra-op threads (torch::set_num_threads); 0 = hardware concurrency")(
-      "device", po::value<std::string>(&o.device)->default_value(o.device),
-      "cpu, cuda, or auto (= cpu, plus cuda when LibTorch sees a GPU); comma-separated")(
-      "seed", po::value<uint64_t>(&o.seed)->default_value(o.seed),
-      "seed of the weights, the start states, the env and the actions")(
-      "list-devices", po::bool_switch(&o.list_devices),
-      "print the devices 'auto' resolves to (comma-separated) and exit");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw Error(std::string(e.what()) + " (see --help)");
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return false;
-  }
+                          "constant leave hazard per step");
+  bench::AddCommonOptions(
+      desc, o, "cpu, cuda, or auto (= cpu, plus cuda when LibTorch sees a GPU); comma-separated",
+      "seed of the weights, the start states, the env and the actions");
+  if (!bench::ParseOrPrintHelp(argc, argv, desc)) return false;
   o.batch_sizes = ParseIntList("batch-sizes", batch_sizes, 1);
   o.steps = ParseIntList("steps", steps, 1);
   if (o.steps.size() == 1) o.steps.assign(o.batch_sizes.size(), o.steps[0]);
@@ -153,43 +127,26 @@ bool ParseFlags(int argc, char** argv, BenchOptions& o) {
     throw Error("--steps: give one value or one per batch size (" +
                 std::to_string(o.batch_sizes.size()) + "), got " + std::to_string(o.steps.size()));
   }
-  RequireAtLeast("items", o.items, 1);
-  RequireAtLeast("state-len", o.state_len, 1);
-  RequireAtLeast("hidden", o.hidden, 1);
-  RequireAtLeast("categories", o.categories, 1);
-  RequireAtLeast("starts", o.starts, 1);
-  RequireAtLeast("max-length", o.max_length, 1);
-  RequireAtLeast("warmup", o.warmup, 0);
-  RequireAtLeast("threads", o.threads, 0);
+  bench::RequireAtLeast("items", o.items, 1);
+  bench::RequireAtLeast("state-len", o.state_len, 1);
+  bench::RequireAtLeast("hidden", o.hidden, 1);
+  bench::RequireAtLeast("categories", o.categories, 1);
+  bench::RequireAtLeast("starts", o.starts, 1);
+  bench::RequireAtLeast("max-length", o.max_length, 1);
+  bench::RequireAtLeast("warmup", o.warmup, 0);
+  bench::RequireAtLeast("threads", o.threads, 0);
   if (!(o.hazard >= 0.0 && o.hazard <= 1.0)) {
     throw Error("--hazard must be in [0, 1], got " + std::to_string(o.hazard));
   }
-  if (o.threads == 0) o.threads = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  o.threads = bench::ResolveThreads(o.threads);
   return true;
 }
 
-std::vector<std::string> ResolveDevices(const std::string& flag) {
+// --device split at ',' and trimmed; empty entries are kept (ResolveDevices rejects them as
+// unknown devices).
+std::vector<std::string> DeviceNames(const std::string& flag) {
   std::vector<std::string> out;
-  auto add = [&](const std::string& d) {
-    if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
-  };
-  for (const std::string& part : recarena::Split(flag, ',')) {
-    const std::string d(recarena::Trim(part));
-    if (d == "cpu") {
-      add("cpu");
-    } else if (d == "cuda") {
-      if (!recarena::CudaAvailable()) {
-        throw Error("--device cuda: LibTorch sees no CUDA device (use auto or cpu)");
-      }
-      add("cuda");
-    } else if (d == "auto") {
-      add("cpu");
-      if (recarena::CudaAvailable()) add("cuda");
-    } else {
-      throw Error("--device: unknown device " + recarena::QuoteForError(d) +
-                  "; choices: cpu, cuda, auto");
-    }
-  }
+  for (const std::string& part : recarena::Split(flag, ',')) out.emplace_back(recarena::Trim(part));
   return out;
 }
 
@@ -246,15 +203,10 @@ std::shared_ptr<env::Simulator> BuildSimulator(const BenchOptions& o, const torc
   return sim;
 }
 
-void Sync(const torch::Device& device) {
-  if (device.is_cuda()) torch::cuda::synchronize();
-}
-
 nlohmann::json RunOne(const BenchOptions& o, const std::shared_ptr<const env::Simulator>& sim,
                       int64_t params, const std::string& device_name, int64_t batch,
                       int64_t steps) {
-  const torch::Device device =
-      device_name == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const torch::Device device = bench::TorchDevice(device_name);
   env::VectorEnvOptions options;
   options.num_envs = batch;
   options.mask_repeats = false;
@@ -271,22 +223,16 @@ nlohmann::json RunOne(const BenchOptions& o, const std::shared_ptr<const env::Si
     reward_sum += r.reward.sum().to(torch::kDouble);
   };
   for (int64_t i = 0; i < o.warmup; ++i) step();
-  Sync(device);
-  const auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < steps; ++i) step();
-  Sync(device);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = bench::TimedSeconds(device, [&] {
+    for (int64_t i = 0; i < steps; ++i) step();
+  });
 
   int64_t episodes = 0;
   for (int64_t e : r.episode_id) episodes = std::max(episodes, e + 1);
-  nlohmann::json line;
-  line["impl"] = "cpp";
-  line["device"] = device_name;
+  nlohmann::json line = bench::CommonJson(o, device_name, params);
   line["batch"] = batch;
   line["steps"] = steps;
   line["warmup"] = o.warmup;
-  line["threads"] = o.threads;
   line["items"] = o.items;
   line["state_len"] = o.state_len;
   line["hidden"] = o.hidden;
@@ -294,43 +240,32 @@ nlohmann::json RunOne(const BenchOptions& o, const std::shared_ptr<const env::Si
   line["starts"] = o.starts;
   line["max_length"] = o.max_length;
   line["hazard"] = o.hazard;
-  line["seed"] = o.seed;
-  line["params"] = params;
   line["steps_per_s"] = static_cast<double>(batch * steps) / seconds;
   line["seconds"] = seconds;
   line["episodes"] = episodes;
   line["reward_sum"] = reward_sum.item<double>();
   line["items_sum"] = r.observation.items.sum().item<int64_t>();
   line["lengths_sum"] = r.observation.lengths.sum().item<int64_t>();
-  line["torch"] = TORCH_VERSION;
   return line;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  return bench::RunMain("recarena_bench_sim", [&] {
     BenchOptions o;
     if (!ParseFlags(argc, argv, o)) return 0;
-    const std::vector<std::string> devices = ResolveDevices(o.device);
-    if (o.list_devices) {
-      std::cout << recarena::Join(devices, ",") << "\n";
-      return 0;
-    }
-    torch::set_num_threads(static_cast<int>(o.threads));
+    const std::vector<std::string> devices = bench::ResolveDevices(DeviceNames(o.device));
+    if (!bench::StartRun(o, devices)) return 0;
     for (const std::string& device_name : devices) {
-      const torch::Device device =
-          device_name == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
       int64_t params = 0;
-      const std::shared_ptr<const env::Simulator> sim = BuildSimulator(o, device, params);
+      const std::shared_ptr<const env::Simulator> sim =
+          BuildSimulator(o, bench::TorchDevice(device_name), params);
       for (size_t k = 0; k < o.batch_sizes.size(); ++k) {
         std::cout << RunOne(o, sim, params, device_name, o.batch_sizes[k], o.steps[k]).dump()
                   << std::endl;
       }
     }
     return 0;
-  } catch (const recarena::Error& e) {
-    std::cerr << "recarena_bench_sim: " << e.what() << "\n";
-    return 2;
-  }
+  });
 }

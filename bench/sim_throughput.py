@@ -34,14 +34,15 @@ the checksums in the JSON lines (episodes, reward_sum, items_sum, lengths_sum) s
 import argparse
 import json
 import math
-import os
 import sys
-import time
 
 import torch
 from torch import nn
 
+from bench_util import check_minimums, resolve_devices, resolve_threads, timed_seconds, torch_device
 from train_throughput import SasRec  # bench/train_throughput.py: the SASRec port
+
+PROG = "sim_throughput.py"
 
 MASK64 = (1 << 64) - 1
 
@@ -316,13 +317,8 @@ class VectorEnv:
 
 # --- the benchmark -----------------------------------------------------------------------------
 
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
 def run_one(args, sim, device_name, batch, steps):
-    device = torch.device("cuda", 0) if device_name == "cuda" else torch.device("cpu")
+    device = torch_device(device_name)
     env = VectorEnv(sim, batch, device)
     env.reset(args.seed)
     torch.manual_seed(args.seed)
@@ -336,12 +332,11 @@ def run_one(args, sim, device_name, batch, steps):
 
     for _ in range(args.warmup):
         step()
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync(device)
-    seconds = time.perf_counter() - start
+    def timed_steps():
+        for _ in range(steps):
+            step()
+
+    seconds = timed_seconds(device, timed_steps)
     items, lengths, _, _ = r["observation"]
     return {
         "impl": "python", "device": device_name, "batch": batch, "steps": steps,
@@ -361,28 +356,10 @@ def int_list(flag, value, minimum):
         try:
             v = int(w.strip())
         except ValueError:
-            raise SystemExit(f"sim_throughput.py: --{flag}: not an integer: '{w}' in '{value}'")
+            raise SystemExit(f"{PROG}: --{flag}: not an integer: '{w}' in '{value}'")
         if v < minimum:
-            raise SystemExit(f"sim_throughput.py: --{flag}: entries must be >= {minimum}, got {v}")
+            raise SystemExit(f"{PROG}: --{flag}: entries must be >= {minimum}, got {v}")
         out.append(v)
-    return out
-
-
-def resolve_devices(flag):
-    out = []
-    for d in (w.strip() for w in flag.split(",")):
-        if d == "cpu":
-            want = ["cpu"]
-        elif d == "cuda":
-            if not torch.cuda.is_available():
-                raise SystemExit("sim_throughput.py: --device cuda: PyTorch sees no CUDA device")
-            want = ["cuda"]
-        elif d == "auto":
-            want = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-        else:
-            raise SystemExit(f"sim_throughput.py: --device: unknown device '{d}'; "
-                             "choices: cpu, cuda, auto")
-        out += [w for w in want if w not in out]
     return out
 
 
@@ -412,22 +389,17 @@ def main():
     if len(steps) == 1:
         steps = steps * len(batch_sizes)
     if len(steps) != len(batch_sizes):
-        raise SystemExit(f"sim_throughput.py: --steps: give one value or one per batch size "
+        raise SystemExit(f"{PROG}: --steps: give one value or one per batch size "
                          f"({len(batch_sizes)}), got {len(steps)}")
-    for flag, minimum in (("items", 1), ("state_len", 1), ("hidden", 1), ("categories", 1),
-                          ("starts", 1), ("max_length", 1), ("warmup", 0), ("threads", 0)):
-        if getattr(args, flag) < minimum:
-            raise SystemExit(f"sim_throughput.py: --{flag.replace('_', '-')} must be >= "
-                             f"{minimum}, got {getattr(args, flag)}")
+    check_minimums(PROG, args, (("items", 1), ("state_len", 1), ("hidden", 1), ("categories", 1),
+                                ("starts", 1), ("max_length", 1), ("warmup", 0), ("threads", 0)))
     if not 0.0 <= args.hazard <= 1.0:
-        raise SystemExit(f"sim_throughput.py: --hazard must be in [0, 1], got {args.hazard}")
-    if args.threads == 0:
-        args.threads = max(1, os.cpu_count() or 1)
-    devices = resolve_devices(args.device)
+        raise SystemExit(f"{PROG}: --hazard must be in [0, 1], got {args.hazard}")
+    args.threads = resolve_threads(args.threads)
+    devices = resolve_devices(PROG, [w.strip() for w in args.device.split(",")])
     torch.set_num_threads(args.threads)
     for device_name in devices:
-        device = torch.device("cuda", 0) if device_name == "cuda" else torch.device("cpu")
-        sim = Simulator(args, device)
+        sim = Simulator(args, torch_device(device_name))
         for batch, n in zip(batch_sizes, steps):
             print(json.dumps(run_one(args, sim, device_name, batch, n)), flush=True)
 

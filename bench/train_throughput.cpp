@@ -17,17 +17,15 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <chrono>
 #include <cstdint>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "agents/supervised.h"
 #include "agents/types.h"
-#include "core/device.h"
+#include "bench/bench_util.h"
 #include "core/error.h"
 #include "core/strings.h"
 #include "policies/encoder.h"
@@ -37,8 +35,10 @@ namespace {
 namespace po = boost::program_options;
 using recarena::Error;
 using recarena::agents::SequenceBatch;
+namespace bench = recarena::bench;
 
-struct BenchOptions {
+// threads, device, seed, list_devices: bench::CommonOptions.
+struct BenchOptions : bench::CommonOptions {
   std::vector<std::string> encoders{"gru4rec", "sasrec"};
   int64_t items = 10000;
   int64_t batch = 256;
@@ -47,30 +47,7 @@ struct BenchOptions {
   int64_t steps = 50;
   int64_t warmup = 5;
   int64_t repeats = 3;
-  int64_t threads = 0;  // 0 = std::thread::hardware_concurrency()
-  std::string device = "auto";
-  uint64_t seed = 1;
-  bool list_devices = false;
 };
-
-std::vector<std::string> SplitList(const std::string& flag, const std::string& value) {
-  std::vector<std::string> out;
-  for (const std::string& part : recarena::Split(value, ',')) {
-    const std::string word(recarena::Trim(part));
-    if (word.empty()) {
-      throw Error("--" + flag + ": empty entry in " + recarena::QuoteForError(value));
-    }
-    out.push_back(word);
-  }
-  return out;
-}
-
-void RequireAtLeast(const std::string& flag, int64_t value, int64_t min) {
-  if (value < min) {
-    throw Error("--" + flag + " must be >= " + std::to_string(min) + ", got " +
-                std::to_string(value));
-  }
-}
 
 // Parses argv; returns false when --help was printed.
 bool ParseFlags(int argc, char** argv, BenchOptions& o) {
@@ -90,66 +67,29 @@ bool ParseFlags(int argc, char** argv, BenchOptions& o) {
       "warmup", po::value<int64_t>(&o.warmup)->default_value(o.warmup),
       "untimed steps before the first repeat")(
       "repeats", po::value<int64_t>(&o.repeats)->default_value(o.repeats),
-      "timed windows; the median is reported")(
-      "threads", po::value<int64_t>(&o.threads)->default_value(o.threads),
-      "intra-op threads (torch::set_num_threads); 0 = hardware concurrency")(
-      "device", po::value<std::string>(&o.device)->default_value(o.device),
-      "comma-separated devices: cpu, cuda, auto (= cpu, plus cuda when LibTorch sees a GPU)")(
-      "seed", po::value<uint64_t>(&o.seed)->default_value(o.seed), "torch::manual_seed value")(
-      "list-devices", po::bool_switch(&o.list_devices),
-      "print the devices 'auto' resolves to (comma-separated) and exit");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw Error(std::string(e.what()) + " (see --help)");
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return false;
-  }
-  o.encoders = SplitList("encoders", encoders);
+      "timed windows; the median is reported");
+  bench::AddCommonOptions(
+      desc, o,
+      "comma-separated devices: cpu, cuda, auto (= cpu, plus cuda when LibTorch sees a GPU)",
+      "torch::manual_seed value");
+  if (!bench::ParseOrPrintHelp(argc, argv, desc)) return false;
+  o.encoders = bench::SplitList("encoders", encoders);
   for (const std::string& e : o.encoders) {
     if (e != "gru4rec" && e != "sasrec") {
       throw Error("--encoders: unknown encoder " + recarena::QuoteForError(e) +
                   "; choices: gru4rec, sasrec (the ones bench/train_throughput.py mirrors)");
     }
   }
-  RequireAtLeast("items", o.items, 1);
-  RequireAtLeast("batch", o.batch, 1);
-  RequireAtLeast("state-len", o.state_len, 1);
-  RequireAtLeast("hidden", o.hidden, 1);
-  RequireAtLeast("steps", o.steps, 1);
-  RequireAtLeast("warmup", o.warmup, 0);
-  RequireAtLeast("repeats", o.repeats, 1);
-  RequireAtLeast("threads", o.threads, 0);
-  if (o.threads == 0) o.threads = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  bench::RequireAtLeast("items", o.items, 1);
+  bench::RequireAtLeast("batch", o.batch, 1);
+  bench::RequireAtLeast("state-len", o.state_len, 1);
+  bench::RequireAtLeast("hidden", o.hidden, 1);
+  bench::RequireAtLeast("steps", o.steps, 1);
+  bench::RequireAtLeast("warmup", o.warmup, 0);
+  bench::RequireAtLeast("repeats", o.repeats, 1);
+  bench::RequireAtLeast("threads", o.threads, 0);
+  o.threads = bench::ResolveThreads(o.threads);
   return true;
-}
-
-std::vector<std::string> ResolveDevices(const std::string& flag) {
-  std::vector<std::string> out;
-  auto add = [&](const std::string& d) {
-    if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
-  };
-  for (const std::string& d : SplitList("device", flag)) {
-    if (d == "cpu") {
-      add("cpu");
-    } else if (d == "cuda") {
-      if (!recarena::CudaAvailable()) {
-        throw Error("--device cuda: LibTorch sees no CUDA device (use auto or cpu)");
-      }
-      add("cuda");
-    } else if (d == "auto") {
-      add("cpu");
-      if (recarena::CudaAvailable()) add("cuda");
-    } else {
-      throw Error("--device: unknown device " + recarena::QuoteForError(d) +
-                  "; choices: cpu, cuda, auto");
-    }
-  }
-  return out;
 }
 
 // count batches following the scheme at the top of this file, on `device`.
@@ -169,10 +109,6 @@ std::vector<SequenceBatch> MakeBatches(const BenchOptions& o, int64_t count,
   return out;
 }
 
-void Sync(const torch::Device& device) {
-  if (device.is_cuda()) torch::cuda::synchronize();
-}
-
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -188,8 +124,7 @@ double MetricValue(const recarena::agents::MetricList& metrics, const std::strin
 
 nlohmann::json RunOne(const BenchOptions& o, const std::string& encoder,
                       const std::string& device_name) {
-  const torch::Device device =
-      device_name == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const torch::Device device = bench::TorchDevice(device_name);
   // Distinct batches for warm-up, then up to 64 distinct ones that the timed steps cycle through.
   const int64_t timed_pool = std::min<int64_t>(o.steps, 64);
   const std::vector<SequenceBatch> batches = MakeBatches(o, o.warmup + timed_pool, device);
@@ -219,19 +154,13 @@ nlohmann::json RunOne(const BenchOptions& o, const std::string& encoder,
   for (int64_t i = 0; i < o.warmup; ++i) train(batches[i]);
   std::vector<double> rates;
   for (int64_t r = 0; r < o.repeats; ++r) {
-    Sync(device);
-    const auto start = std::chrono::steady_clock::now();
-    for (int64_t i = 0; i < o.steps; ++i) train(batches[o.warmup + i % timed_pool]);
-    Sync(device);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = bench::TimedSeconds(device, [&] {
+      for (int64_t i = 0; i < o.steps; ++i) train(batches[o.warmup + i % timed_pool]);
+    });
     rates.push_back(static_cast<double>(o.steps * o.batch) / seconds);
   }
-  nlohmann::json line;
-  line["impl"] = "cpp";
+  nlohmann::json line = bench::CommonJson(o, device_name, params);
   line["encoder"] = encoder;
-  line["device"] = device_name;
-  line["threads"] = o.threads;
   line["items"] = o.items;
   line["batch"] = o.batch;
   line["state_len"] = o.state_len;
@@ -239,36 +168,27 @@ nlohmann::json RunOne(const BenchOptions& o, const std::string& encoder,
   line["warmup"] = o.warmup;
   line["steps"] = o.steps;
   line["repeats"] = o.repeats;
-  line["seed"] = o.seed;
-  line["params"] = params;
   line["first_loss"] = first_loss;
   line["last_loss"] = last_loss;
   line["seq_per_s"] = Median(rates);
   line["runs_seq_per_s"] = rates;
-  line["torch"] = TORCH_VERSION;
   return line;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  return bench::RunMain("recarena_bench_train", [&] {
     BenchOptions o;
     if (!ParseFlags(argc, argv, o)) return 0;
-    const std::vector<std::string> devices = ResolveDevices(o.device);
-    if (o.list_devices) {
-      std::cout << recarena::Join(devices, ",") << "\n";
-      return 0;
-    }
-    torch::set_num_threads(static_cast<int>(o.threads));
+    const std::vector<std::string> devices =
+        bench::ResolveDevices(bench::SplitList("device", o.device));
+    if (!bench::StartRun(o, devices)) return 0;
     for (const std::string& device : devices) {
       for (const std::string& encoder : o.encoders) {
         std::cout << RunOne(o, encoder, device).dump() << std::endl;
       }
     }
     return 0;
-  } catch (const recarena::Error& e) {
-    std::cerr << "recarena_bench_train: " << e.what() << "\n";
-    return 2;
-  }
+  });
 }

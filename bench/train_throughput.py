@@ -18,15 +18,17 @@ dropout masks (first_loss in the JSON lines shows it). Keep them in step with th
 import argparse
 import json
 import math
-import os
 import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bench_util import (check_minimums, resolve_devices, resolve_threads, split_list,
+                        timed_seconds, torch_device)
+
+PROG = "train_throughput.py"
 ENCODERS = ("gru4rec", "sasrec")
 
 
@@ -217,13 +219,8 @@ def make_batches(args, count, device):
     return out
 
 
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
 def run_one(args, encoder, device_name):
-    device = torch.device("cuda", 0) if device_name == "cuda" else torch.device("cpu")
+    device = torch_device(device_name)
     timed_pool = min(args.steps, 64)
     batches = make_batches(args, args.warmup + timed_pool, device)
     torch.manual_seed(args.seed)
@@ -238,14 +235,13 @@ def run_one(args, encoder, device_name):
 
     for i in range(args.warmup):
         train(batches[i])
-    rates = []
-    for _ in range(args.repeats):
-        sync(device)
-        start = time.perf_counter()
+    def timed_window():
         for i in range(args.steps):
             train(batches[args.warmup + i % timed_pool])
-        sync(device)
-        rates.append(args.steps * args.batch / (time.perf_counter() - start))
+
+    rates = []
+    for _ in range(args.repeats):
+        rates.append(args.steps * args.batch / timed_seconds(device, timed_window))
     return {
         "impl": "python", "encoder": encoder, "device": device_name, "threads": args.threads,
         "items": args.items, "batch": args.batch, "state_len": args.state_len,
@@ -255,31 +251,6 @@ def run_one(args, encoder, device_name):
         "seq_per_s": statistics.median(rates), "runs_seq_per_s": rates,
         "torch": torch.__version__,
     }
-
-
-def split_list(flag, value):
-    out = [w.strip() for w in value.split(",")]
-    if any(not w for w in out):
-        raise SystemExit(f"train_throughput.py: --{flag}: empty entry in '{value}'")
-    return out
-
-
-def resolve_devices(flag):
-    out = []
-    for d in split_list("device", flag):
-        if d == "cpu":
-            want = ["cpu"]
-        elif d == "cuda":
-            if not torch.cuda.is_available():
-                raise SystemExit("train_throughput.py: --device cuda: PyTorch sees no CUDA device")
-            want = ["cuda"]
-        elif d == "auto":
-            want = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-        else:
-            raise SystemExit(f"train_throughput.py: --device: unknown device '{d}'; "
-                             "choices: cpu, cuda, auto")
-        out += [w for w in want if w not in out]
-    return out
 
 
 def main():
@@ -298,19 +269,15 @@ def main():
                    help="comma-separated: cpu, cuda, auto (= cpu, plus cuda when available)")
     p.add_argument("--seed", type=int, default=1, help="torch.manual_seed value")
     args = p.parse_args()
-    encoders = split_list("encoders", args.encoders)
+    encoders = split_list(PROG, "encoders", args.encoders)
     for e in encoders:
         if e not in ENCODERS:
-            raise SystemExit(f"train_throughput.py: --encoders: unknown encoder '{e}'; "
+            raise SystemExit(f"{PROG}: --encoders: unknown encoder '{e}'; "
                              f"choices: {', '.join(ENCODERS)}")
-    for flag, minimum in (("items", 1), ("batch", 1), ("state_len", 1), ("hidden", 1),
-                          ("steps", 1), ("warmup", 0), ("repeats", 1), ("threads", 0)):
-        if getattr(args, flag) < minimum:
-            raise SystemExit(f"train_throughput.py: --{flag.replace('_', '-')} must be >= "
-                             f"{minimum}, got {getattr(args, flag)}")
-    if args.threads == 0:
-        args.threads = max(1, os.cpu_count() or 1)
-    devices = resolve_devices(args.device)
+    check_minimums(PROG, args, (("items", 1), ("batch", 1), ("state_len", 1), ("hidden", 1),
+                                ("steps", 1), ("warmup", 0), ("repeats", 1), ("threads", 0)))
+    args.threads = resolve_threads(args.threads)
+    devices = resolve_devices(PROG, split_list(PROG, "device", args.device))
     torch.set_num_threads(args.threads)
     for device in devices:
         for encoder in encoders:
