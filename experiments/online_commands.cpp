@@ -179,7 +179,8 @@ int RunExperimentCommand(const std::vector<std::string>& args, std::ostream& out
   }
   WriteFileAtomic(root / "results.csv", csv);
   std::string md = fmt::format(
-      "# Experiment {}\n\nMean ± std over seeds {} of the test-simulator evaluation "
+      "# Experiment {}\n\nMean ± std over seeds {} of the evaluations in each run's "
+      "simulator.eval_role "
       "(greedy unless train.eval_explore). R@e / Len@e / R_avg@e: after e "
       "epochs (thesis Sec. 7.5.3); R, Len, R_avg: at the end.\n\n",
       ex.name, fmt::join(ex.seeds, ", "));

@@ -12,17 +12,27 @@ CFG=$ROOT/configs/offline/ml-latest-small-cpft.yaml
 BASE=${BASE:-runs/offline-results/ml-latest-small-sasrec}
 [[ -f $BASE/best.pt ]] || { echo "cpft_results.sh: $BASE/best.pt missing (run scripts/offline_results.sh)" >&2; exit 2; }
 mkdir -p "$OUT"
-"$BIN" train --config "$CFG" --out "$OUT/control" cpft.init_from="$BASE" cpft.beta=0 cpft.gamma=0 \
-  run.log_level=warn > "$OUT/control.json"
-"$BIN" train --config "$CFG" --out "$OUT/cpft" cpft.init_from="$BASE" run.log_level=warn > "$OUT/cpft.json"
-for r in control cpft; do
+# control: beta = gamma = 0; cpft: the paper's defaults; cps-only: gamma = 0; cpd-only: beta = 0.
+run() {  # NAME OVERRIDES...
+  local name=$1; shift
+  "$BIN" train --config "$CFG" --out "$OUT/$name" cpft.init_from="$BASE" "$@" run.log_level=warn \
+    > "$OUT/$name.json"
+}
+run control cpft.beta=0 cpft.gamma=0
+run cpft
+run cps-only cpft.gamma=0
+run cpd-only cpft.beta=0
+for r in control cpft cps-only cpd-only; do
   "$BIN" conformal-eval "$OUT/$r" --alphas 0.1 --splits none > "$OUT/$r.conformal.json"
 done
 python3 - "$OUT" "$ROOT/docs/results/cpft.md" <<'PY'
 import json, sys, datetime
 out, doc = sys.argv[1], sys.argv[2]
 rows = []
-for name, label in (("control", "SASRec + CE fine-tuning (control: beta = gamma = 0)"), ("cpft", "SASRec + CPFT (alpha 0.3, beta 10, gamma 1, K 10)")):
+for name, label in (("control", "SASRec + CE fine-tuning (control: beta = gamma = 0)"),
+                    ("cpft", "SASRec + CPFT (alpha 0.3, beta 10, gamma 1, K 10)"),
+                    ("cps-only", "SASRec + CE + CPS only (beta 10, gamma 0)"),
+                    ("cpd-only", "SASRec + CE + CPD only (beta 0, gamma 1)")):
     m = json.load(open(f"{out}/{name}.json"))
     c = json.load(open(f"{out}/{name}.conformal.json"))
     sets = {r["method"]: r for r in c["results"] if r["alpha"] == "0.1"}
