@@ -383,3 +383,27 @@ TEST_CASE("response ensemble: mean minus pessimism times std, clamped to the bou
   CHECK(env::ResponseEnsemble(cfg, models).Expected(in).item<float>() == Approx(0.0));
   CHECK(env::ResponseEnsemble(cfg, models).ExpectedAll(in).sizes() == torch::IntArrayRef({1, 2}));
 }
+
+TEST_CASE("SessionEnv is VectorEnv with one user", "[simulator][conformance]") {
+  auto sim = FitTiny(recarena::testing::TinySimConfig(), env::SimRole::kTrain);
+  env::SessionEnv session(sim, {});
+  env::VectorEnvOptions opt;
+  opt.num_envs = 1;
+  env::VectorEnv venv(sim, opt);
+  auto s = session.Reset(4);
+  auto r = venv.Reset(4);
+  for (int t = 0; t < 40; ++t) {
+    REQUIRE(static_cast<int64_t>(s.history.size()) == r.observation.lengths[0].item<int64_t>());
+    for (size_t j = 0; j < s.history.size(); ++j) {
+      CHECK(s.history[j] == r.observation.items[0][static_cast<int64_t>(j)].item<int64_t>());
+    }
+    CHECK(s.candidate_mask.size() == static_cast<size_t>(sim->num_items));
+    const int64_t action = (t * 7 + 3) % sim->num_items;
+    s = session.Step(action);
+    r = venv.Step(torch::tensor({action}, torch::kInt64));
+    CHECK(s.reward == Approx(r.reward[0].item<float>()));
+    CHECK(s.accepted == r.accepted[0].item<bool>());
+    CHECK(s.terminated == r.terminated[0].item<bool>());
+    CHECK(s.truncated == r.truncated[0].item<bool>());
+  }
+}
