@@ -81,6 +81,9 @@ CpftLossTerms CpftLoss(const torch::Tensor& train_logits, const torch::Tensor& t
   auto label_values = -log_probs.gather(1, calib_targets.unsqueeze(1)).squeeze(1);  // -log p_y
   auto t = BatchConformalThreshold(label_values, options.alpha);
   r.cps = SoftSetSize(log_probs, t, options.temperature).mean();
+  if (options.cps_normalization == CpsNormalization::kCatalog) {
+    r.cps = r.cps / static_cast<double>(calib_logits.size(1));
+  }
   auto mask = HardSetMask(log_probs.detach(), t);
   r.cpd = CpdLoss(item_vectors, mask, calib_targets, options.k);
   r.total = r.ce + options.beta * r.cps + options.gamma * r.cpd;

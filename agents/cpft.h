@@ -27,13 +27,21 @@
 
 namespace recarena::agents {
 
+// How L_CPS is scaled (docs/cpft.md). none: Eq. (4) as written, the mean relaxed set size in items;
+// catalog: that size divided by the catalog size N (the mean set *fraction*, in [0, 1]), so that
+// beta means the same on a 1,000- and a 10,000-item catalog. Measured on ml-latest-small (9,742
+// items): unnormalised CPS with beta >= 1 collapses the model to its popularity ranking
+// (docs/results/cpft.md), so catalog is the default.
+enum class CpsNormalization { kNone, kCatalog };
+
 // Config section `cpft`. Defaults from the paper's sensitivity study (Tab. 4: alpha 0.3, beta 10,
 // gamma 1, TopKClosest 10).
 struct CpftOptions {
-  double alpha = 0.3;        // miscoverage level of the training-time conformal sets, in (0, 1)
-  double beta = 10.0;        // weight of L_CPS (Eq. 6), >= 0
-  double gamma = 1.0;        // weight of L_CPD (Eq. 6), >= 0
-  int64_t k = 10;            // TopKClosest of L_CPD, >= 1
+  double alpha = 0.3;  // miscoverage level of the training-time conformal sets, in (0, 1)
+  double beta = 10.0;  // weight of L_CPS (Eq. 6), >= 0
+  double gamma = 1.0;  // weight of L_CPD (Eq. 6), >= 0
+  int64_t k = 10;      // TopKClosest of L_CPD, >= 1
+  CpsNormalization cps_normalization = CpsNormalization::kCatalog;
   double temperature = 0.1;  // sigmoid temperature of the set relaxation, in log-probability units
   int64_t calib_batch_size = 256;  // calibration queries per step (the threshold's batch)
   std::string init_from;           // run directory whose best.pt initialises the model
@@ -44,6 +52,7 @@ struct CpftOptions {
     v("beta", beta);
     v("gamma", gamma);
     v("k", k);
+    v("cps_normalization", cps_normalization);
     v("temperature", temperature);
     v("calib_batch_size", calib_batch_size);
     v("init_from", init_from);
@@ -79,7 +88,7 @@ torch::Tensor CpdLoss(const torch::Tensor& item_vectors, const torch::Tensor& se
 
 struct CpftLossTerms {
   torch::Tensor total;         // ce + beta * cps + gamma * cpd (with autograd)
-  torch::Tensor ce, cps, cpd;  // the three terms (with autograd)
+  torch::Tensor ce, cps, cpd;  // the three terms (with autograd); cps as cps_normalization says
   double threshold_q = 0.0;    // the batch's THR threshold q = 1 - exp(-t)
   double hard_set_size = 0.0;  // mean exact set size on the calibration batch
   double coverage = 0.0;       // share of calibration labels inside their (own-batch) set
@@ -116,3 +125,14 @@ class CpftAgent : public SupervisedAgent {
 };
 
 }  // namespace recarena::agents
+
+namespace recarena::config {
+template <>
+struct EnumNames<agents::CpsNormalization> {
+  static const std::vector<std::pair<agents::CpsNormalization, std::string>>& Table() {
+    static const std::vector<std::pair<agents::CpsNormalization, std::string>> t = {
+        {agents::CpsNormalization::kNone, "none"}, {agents::CpsNormalization::kCatalog, "catalog"}};
+    return t;
+  }
+};
+}  // namespace recarena::config

@@ -12,7 +12,9 @@ CFG=$ROOT/configs/offline/ml-latest-small-cpft.yaml
 BASE=${BASE:-runs/offline-results/ml-latest-small-sasrec}
 [[ -f $BASE/best.pt ]] || { echo "cpft_results.sh: $BASE/best.pt missing (run scripts/offline_results.sh)" >&2; exit 2; }
 mkdir -p "$OUT"
-# control: beta = gamma = 0; cpft: the paper's defaults; cps-only: gamma = 0; cpd-only: beta = 0.
+# control: beta = gamma = 0; cpft: the paper's defaults (L_CPS normalised by the catalog size);
+# cps-only: gamma = 0; cpd-only: beta = 0; cpft-unnormalised: Eq. (4)'s raw set size;
+# cpft-beta100: a stronger normalised CPS.
 run() {  # NAME OVERRIDES...
   local name=$1; shift
   "$BIN" train --config "$CFG" --out "$OUT/$name" cpft.init_from="$BASE" "$@" run.log_level=warn \
@@ -22,7 +24,9 @@ run control cpft.beta=0 cpft.gamma=0
 run cpft
 run cps-only cpft.gamma=0
 run cpd-only cpft.beta=0
-for r in control cpft cps-only cpd-only; do
+run cpft-unnormalised cpft.cps_normalization=none
+run cpft-beta100 cpft.beta=100
+for r in control cpft cps-only cpd-only cpft-unnormalised cpft-beta100; do
   "$BIN" conformal-eval "$OUT/$r" --alphas 0.1 --splits none > "$OUT/$r.conformal.json"
 done
 python3 - "$OUT" "$ROOT/docs/results/cpft.md" <<'PY'
@@ -30,9 +34,11 @@ import json, sys, datetime
 out, doc = sys.argv[1], sys.argv[2]
 rows = []
 for name, label in (("control", "SASRec + CE fine-tuning (control: beta = gamma = 0)"),
-                    ("cpft", "SASRec + CPFT (alpha 0.3, beta 10, gamma 1, K 10)"),
-                    ("cps-only", "SASRec + CE + CPS only (beta 10, gamma 0)"),
-                    ("cpd-only", "SASRec + CE + CPD only (beta 0, gamma 1)")):
+                    ("cpft", "SASRec + CPFT (alpha 0.3, beta 10, gamma 1, K 10; CPS / N)"),
+                    ("cps-only", "SASRec + CE + CPS only (beta 10, gamma 0; CPS / N)"),
+                    ("cpd-only", "SASRec + CE + CPD only (beta 0, gamma 1)"),
+                    ("cpft-beta100", "SASRec + CPFT (beta 100, gamma 1; CPS / N)"),
+                    ("cpft-unnormalised", "SASRec + CPFT, unnormalised CPS as in Eq. (4) (beta 10, gamma 1)")):
     m = json.load(open(f"{out}/{name}.json"))
     c = json.load(open(f"{out}/{name}.conformal.json"))
     sets = {r["method"]: r for r in c["results"] if r["alpha"] == "0.1"}

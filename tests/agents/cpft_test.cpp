@@ -134,6 +134,27 @@ TEST_CASE("CpftLoss combines CE + beta CPS + gamma CPD (Eq. 6)", "[cpft]") {
   CHECK(train_logits.grad().abs().sum().item<float>() > 0.0f);
 }
 
+TEST_CASE("L_CPS is the mean relaxed set size, or its catalog fraction when normalised", "[cpft]") {
+  torch::manual_seed(4);
+  auto train_logits = torch::randn({3, 8});
+  auto calib_logits = torch::randn({6, 8});
+  auto train_t = torch::tensor(std::vector<int64_t>{0, 1, 2});
+  auto calib_t = torch::tensor(std::vector<int64_t>{7, 6, 5, 4, 3, 2});
+  auto vecs = torch::randn({8, 3});
+  CpftOptions o;
+  o.cps_normalization = CpsNormalization::kNone;
+  auto raw = CpftLoss(train_logits, train_t, calib_logits, calib_t, vecs, o);
+  auto lp = torch::log_softmax(calib_logits, 1);
+  auto lv = -lp.gather(1, calib_t.unsqueeze(1)).squeeze(1);
+  auto t = BatchConformalThreshold(lv, o.alpha);
+  CHECK(raw.cps.item<double>() == Approx(SoftSetSize(lp, t, o.temperature).mean().item<double>()));
+  o.cps_normalization = CpsNormalization::kCatalog;
+  auto norm = CpftLoss(train_logits, train_t, calib_logits, calib_t, vecs, o);
+  CHECK(norm.cps.item<double>() == Approx(raw.cps.item<double>() / 8.0));
+  CHECK(norm.cps.item<double>() <= 1.0);
+  CHECK(norm.hard_set_size == Approx(raw.hard_set_size));  // reported in items either way
+}
+
 TEST_CASE("CpftOptions validation names the key", "[cpft]") {
   CpftOptions o;
   CHECK_NOTHROW(o.Validate());
