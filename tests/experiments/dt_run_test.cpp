@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.h"
 #include "experiments/cli_runner.h"
+#include "experiments/offline_trainer.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -62,4 +63,32 @@ TEST_CASE("train: modt4r and mrdt runs train, evaluate and record their loss ter
   r = Train(tmp.path() / "bad2", {"model_kind=modt4r", "dt.epsilon=2"});
   CHECK(r.code != 0);
   CHECK_THAT(r.err, Catch::Contains("dt.epsilon"));
+}
+
+TEST_CASE("train: a killed mrdt run resumes to exactly the uninterrupted result", "[dt][resume]") {
+  recarena::experiments::OfflineTrainConfig cfg;
+  cfg.run.seed = 11;
+  cfg.run.device = recarena::DeviceKind::kCpu;
+  cfg.run.log_level = "warn";
+  cfg.data.synthetic.num_users = 80;
+  cfg.data.synthetic.num_items = 40;
+  cfg.data.synthetic.slate_size = 8;
+  cfg.model_kind = recarena::experiments::OfflineModel::kMrdt;
+  cfg.model.encoder.kind = recarena::policies::EncoderKind::kSasRec;
+  cfg.model.encoder.hidden = 16;
+  cfg.train.batch_size = 32;
+  cfg.train.max_steps = 16;
+  cfg.train.eval_every = 8;
+  cfg.train.patience = 100;
+  cfg.train.threads = 1;
+  TempDir straight, resumed;
+  const auto a = recarena::experiments::RunOfflineTraining(cfg, straight.path());
+  const auto partial = recarena::experiments::RunOfflineTraining(cfg, resumed.path(), 11);
+  CHECK(partial.steps == 11);
+  const auto b = recarena::experiments::RunOfflineTraining(cfg, resumed.path());
+  CHECK(b.resumed);
+  CHECK(b.steps == a.steps);
+  CHECK(b.test_metrics == a.test_metrics);
+  CHECK(recarena::ReadFile(straight.path() / "metrics.jsonl") ==
+        recarena::ReadFile(resumed.path() / "metrics.jsonl"));
 }
