@@ -334,7 +334,9 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   const auto n_train = static_cast<int64_t>(train_w.size());
   std::vector<int64_t> perm = EpochPermutation(cfg.run.seed, st.epoch, n_train);
   const int64_t total_steps = cfg.train.max_steps;
-  Progress progress("train " + config::EnumToString(cfg.model.encoder.kind), total_steps, 2.0);
+  Progress progress("train " + (is_dt ? config::EnumToString(cfg.model_kind)
+                                      : config::EnumToString(cfg.model.encoder.kind)),
+                    total_steps, 2.0);
   progress.Set(agent.step());
   int64_t steps_this_call = 0;
   while (!st.stopped && agent.step() < total_steps && st.epoch < cfg.train.max_epochs) {
