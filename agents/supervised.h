@@ -42,16 +42,18 @@ class SupervisedAgent {
   SupervisedAgent& operator=(const SupervisedAgent&) = delete;
 
   // One Adam step on the mean cross-entropy of batch.targets; returns {"loss", "grad_norm"}.
-  MetricList Update(const SequenceBatch& batch);
+  virtual MetricList Update(const SequenceBatch& batch);
   // Logits over the catalog [B, num_items] (float, on the agent's device); eval mode, no grad.
-  torch::Tensor Scores(const torch::Tensor& items, const torch::Tensor& lengths);
+  virtual torch::Tensor Scores(const torch::Tensor& items, const torch::Tensor& lengths);
 
-  void Save(torch::serialize::OutputArchive& archive) const;
-  void Load(torch::serialize::InputArchive& archive);
+  virtual void Save(torch::serialize::OutputArchive& archive) const;
+  virtual void Load(torch::serialize::InputArchive& archive);
 
   int64_t step() const { return step_; }
   torch::Device device() const { return device_; }
-  std::vector<torch::Tensor> parameters() const;
+  // All trained parameters (subclasses add theirs; the base constructor's optimizer holds only the
+  // base ones, so a subclass with more parameters rebuilds optimizer_ in its constructor).
+  virtual std::vector<torch::Tensor> parameters() const;
 
  protected:
   // Logits [B, num_items] in train() mode, with autograd (for subclasses that add loss terms).

@@ -358,6 +358,11 @@ ConformalEvalReport EvaluateRunConformal(const fs::path& run_dir,
   const auto cfg = config::Load<OfflineTrainConfig>(cfg_file);
   if (cfg.model_kind == OfflineModel::kPopularity)
     throw FileError(cfg_file.string(), 0, "a popularity run has no model checkpoint to evaluate");
+  if (cfg.IsDecisionTransformer()) {
+    throw FileError(cfg_file.string(), 0,
+                    "conformal-eval does not support decision-transformer runs (model_kind " +
+                        config::EnumToString(cfg.model_kind) + ")");
+  }
   if (!fs::exists(ckpt))
     throw FileError(ckpt.string(), 0, "not found: the run has no best checkpoint yet");
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));

@@ -37,7 +37,8 @@ void EvalConfig::Validate() const {
 void OfflineTrainConfig::Validate() const {
   run.Validate();
   data.Validate();
-  if (model_kind == OfflineModel::kNormal || model_kind == OfflineModel::kCpft) {
+  if (model_kind == OfflineModel::kNormal || model_kind == OfflineModel::kCpft ||
+      IsDecisionTransformer()) {
     // num_items comes from the data; validate the rest with a stand-in catalog size.
     agents::SupervisedOptions m = model;
     if (m.encoder.num_items <= 0) m.encoder.num_items = 1;
@@ -56,6 +57,14 @@ void OfflineTrainConfig::Validate() const {
                         "model_kind cpft needs cpft.init_from: the run directory of a trained "
                         "model whose best.pt "
                         "initialises the fine-tuning");
+    }
+  }
+  if (IsDecisionTransformer()) {
+    dt.Validate();
+    if (model.encoder.hidden % dt.num_heads != 0) {
+      throw ConfigError("dt.num_heads",
+                        fmt::format("dt.num_heads ({}) must divide model.encoder.hidden ({})",
+                                    dt.num_heads, model.encoder.hidden));
     }
   }
   train.Validate();

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "agents/cpft.h"
+#include "agents/modt4r.h"
 #include "agents/supervised.h"
 #include "core/config.h"
 #include "core/run_config.h"
@@ -13,8 +14,10 @@
 namespace recarena::experiments {
 
 // normal: encoder + CE; popularity: the floor; cpft: fine-tunes a trained normal/cpft run with
-// CE + conformal losses (agents/cpft.h, docs/cpft.md).
-enum class OfflineModel { kNormal, kPopularity, kCpft };
+// CE + conformal losses (agents/cpft.h, docs/cpft.md); modt4r / mrdt: the multi-objective decision
+// transformer with the (s, R, a) / (R, s, a) token order (agents/modt4r.h,
+// docs/decision_transformer.md).
+enum class OfflineModel { kNormal, kPopularity, kCpft, kModt4r, kMrdt };
 enum class EvalProtocol {
   kSplit,
   kLast
@@ -66,6 +69,10 @@ struct OfflineTrainConfig {
   TrainLoopConfig train;
   EvalConfig eval;
   agents::CpftOptions cpft;  // read only when model_kind is cpft
+  agents::Modt4rOptions dt;  // read only when model_kind is modt4r or mrdt
+  bool IsDecisionTransformer() const {
+    return model_kind == OfflineModel::kModt4r || model_kind == OfflineModel::kMrdt;
+  }
   template <class V>
   void Visit(V& v) {
     v("run", run);
@@ -77,6 +84,7 @@ struct OfflineTrainConfig {
     // Only cpft runs have (and accept) the section, so the resolved config.yaml of other runs is
     // unchanged (their resume check compares it textually). model_kind is visited first.
     if (model_kind == OfflineModel::kCpft) v("cpft", cpft);
+    if (IsDecisionTransformer()) v("dt", dt);
   }
   void Validate() const;
 };
@@ -90,7 +98,9 @@ struct EnumNames<experiments::OfflineModel> {
     static const std::vector<std::pair<experiments::OfflineModel, std::string>> t = {
         {experiments::OfflineModel::kNormal, "normal"},
         {experiments::OfflineModel::kPopularity, "popularity"},
-        {experiments::OfflineModel::kCpft, "cpft"}};
+        {experiments::OfflineModel::kCpft, "cpft"},
+        {experiments::OfflineModel::kModt4r, "modt4r"},
+        {experiments::OfflineModel::kMrdt, "mrdt"}};
     return t;
   }
 };

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "agents/cpft.h"
+#include "agents/modt4r.h"
 #include "agents/popularity.h"
 #include "agents/supervised.h"
 #include "core/atomic_file.h"
@@ -21,6 +22,7 @@
 #include "env/prepare.h"
 #include "env/windows.h"
 #include "experiments/checkpoint_util.h"
+#include "experiments/metrics.h"
 #include "experiments/offline_eval.h"
 
 namespace recarena::experiments {
@@ -162,6 +164,11 @@ fs::path CheckCpftInit(const OfflineTrainConfig& cfg) {
     throw FileError(cfg_file.string(), 0,
                     "cpft.init_from is a popularity run; CPFT needs a trained sequence model");
   }
+  if (init.IsDecisionTransformer()) {
+    throw FileError(cfg_file.string(), 0,
+                    "cpft.init_from is a decision-transformer run; CPFT fine-tunes a normal or "
+                    "cpft run");
+  }
   auto differs = [&](const std::string& what) {
     return FileError(cfg_file.string(), 0,
                      "the initial run's " + what +
@@ -177,6 +184,20 @@ fs::path CheckCpftInit(const OfflineTrainConfig& cfg) {
     throw differs("model.encoder section");
   }
   return ckpt;
+}
+
+// The novel-item set I_nov of the decision transformers' novelty returns: the bottom 90% of items
+// by interaction count in the training sequences (thesis Sec. 4.4.3), [num_items] 0/1.
+std::vector<uint8_t> TrainingLongTail(const std::vector<env::Sequence>& train_seqs,
+                                      int32_t num_items) {
+  std::vector<int64_t> counts(static_cast<size_t>(num_items), 0);
+  for (const auto& s : train_seqs)
+    for (env::ItemId it : s.items) ++counts[static_cast<size_t>(it)];
+  return LongTailFromPopularity(counts, 0.1);
+}
+
+policies::TokenOrder OrderOf(OfflineModel kind) {
+  return kind == OfflineModel::kMrdt ? policies::TokenOrder::kMrdt : policies::TokenOrder::kModt4r;
 }
 
 }  // namespace
@@ -266,6 +287,17 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   cfg.model = ResolvedModelOptions(cfg, num_items);
   torch::manual_seed(cfg.run.seed);
   const bool is_cpft = cfg.model_kind == OfflineModel::kCpft;
+  const bool is_dt = cfg.IsDecisionTransformer();
+  const std::vector<uint8_t> dt_long_tail =
+      is_dt ? TrainingLongTail(train_seqs, num_items) : std::vector<uint8_t>{};
+  // A fresh agent of the configured kind (normal or decision transformer).
+  auto make_agent = [&]() -> std::unique_ptr<agents::SupervisedAgent> {
+    if (is_dt) {
+      return std::make_unique<agents::Modt4rAgent>(cfg.model, cfg.dt, OrderOf(cfg.model_kind),
+                                                   dt_long_tail, device);
+    }
+    return std::make_unique<agents::SupervisedAgent>(cfg.model, device);
+  };
   std::unique_ptr<agents::SupervisedAgent> agent_ptr;
   agents::CpftAgent* cpft_agent = nullptr;
   if (is_cpft) {
@@ -282,7 +314,7 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
     cpft_agent = a.get();
     agent_ptr = std::move(a);
   } else {
-    agent_ptr = std::make_unique<agents::SupervisedAgent>(cfg.model, device);
+    agent_ptr = make_agent();
   }
   agents::SupervisedAgent& agent = *agent_ptr;
   BatchScorer scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
@@ -302,7 +334,9 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   const auto n_train = static_cast<int64_t>(train_w.size());
   std::vector<int64_t> perm = EpochPermutation(cfg.run.seed, st.epoch, n_train);
   const int64_t total_steps = cfg.train.max_steps;
-  Progress progress("train " + config::EnumToString(cfg.model.encoder.kind), total_steps, 2.0);
+  Progress progress("train " + (is_dt ? config::EnumToString(cfg.model_kind)
+                                      : config::EnumToString(cfg.model.encoder.kind)),
+                    total_steps, 2.0);
   progress.Set(agent.step());
   int64_t steps_this_call = 0;
   while (!st.stopped && agent.step() < total_steps && st.epoch < cfg.train.max_epochs) {
@@ -347,7 +381,7 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
                   {"train_loss",
                    st.loss_sums["loss"] / static_cast<double>(std::max<int64_t>(1, st.loss_n))}};
       for (const auto& [k, val] : v) rec["valid_" + k] = val;
-      if (is_cpft) {
+      if (is_cpft || is_dt) {
         for (const auto& [k, val] : st.loss_sums) {
           rec["train_" + k] = val / static_cast<double>(std::max<int64_t>(1, st.loss_n));
         }
@@ -384,24 +418,26 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   result.best_valid_ndcg10 = st.best;
 
   // Final test evaluation with the best parameters.
-  agents::SupervisedAgent best_agent(cfg.model, device);
+  std::unique_ptr<agents::SupervisedAgent> best_agent = make_agent();
   {
     torch::serialize::InputArchive archive;
     archive.load_from(best.string());
-    best_agent.Load(archive);
+    best_agent->Load(archive);
   }
   BatchScorer best_scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
-    return best_agent.Scores(items, lengths);
+    return best_agent->Scores(items, lengths);
   };
   result.test_metrics = EvaluateWindows(best_scorer, test_w, ctx, test_opts);
   json m(result.test_metrics);
   m["model"] = config::EnumToString(cfg.model.encoder.kind);
-  if (is_cpft) m["model_kind"] = "cpft";
+  if (is_cpft || is_dt) m["model_kind"] = config::EnumToString(cfg.model_kind);
   m["steps"] = result.steps;
   m["best_valid_NDCG@10"] = result.best_valid_ndcg10;
   WriteFileAtomic(dir / "metrics.json", m.dump(2) + "\n");
-  WriteReport(dir, cfg, config::EnumToString(cfg.model.encoder.kind) + (is_cpft ? " + CPFT" : ""),
-              result.test_metrics, result);
+  const std::string suffix =
+      is_cpft ? " + CPFT" : (is_dt ? " + " + config::EnumToString(cfg.model_kind) : "");
+  WriteReport(dir, cfg, config::EnumToString(cfg.model.encoder.kind) + suffix, result.test_metrics,
+              result);
   return result;
 }
 
