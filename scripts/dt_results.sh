@@ -22,7 +22,7 @@ for ds in ${DATASETS:-ml-latest-small rc15 amazon-industrial}; do
       [[ -f $out/metrics.json ]] && continue
       steps=""
       [[ $model == sasrec ]] && steps="train.max_steps=$sasrec_steps"
-      jobs+=("$ROOT/configs/offline/$ds-$model.yaml $out $seed $steps")
+      jobs+=("$ROOT/configs/offline/$ds-$model.yaml $out $seed${steps:+ $steps}")
     done
   done
 done
