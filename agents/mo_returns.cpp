@@ -1,5 +1,6 @@
 #include "agents/mo_returns.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -135,6 +136,27 @@ MoReturns InferenceReturns(const std::vector<int32_t>& items,
   for (size_t i = 0; i < p; ++i) {
     const size_t src = (i + 1 == p && p > 1) ? i - 1 : i;
     r.diversity[i] = static_cast<float>(options.lambda * (1.0 + sims[src]));
+  }
+  return r;
+}
+
+MoReturns OnlineReturns(const std::vector<int32_t>& items,
+                        const std::vector<std::vector<float>>& vectors,
+                        const std::vector<uint8_t>& long_tail, double accuracy_to_go,
+                        double novelty_to_go, double lambda) {
+  InferenceReturnOptions div_options;
+  div_options.lambda = lambda;
+  MoReturns r = InferenceReturns(items, vectors, long_tail, div_options);
+  const size_t p = items.size();
+  float acc = static_cast<float>(std::max(accuracy_to_go, 1.0));
+  float nov = static_cast<float>(std::max(novelty_to_go, 0.0));
+  for (size_t i = p; i-- > 0;) {
+    if (i + 1 < p) {
+      acc += 1.0F;
+      nov += Flag(long_tail, items[i + 1]) ? 1.0F : 0.0F;
+    }
+    r.accuracy[i] = acc;
+    r.novelty[i] = nov;
   }
   return r;
 }

@@ -65,4 +65,20 @@ MoReturns InferenceReturns(const std::vector<int32_t>& items,
                            const std::vector<uint8_t>& long_tail,
                            const InferenceReturnOptions& options);
 
+// The returns a decision transformer acting in the simulator conditions on (docs/
+// decision_transformer.md, "In the simulator"). The context x_1..x_p is the observation's history
+// (what the user consumed, newest last) and step p is the recommendation to make. The episode's
+// targets minus what the user consumed so far in the episode give the returns-to-go of step p:
+//   R_{p,acc} = max(accuracy_to_go, 1)  (1 = the smallest value a training step carries),
+//   R_{p,nov} = max(novelty_to_go, 0);
+// earlier steps add the rewards observed between them and p, in the units of the logs (each
+// consumed item is one unit of accuracy, long_tail[x_{t+1}] one unit of novelty):
+//   R_{t,acc} = R_{p,acc} + (p - t),   R_{t,nov} = R_{p,nov} + sum_{t'=t..p-1} long_tail[x_{t'+1}];
+// diversity is Algorithm 2's (InferenceReturns, scaled by lambda): recomputed from the consumed
+// items. items [p] >= 1, vectors [p][D].
+MoReturns OnlineReturns(const std::vector<int32_t>& items,
+                        const std::vector<std::vector<float>>& vectors,
+                        const std::vector<uint8_t>& long_tail, double accuracy_to_go,
+                        double novelty_to_go, double lambda);
+
 }  // namespace recarena::agents

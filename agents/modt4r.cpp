@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <sstream>
 #include <utility>
 
 #include "core/error.h"
@@ -68,14 +69,33 @@ std::vector<torch::Tensor> Modt4rAgent::parameters() const {
   return params;
 }
 
+void Modt4rAgent::SetSimilarityVectors(const torch::Tensor& vectors) {
+  if (vectors.dim() != 2 || vectors.size(0) != options_.encoder.num_items || vectors.size(1) < 1) {
+    std::ostringstream got;
+    got << vectors.sizes();
+    throw Error(fmt::format("Modt4rAgent: similarity vectors must be [{}, F >= 1], got {}",
+                            options_.encoder.num_items, got.str()));
+  }
+  similarity_vectors_ = vectors.detach().to(torch::kCPU, torch::kFloat).contiguous();
+}
+
 std::vector<std::vector<std::vector<float>>> Modt4rAgent::RowVectors(
     const torch::Tensor& items, const torch::Tensor& lengths) const {
   torch::NoGradGuard ng;
   const torch::Tensor items_cpu = items.to(torch::kCPU).to(torch::kLong).contiguous();
   const torch::Tensor len_cpu = lengths.to(torch::kCPU).to(torch::kLong).contiguous();
-  const torch::Tensor vecs =
-      encoder_->item_embeddings().detach().index_select(0, items_cpu.view({-1}).to(device_));
-  const int64_t B = items.size(0), L = items.size(1), D = encoder_->dim();
+  // Padding ids (num_items) are gathered too and never read; clamp them into the table.
+  const torch::Tensor ids = items_cpu.view({-1}).clamp_max(options_.encoder.num_items - 1);
+  torch::Tensor vecs;
+  if (dt_.similarity == ReturnSimilarity::kFeatures) {
+    if (!similarity_vectors_.defined()) {
+      throw Error("Modt4rAgent: dt.similarity is features but no item vectors were set");
+    }
+    vecs = similarity_vectors_.index_select(0, ids);
+  } else {
+    vecs = encoder_->item_embeddings().detach().index_select(0, ids.to(device_));
+  }
+  const int64_t B = items.size(0), L = items.size(1), D = vecs.size(1);
   const torch::Tensor v = vecs.to(torch::kCPU).to(torch::kFloat).contiguous().view({B, L, D});
   const auto va = v.accessor<float, 3>();
   const auto la = len_cpu.accessor<int64_t, 1>();
@@ -104,32 +124,8 @@ torch::Tensor Modt4rAgent::WindowActions(const SequenceBatch& batch) const {
   return torch::where(valid, actions, torch::full_like(actions, pad)).to(device_);
 }
 
-torch::Tensor Modt4rAgent::TrainingReturnTensor(const torch::Tensor& items,
-                                                const torch::Tensor& lengths,
-                                                const torch::Tensor& actions) const {
-  const int64_t B = items.size(0), L = items.size(1);
-  const auto vectors = RowVectors(items, lengths);
-  const torch::Tensor act = actions.to(torch::kCPU).to(torch::kLong).contiguous();
-  const auto aa = act.accessor<int64_t, 2>();
-  torch::Tensor out = torch::zeros({B, L, 3}, torch::kFloat);
-  auto oa = out.accessor<float, 3>();
-  for (int64_t b = 0; b < B; ++b) {
-    const auto& vec = vectors[static_cast<size_t>(b)];
-    const auto n = static_cast<int64_t>(vec.size());
-    std::vector<int32_t> a(static_cast<size_t>(n));
-    for (int64_t t = 0; t < n; ++t) a[static_cast<size_t>(t)] = static_cast<int32_t>(aa[b][t]);
-    const MoReturns r = TrainingReturns(a, vec, long_tail_);
-    for (int64_t t = 0; t < n; ++t) {
-      oa[b][t][0] = r.accuracy[static_cast<size_t>(t)];
-      oa[b][t][1] = r.novelty[static_cast<size_t>(t)];
-      oa[b][t][2] = r.diversity[static_cast<size_t>(t)];
-    }
-  }
-  return out.to(device_);
-}
-
-torch::Tensor Modt4rAgent::InferenceReturnTensor(const torch::Tensor& items,
-                                                 const torch::Tensor& lengths) const {
+torch::Tensor Modt4rAgent::ReturnTensor(const torch::Tensor& items, const torch::Tensor& lengths,
+                                        const RowReturns& returns_of) const {
   const int64_t B = items.size(0), L = items.size(1);
   const auto vectors = RowVectors(items, lengths);
   const torch::Tensor it = items.to(torch::kCPU).to(torch::kLong).contiguous();
@@ -141,7 +137,7 @@ torch::Tensor Modt4rAgent::InferenceReturnTensor(const torch::Tensor& items,
     const auto n = static_cast<int64_t>(vec.size());
     std::vector<int32_t> x(static_cast<size_t>(n));
     for (int64_t t = 0; t < n; ++t) x[static_cast<size_t>(t)] = static_cast<int32_t>(ia[b][t]);
-    const MoReturns r = InferenceReturns(x, vec, long_tail_, inference_.returns);
+    const MoReturns r = returns_of(b, x, vec);
     for (int64_t t = 0; t < n; ++t) {
       oa[b][t][0] = r.accuracy[static_cast<size_t>(t)];
       oa[b][t][1] = r.novelty[static_cast<size_t>(t)];
@@ -149,6 +145,48 @@ torch::Tensor Modt4rAgent::InferenceReturnTensor(const torch::Tensor& items,
     }
   }
   return out.to(device_);
+}
+
+torch::Tensor Modt4rAgent::TrainingReturnTensor(const torch::Tensor& items,
+                                                const torch::Tensor& lengths,
+                                                const torch::Tensor& actions) const {
+  const torch::Tensor act = actions.to(torch::kCPU).to(torch::kLong).contiguous();
+  const auto aa = act.accessor<int64_t, 2>();
+  return ReturnTensor(
+      items, lengths,
+      [&](int64_t b, const std::vector<int32_t>& x, const std::vector<std::vector<float>>& vec) {
+        std::vector<int32_t> a(x.size());
+        for (size_t t = 0; t < x.size(); ++t)
+          a[t] = static_cast<int32_t>(aa[b][static_cast<int64_t>(t)]);
+        return TrainingReturns(a, vec, long_tail_);
+      });
+}
+
+torch::Tensor Modt4rAgent::InferenceReturnTensor(const torch::Tensor& items,
+                                                 const torch::Tensor& lengths) const {
+  return ReturnTensor(
+      items, lengths,
+      [&](int64_t, const std::vector<int32_t>& x, const std::vector<std::vector<float>>& vec) {
+        return InferenceReturns(x, vec, long_tail_, inference_.returns);
+      });
+}
+
+torch::Tensor Modt4rAgent::OnlineReturnTensor(const torch::Tensor& items,
+                                              const torch::Tensor& lengths,
+                                              const std::vector<double>& accuracy_to_go,
+                                              const std::vector<double>& novelty_to_go) const {
+  const auto B = static_cast<size_t>(items.size(0));
+  if (accuracy_to_go.size() != B || novelty_to_go.size() != B) {
+    throw Error(fmt::format("OnlineReturnTensor: {} rows but {} / {} targets", B,
+                            accuracy_to_go.size(), novelty_to_go.size()));
+  }
+  return ReturnTensor(
+      items, lengths,
+      [&](int64_t b, const std::vector<int32_t>& x, const std::vector<std::vector<float>>& vec) {
+        const auto r = static_cast<size_t>(b);
+        return OnlineReturns(x, vec, long_tail_, accuracy_to_go[r], novelty_to_go[r],
+                             inference_.returns.lambda);
+      });
 }
 
 Modt4rLoss Modt4rAgent::Loss(const torch::Tensor& items, const torch::Tensor& lengths,

@@ -16,6 +16,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,9 @@ namespace recarena::agents {
 // Which item vectors define the cosine similarity of the diversity return (Eq. 4.5 footnote).
 // kLearned: the UserTrans item embeddings as they are at the moment the returns are computed
 // (detached; during training: at every step, at inference: the trained ones).
-enum class ReturnSimilarity { kLearned };
+// kFeatures: fixed item attribute vectors given by the caller (SetSimilarityVectors; e.g. the
+// multi-hot genres / categories of the dataset, env::ItemAttributeVectors).
+enum class ReturnSimilarity { kLearned, kFeatures };
 
 // Config section `dt` (model_kind modt4r | mrdt). alpha, lambda and epsilon only act at inference
 // and can be changed on a trained agent (Modt4rAgent::SetInference).
@@ -101,6 +104,17 @@ class Modt4rAgent : public SupervisedAgent {
   // Algorithm 2's returns [B, L, 3] float for test prefixes (0 at padding), on the device.
   torch::Tensor InferenceReturnTensor(const torch::Tensor& items,
                                       const torch::Tensor& lengths) const;
+  // The simulator's returns [B, L, 3] float (OnlineReturns per row, lambda from inference(); 0 at
+  // padding), on the device: items/lengths are the observation's history, accuracy_to_go and
+  // novelty_to_go [B] each row's episode targets minus what its user consumed so far.
+  torch::Tensor OnlineReturnTensor(const torch::Tensor& items, const torch::Tensor& lengths,
+                                   const std::vector<double>& accuracy_to_go,
+                                   const std::vector<double>& novelty_to_go) const;
+
+  // The fixed item vectors of ReturnSimilarity::kFeatures: [num_items, F] float (any device;
+  // kept on the CPU). Throws recarena::Error for another shape. Must be set before returns are
+  // computed when dt.similarity is features (Error otherwise).
+  void SetSimilarityVectors(const torch::Tensor& vectors);
 
   void SetInference(const Modt4rInference& inference) { inference_ = inference; }
   const Modt4rInference& inference() const { return inference_; }
@@ -110,17 +124,26 @@ class Modt4rAgent : public SupervisedAgent {
   std::vector<torch::Tensor> parameters() const override;
 
   policies::DecisionTransformer& motrans() { return motrans_; }
+  const std::vector<uint8_t>& long_tail() const { return long_tail_; }
+  const SupervisedOptions& options() const { return options_; }
 
  private:
   // Rows of the similarity item vectors for items[b, 0..lengths[b]) ([len][D] per row), on the CPU.
   std::vector<std::vector<std::vector<float>>> RowVectors(const torch::Tensor& items,
                                                           const torch::Tensor& lengths) const;
+  // [B, L, 3] float on the device: row b's returns are returns_of(b, x, vectors) over its real
+  // items x [len] and their similarity vectors (0 at padding).
+  using RowReturns = std::function<MoReturns(int64_t, const std::vector<int32_t>&,
+                                             const std::vector<std::vector<float>>&)>;
+  torch::Tensor ReturnTensor(const torch::Tensor& items, const torch::Tensor& lengths,
+                             const RowReturns& returns_of) const;
 
   Modt4rOptions dt_;
   std::vector<uint8_t> long_tail_;
   Modt4rInference inference_;
   policies::DecisionTransformer motrans_{nullptr};
   torch::nn::Linear action_head_{nullptr};  // W_a, b_a
+  torch::Tensor similarity_vectors_;        // [num_items, F] float CPU (kFeatures)
 };
 
 }  // namespace recarena::agents
@@ -130,7 +153,8 @@ template <>
 struct EnumNames<recarena::agents::ReturnSimilarity> {
   static const std::vector<std::pair<recarena::agents::ReturnSimilarity, std::string>>& Table() {
     static const std::vector<std::pair<recarena::agents::ReturnSimilarity, std::string>> t = {
-        {recarena::agents::ReturnSimilarity::kLearned, "learned"}};
+        {recarena::agents::ReturnSimilarity::kLearned, "learned"},
+        {recarena::agents::ReturnSimilarity::kFeatures, "features"}};
     return t;
   }
 };

@@ -9,6 +9,7 @@ Transition MakeTransition(const env::StepResult& before, const torch::Tensor& ac
   t.mask = before.candidate_mask;
   t.actions = actions.to(before.observation.items.device(), torch::kInt64);
   t.rewards = after.reward;
+  t.accepted = after.accepted;
   t.next_obs = after.info.final_observation;
   auto done = (after.terminated | after.truncated).unsqueeze(1);
   // For finished slots the next mask would describe the new episode; the ended episode has no

@@ -7,7 +7,8 @@
 //   res = env.Step(sel.actions);
 //   metrics = agent.Observe(Transition{obs, mask, actions, res});  // store, maybe update
 // and for evaluation Act(..., explore = false, rng) on the test simulator (the agent's greedy or
-// evaluation policy; exploration is applied only when the runner's eval says so).
+// evaluation policy; exploration is applied only when the runner's eval says so) followed by
+// agent.Track(transition) after each evaluation step.
 //
 // Bootstrapping contract: next_obs is the observation the action led to (for finished slots the
 // ended episode's final observation, res.info.final_observation); targets bootstrap through
@@ -33,6 +34,7 @@ struct Transition {
   torch::Tensor mask;         // [B, N] bool: the candidate mask at obs
   torch::Tensor actions;      // [B] int64
   torch::Tensor rewards;      // [B] float
+  torch::Tensor accepted;     // [B] bool: the user consumed the recommended item
   env::Observation next_obs;  // after the step (final observation for finished slots)
   torch::Tensor next_mask;    // [B, N] bool at next_obs (for finished slots: all true)
   torch::Tensor terminated;   // [B] bool
@@ -55,6 +57,10 @@ class OnlineAgent {
   // Stores the transition and performs whatever updates are due; returns their metrics (empty
   // when no update happened).
   virtual MetricList Observe(const Transition& t) = 0;
+  // Per-episode bookkeeping of stateful policies (return-conditioned agents count what the user
+  // consumed): the runner calls it after every evaluation step, where Observe is not called;
+  // Observe does it itself. Nothing is learned or stored. Default: nothing to track.
+  virtual void Track(const Transition& /*t*/) {}
   // Everything needed to resume exactly: networks, optimizers, storage, step, explorer, RNG state.
   virtual void Save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void Load(torch::serialize::InputArchive& archive) = 0;

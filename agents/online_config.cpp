@@ -42,13 +42,36 @@ void OnlineAgentOptions::Validate() const {
     Bad("a2c.gae_lambda", "in [0, 1]", a2c.gae_lambda);
   if (!(a2c.entropy_coef >= 0)) Bad("a2c.entropy_coef", ">= 0", a2c.entropy_coef);
   if (!(a2c.value_coef >= 0)) Bad("a2c.value_coef", ">= 0", a2c.value_coef);
+  if (kind == OnlineAgentKind::kDt) {
+    try {
+      dt.transformer.Validate();
+    } catch (const ConfigError& e) {
+      // Modt4rOptions names its keys "dt.<key>" (the offline section); here they live deeper.
+      const std::string key = "agent.dt.transformer." + e.path().substr(e.path().find('.') + 1);
+      std::string msg = e.what();
+      const std::string prefix = e.path() + " ";
+      if (msg.rfind(prefix, 0) == 0) msg = key + " " + msg.substr(prefix.size());
+      throw ConfigError(key, msg);
+    }
+    if (!(dt.alpha >= 0)) Bad("dt.alpha", ">= 0", dt.alpha);
+    if (!(dt.lambda >= 0)) Bad("dt.lambda", ">= 0", dt.lambda);
+    if (!(dt.target.accuracy >= 1)) Bad("dt.target.accuracy", ">= 1", dt.target.accuracy);
+    if (!(dt.target.novelty >= 0)) Bad("dt.target.novelty", ">= 0", dt.target.novelty);
+    if (!(dt.target.quantile > 0 && dt.target.quantile <= 1))
+      Bad("dt.target.quantile", "in (0, 1]", dt.target.quantile);
+    if (dt.batch_size < 1) Bad("dt.batch_size", ">= 1", dt.batch_size);
+    if (dt.train_every < 0) Bad("dt.train_every", ">= 0 (0 = no online learning)", dt.train_every);
+    if (dt.learning_starts < 1) Bad("dt.learning_starts", ">= 1", dt.learning_starts);
+    if (dt.buffer_size < 1) Bad("dt.buffer_size", ">= 1", dt.buffer_size);
+  }
 }
 
 std::unique_ptr<OnlineAgent> MakeOnlineAgent(const OnlineAgentOptions& options,
                                              const policies::ExplorationOptions& exploration,
                                              int64_t num_items, torch::Device device,
                                              const torch::Tensor& popularity,
-                                             std::shared_ptr<const env::Simulator> oracle_sim) {
+                                             std::shared_ptr<const env::Simulator> oracle_sim,
+                                             const DtSetup* dt_setup) {
   options.Validate();
   exploration.Validate();
   switch (options.kind) {
@@ -65,6 +88,11 @@ std::unique_ptr<OnlineAgent> MakeOnlineAgent(const OnlineAgentOptions& options,
       return std::make_unique<PgAgent>(options, exploration, num_items, device);
     case OnlineAgentKind::kA2c:
       return std::make_unique<A2cAgent>(options, exploration, num_items, device);
+    case OnlineAgentKind::kDt:
+      if (dt_setup == nullptr) {
+        throw Error("agent.kind dt needs its resolved setup (experiments::ResolveDtSetup)");
+      }
+      return std::make_unique<DtOnlineAgent>(*dt_setup, exploration, num_items, device);
   }
   throw ConfigError("agent.kind", "unknown agent.kind");
 }

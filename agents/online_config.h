@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "agents/dt_online.h"
+#include "agents/modt4r.h"
 #include "agents/online_agent.h"
 #include "core/config.h"
 #include "env/simulator.h"
@@ -15,7 +17,7 @@
 
 namespace recarena::agents {
 
-enum class OnlineAgentKind { kRandom, kPopular, kOracle, kDqn, kPg, kA2c };
+enum class OnlineAgentKind { kRandom, kPopular, kOracle, kDqn, kPg, kA2c, kDt };
 enum class TargetUpdate { kHard, kPolyak };
 enum class TdLoss { kMse, kHuber };
 enum class A2cVariant {
@@ -80,6 +82,59 @@ struct A2cOptions {
   }
 };
 
+// How a decision transformer's per-episode target returns are set (agents/dt_online.h).
+enum class DtTargetKind {
+  kValue,     // agent.dt.target.accuracy / novelty
+  kQuantile,  // the target.quantile of the logged returns (see DtTargetOptions)
+};
+
+struct DtTargetOptions {
+  DtTargetKind kind = DtTargetKind::kValue;
+  double accuracy = 10.0;  // value: R_acc at the start of an episode, >= 1
+  double novelty = 1.0;    // value: R_nov at the start of an episode, >= 0
+  // quantile: of the first-step returns (Algorithm 1: window length, long-tail actions) of every
+  // state_len-item window of the logged sequences the simulator was fitted on, in (0, 1].
+  double quantile = 0.9;
+  template <class V>
+  void Visit(V& v) {
+    v("kind", kind);
+    v("accuracy", accuracy);
+    v("novelty", novelty);
+    v("quantile", quantile);
+  }
+};
+
+// agent.kind dt: a MODT4R / MRDT decision transformer in the simulator (agents/dt_online.h,
+// docs/decision_transformer.md "In the simulator").
+struct DtOnlineOptions {
+  policies::TokenOrder order = policies::TokenOrder::kModt4r;  // fresh networks only
+  // A `recarena train` run (model_kind modt4r | mrdt) whose best.pt starts the agent: its
+  // networks, options and optimizer state are used (agent.encoder, agent.lr, dt.order and
+  // dt.transformer are then ignored). '' = fresh networks from agent.encoder + dt.transformer.
+  std::string init_from;
+  Modt4rOptions transformer;  // MoTrans architecture and beta (fresh networks only)
+  double alpha = 1.0;         // Eq. 4.19 weight of the UserTrans scores (run-time, >= 0)
+  double lambda = 1.0;        // diversity-return scale (run-time, >= 0)
+  DtTargetOptions target;
+  int64_t batch_size = 32;       // windows per online update
+  int64_t train_every = 1;       // env steps between online updates; 0 = no online learning
+  int64_t learning_starts = 16;  // consumed sequences stored before the first update
+  int64_t buffer_size = 5000;    // consumed sequences kept
+  template <class V>
+  void Visit(V& v) {
+    v("order", order);
+    v("init_from", init_from);
+    v("transformer", transformer);
+    v("alpha", alpha);
+    v("lambda", lambda);
+    v("target", target);
+    v("batch_size", batch_size);
+    v("train_every", train_every);
+    v("learning_starts", learning_starts);
+    v("buffer_size", buffer_size);
+  }
+};
+
 struct OnlineAgentOptions {
   OnlineAgentKind kind = OnlineAgentKind::kDqn;
   policies::EncoderOptions encoder;  // state encoder over the observation's history
@@ -89,6 +144,7 @@ struct OnlineAgentOptions {
   DqnOptions dqn;
   PgOptions pg;
   A2cOptions a2c;
+  DtOnlineOptions dt;  // kind dt
   template <class V>
   void Visit(V& v) {
     v("kind", kind);
@@ -99,6 +155,7 @@ struct OnlineAgentOptions {
     v("dqn", dqn);
     v("pg", pg);
     v("a2c", a2c);
+    v("dt", dt);
   }
   void Validate() const;  // ConfigError("agent.<key>", ...)
 };
@@ -106,12 +163,14 @@ struct OnlineAgentOptions {
 // Builds the agent of options.kind for a catalog of num_items items (options.encoder.num_items is
 // set from it; encoder.state_len must equal the simulator's state_len). popularity [num_items]
 // float (logged counts) is used by kPopular; oracle_sim (the simulator the agent is evaluated in)
-// by kOracle. Parameters are initialised from LibTorch's global generator, seeded by the runner.
+// by kOracle; dt_setup (resolved by experiments/dt_setup.h from options.dt) by kDt. Parameters are
+// initialised from LibTorch's global generator, seeded by the runner.
 std::unique_ptr<OnlineAgent> MakeOnlineAgent(const OnlineAgentOptions& options,
                                              const policies::ExplorationOptions& exploration,
                                              int64_t num_items, torch::Device device,
                                              const torch::Tensor& popularity = {},
-                                             std::shared_ptr<const env::Simulator> oracle_sim = {});
+                                             std::shared_ptr<const env::Simulator> oracle_sim = {},
+                                             const DtSetup* dt_setup = nullptr);
 
 }  // namespace recarena::agents
 
@@ -123,7 +182,16 @@ struct EnumNames<agents::OnlineAgentKind> {
     static const std::vector<std::pair<OnlineAgentKind, std::string>> t = {
         {OnlineAgentKind::kRandom, "random"}, {OnlineAgentKind::kPopular, "popular"},
         {OnlineAgentKind::kOracle, "oracle"}, {OnlineAgentKind::kDqn, "dqn"},
-        {OnlineAgentKind::kPg, "pg"},         {OnlineAgentKind::kA2c, "a2c"}};
+        {OnlineAgentKind::kPg, "pg"},         {OnlineAgentKind::kA2c, "a2c"},
+        {OnlineAgentKind::kDt, "dt"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<agents::DtTargetKind> {
+  static const std::vector<std::pair<agents::DtTargetKind, std::string>>& Table() {
+    static const std::vector<std::pair<agents::DtTargetKind, std::string>> t = {
+        {agents::DtTargetKind::kValue, "value"}, {agents::DtTargetKind::kQuantile, "quantile"}};
     return t;
   }
 };

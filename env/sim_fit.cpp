@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/device.h"
 #include "core/error.h"
+#include "env/item_attributes.h"
 
 namespace recarena::env {
 namespace {
@@ -204,15 +205,8 @@ std::pair<torch::Tensor, double> ItemKeys(const Dataset& ds, const RepetitionLea
     f = f / f.norm(2, 1, true).clamp_min(1e-12);
     return {f, cfg.threshold};
   }
-  std::map<std::string, int64_t> index;
-  for (const auto& cats : ds.items.categories) {
-    for (const auto& c : cats) index.emplace(c, static_cast<int64_t>(index.size()));
-  }
-  if (index.empty()) return {torch::Tensor(), 0.5};  // no categories: the same item only
-  auto keys = torch::zeros({I, static_cast<int64_t>(index.size())}, torch::kFloat);
-  for (int64_t i = 0; i < I; ++i) {
-    for (const auto& c : ds.items.categories[static_cast<size_t>(i)]) keys[i][index[c]] = 1.0f;
-  }
+  torch::Tensor keys = CategoryMultiHot(ds.items);
+  if (!keys.defined()) return {torch::Tensor(), 0.5};  // no categories: the same item only
   return {keys, 0.5};  // dot >= 0.5 <=> at least one shared category
 }
 

@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "core/error.h"
+
 namespace recarena::experiments {
 
 torch::Tensor StringToTensor(const std::string& s) {
@@ -34,6 +36,18 @@ void LoadTorchRng(torch::serialize::InputArchive& archive) {
   at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle sharing the global one
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
+}
+
+void LoadArchiveFile(const std::filesystem::path& file,
+                     const std::function<void(torch::serialize::InputArchive&)>& load) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(file.string());
+    load(archive);
+  } catch (const c10::Error& e) {
+    throw FileError(file.string(), 0,
+                    std::string("cannot load the checkpoint: ") + e.what_without_backtrace());
+  }
 }
 
 }  // namespace recarena::experiments

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -16,5 +18,9 @@ std::string TensorToString(const torch::Tensor& t);
 // Writes / restores the global CPU generator state under key "torch_rng".
 void SaveTorchRng(torch::serialize::OutputArchive& archive);
 void LoadTorchRng(torch::serialize::InputArchive& archive);
+// Reads the archive file and hands it to load (e.g. agent.Load); a LibTorch error of either step
+// becomes a FileError naming the file ("cannot load the checkpoint: ...").
+void LoadArchiveFile(const std::filesystem::path& file,
+                     const std::function<void(torch::serialize::InputArchive&)>& load);
 
 }  // namespace recarena::experiments

@@ -9,6 +9,7 @@
 #include "experiments/conformal_commands.h"
 #include "experiments/conformal_eval.h"
 #include "experiments/data_commands.h"
+#include "experiments/dt_sweep.h"
 #include "experiments/eval_commands.h"
 #include "experiments/online_commands.h"
 #include "experiments/sim_commands.h"
@@ -52,6 +53,10 @@ const std::vector<CliCommand>& Commands() {
                  "conformal sets of a trained run on its test windows: coverage and set size per "
                  "alpha, score, split",
                  RunConformalEval});
+    c.push_back({{"dt-sweep"},
+                 "accuracy vs coverage of a trained MODT4R/MRDT run over its inference "
+                 "parameters alpha and lambda (table + plot)",
+                 RunDtSweepCommand});
     c.push_back({{"sim", "fit"},
                  "fit a user simulator (response, leave and start-state models) from logs",
                  RunSimFit});
@@ -62,7 +67,8 @@ const std::vector<CliCommand>& Commands() {
                  "run random / popular / oracle in a fitted simulator: Return, Length, R_avg",
                  RunSimRollout});
     c.push_back({{"online"},
-                 "train one online agent (DQN, PG, A2C, baselines) in a fitted simulator",
+                 "train one online agent (DQN, PG, A2C, decision transformer, baselines) in a "
+                 "fitted simulator",
                  RunOnlineCommand});
     c.push_back({{"experiment"},
                  "grid of agents x exploration x seeds x simulators: results.csv, table, plots",

@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/strings.h"
+#include "experiments/checkpoint_util.h"
 #include "experiments/command_util.h"
 #include "experiments/offline_config.h"
 #include "experiments/offline_eval.h"
@@ -371,16 +372,7 @@ ConformalEvalReport EvaluateRunConformal(const fs::path& run_dir,
   const OfflineData od = BuildOfflineData(cfg);
   const size_t n_items = static_cast<size_t>(od.num_items());
   agents::SupervisedAgent agent(ResolvedModelOptions(cfg, od.num_items()), device);
-  {
-    torch::serialize::InputArchive archive;
-    try {
-      archive.load_from(ckpt.string());
-      agent.Load(archive);
-    } catch (const c10::Error& e) {
-      throw FileError(ckpt.string(), 0,
-                      std::string("cannot load the checkpoint: ") + e.what_without_backtrace());
-    }
-  }
+  LoadArchiveFile(ckpt, [&](torch::serialize::InputArchive& a) { agent.Load(a); });
   const env::Windows& w = od.test_w;
   const std::vector<int64_t> rows =
       SelectRows(w, cfg.eval.protocol == EvalProtocol::kLast, max_queries);

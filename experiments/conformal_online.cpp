@@ -74,7 +74,9 @@ ConformalEvalReport EvaluateOnlineConformal(const std::filesystem::path& run_dir
       activity.push_back(steps[b].item<int64_t>());
     }
     auto actions = run.agent->Act(r.observation, mask, cfg.train.eval_explore, act_rng).actions;
+    env::StepResult before = r;
     r = venv.Step(actions);
+    run.agent->Track(agents::MakeTransition(before, actions, r));
     for (size_t b = 0; b < r.info.final_episode_id.size(); ++b) {
       const auto e = r.info.final_episode_id[b];
       if (e >= 0 && e < episodes) ++finished;

@@ -19,6 +19,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/strings.h"
+#include "env/item_attributes.h"
 #include "env/prepare.h"
 #include "env/windows.h"
 #include "experiments/checkpoint_util.h"
@@ -104,14 +105,6 @@ void WriteHistory(const fs::path& dir, const json& history) {
   });
 }
 
-MetricsContext ContextFor(const env::PreparedDataset& p) {
-  MetricsContext ctx;
-  ctx.num_items = p.dataset.items.size();
-  ctx.long_tail = p.item_stats.long_tail;
-  ctx.has_history = false;
-  return ctx;
-}
-
 void WriteReport(const fs::path& dir, const OfflineTrainConfig& cfg, const std::string& model_name,
                  const std::map<std::string, double>& m, const OfflineRunResult& r) {
   std::ostringstream md;
@@ -186,8 +179,16 @@ fs::path CheckCpftInit(const OfflineTrainConfig& cfg) {
   return ckpt;
 }
 
-// The novel-item set I_nov of the decision transformers' novelty returns: the bottom 90% of items
-// by interaction count in the training sequences (thesis Sec. 4.4.3), [num_items] 0/1.
+}  // namespace
+
+MetricsContext ContextFor(const env::PreparedDataset& p) {
+  MetricsContext ctx;
+  ctx.num_items = p.dataset.items.size();
+  ctx.long_tail = p.item_stats.long_tail;
+  ctx.has_history = false;
+  return ctx;
+}
+
 std::vector<uint8_t> TrainingLongTail(const std::vector<env::Sequence>& train_seqs,
                                       int32_t num_items) {
   std::vector<int64_t> counts(static_cast<size_t>(num_items), 0);
@@ -196,11 +197,22 @@ std::vector<uint8_t> TrainingLongTail(const std::vector<env::Sequence>& train_se
   return LongTailFromPopularity(counts, 0.1);
 }
 
+torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
+                                  const env::PreparedDataset& data) {
+  if (dt.similarity != agents::ReturnSimilarity::kFeatures) return {};
+  torch::Tensor v = env::ItemAttributeVectors(data.dataset.items);
+  if (!v.defined()) {
+    throw ConfigError("dt.similarity",
+                      fmt::format("dt.similarity is features, but dataset '{}' has no item "
+                                  "categories or features; use learned",
+                                  data.dataset.name));
+  }
+  return v;
+}
+
 policies::TokenOrder OrderOf(OfflineModel kind) {
   return kind == OfflineModel::kMrdt ? policies::TokenOrder::kMrdt : policies::TokenOrder::kModt4r;
 }
-
-}  // namespace
 
 OfflineData BuildOfflineData(const OfflineTrainConfig& cfg) {
   OfflineData od;
@@ -290,11 +302,14 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   const bool is_dt = cfg.IsDecisionTransformer();
   const std::vector<uint8_t> dt_long_tail =
       is_dt ? TrainingLongTail(train_seqs, num_items) : std::vector<uint8_t>{};
+  const torch::Tensor dt_similarity = is_dt ? DtSimilarityVectors(cfg.dt, data) : torch::Tensor();
   // A fresh agent of the configured kind (normal or decision transformer).
   auto make_agent = [&]() -> std::unique_ptr<agents::SupervisedAgent> {
     if (is_dt) {
-      return std::make_unique<agents::Modt4rAgent>(cfg.model, cfg.dt, OrderOf(cfg.model_kind),
-                                                   dt_long_tail, device);
+      auto a = std::make_unique<agents::Modt4rAgent>(cfg.model, cfg.dt, OrderOf(cfg.model_kind),
+                                                     dt_long_tail, device);
+      if (dt_similarity.defined()) a->SetSimilarityVectors(dt_similarity);
+      return a;
     }
     return std::make_unique<agents::SupervisedAgent>(cfg.model, device);
   };

@@ -21,9 +21,11 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "env/prepare.h"
 #include "env/windows.h"
+#include "experiments/metrics.h"
 #include "experiments/offline_config.h"
 
 namespace recarena::experiments {
@@ -52,6 +54,22 @@ OfflineData BuildOfflineData(const OfflineTrainConfig& cfg);
 
 // cfg.model with encoder.num_items and encoder.state_len filled in (what the agent is built with).
 agents::SupervisedOptions ResolvedModelOptions(const OfflineTrainConfig& cfg, int64_t num_items);
+
+// The metrics context of a run's test evaluation: catalog size and the dataset's long-tail flags
+// (no earlier-session history).
+MetricsContext ContextFor(const env::PreparedDataset& p);
+
+// The novel-item set I_nov of the decision transformers' novelty returns: the bottom 90% of items
+// by interaction count in the training sequences (thesis Sec. 4.4.3), [num_items] 0/1.
+std::vector<uint8_t> TrainingLongTail(const std::vector<env::Sequence>& train_seqs,
+                                      int32_t num_items);
+// The fixed item vectors of dt.similarity features (env::ItemAttributeVectors of the dataset's
+// catalog: multi-hot categories / genres, else dense features); undefined for learned. Throws
+// ConfigError("dt.similarity") when the dataset has neither categories nor features.
+torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
+                                  const env::PreparedDataset& data);
+// The token order of a decision-transformer model_kind (mrdt -> kMrdt, otherwise kModt4r).
+policies::TokenOrder OrderOf(OfflineModel kind);
 
 // Runs (or resumes) training in run_dir. stop_after_steps > 0 stops the loop after that many steps
 // in this call without evaluating the test set (used to simulate a crash in tests).

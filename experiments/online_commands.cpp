@@ -154,7 +154,9 @@ int RunExperimentCommand(const std::vector<std::string>& args, std::ostream& out
     }
   }
   // results.csv: one row per evaluation of every cell.
-  std::string csv = "simulator,agent,exploration,seed,step,user_steps,return,length,avg_reward\n";
+  std::string csv =
+      "simulator,agent,exploration,seed,step,user_steps,return,length,avg_reward,long_tail_share,"
+      "coverage\n";
   std::map<std::tuple<std::string, std::string, std::string>,
            std::map<std::string, std::vector<double>>>
       agg;
@@ -165,15 +167,17 @@ int RunExperimentCommand(const std::vector<std::string>& args, std::ostream& out
     while (std::getline(in, line)) {
       if (line.empty()) continue;
       auto j = nlohmann::json::parse(line);
-      csv += fmt::format("{},{},{},{},{},{},{:.6f},{:.6f},{:.6f}\n", c.sim, c.agent, c.exploration,
-                         c.seed, j["step"].get<int64_t>(), j["user_steps"].get<int64_t>(),
-                         j["return"].get<double>(), j["length"].get<double>(),
-                         j["avg_reward"].get<double>());
+      csv += fmt::format("{},{},{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n", c.sim, c.agent,
+                         c.exploration, c.seed, j["step"].get<int64_t>(),
+                         j["user_steps"].get<int64_t>(), j["return"].get<double>(),
+                         j["length"].get<double>(), j["avg_reward"].get<double>(),
+                         j.value("long_tail_share", 0.0), j.value("coverage", 0.0));
     }
     auto s = nlohmann::json::parse(ReadFile(c.dir / "metrics.json"));
     auto key = std::make_tuple(c.sim, c.agent, c.exploration);
     if (!agg.count(key)) order.push_back(key);
-    for (const char* m : {"R@0", "R@1", "R@2", "R", "Len", "R_avg", "Len@1", "R_avg@1"}) {
+    for (const char* m : {"R@0", "R@1", "R@2", "R", "Len", "R_avg", "Len@1", "R_avg@1",
+                          "long_tail_share", "coverage"}) {
       if (s.contains(m)) agg[key][m].push_back(s[m].get<double>());
     }
   }
@@ -182,17 +186,20 @@ int RunExperimentCommand(const std::vector<std::string>& args, std::ostream& out
       "# Experiment {}\n\nMean ± std over seeds {} of the evaluations in each run's "
       "simulator.eval_role "
       "(greedy unless train.eval_explore). R@e / Len@e / R_avg@e: after e "
-      "epochs (thesis Sec. 7.5.3); R, Len, R_avg: at the end.\n\n",
+      "epochs (thesis Sec. 7.5.3); R, Len, R_avg: at the end. LT share: share of the final "
+      "evaluation's recommendations that are long-tail items (bottom 90% of the train role's "
+      "logged consumption); coverage: distinct items recommended / catalog.\n\n",
       ex.name, fmt::join(ex.seeds, ", "));
   md +=
-      "| simulator | agent | exploration | R@0 | R@1 | R@2 | R | Len | R_avg "
-      "|\n|---|---|---|---|---|---|---|---|---|\n";
+      "| simulator | agent | exploration | R@0 | R@1 | R@2 | R | Len | R_avg | LT share | coverage "
+      "|\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& key : order) {
     auto& m = agg[key];
     md +=
-        fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", std::get<0>(key),
+        fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", std::get<0>(key),
                     std::get<1>(key), std::get<2>(key), MeanStd(m["R@0"]), MeanStd(m["R@1"]),
-                    MeanStd(m["R@2"]), MeanStd(m["R"]), MeanStd(m["Len"], 2), MeanStd(m["R_avg"]));
+                    MeanStd(m["R@2"]), MeanStd(m["R"]), MeanStd(m["Len"], 2), MeanStd(m["R_avg"]),
+                    MeanStd(m["long_tail_share"]), MeanStd(m["coverage"], 4));
   }
   // Plots from the CSV with Debian's python3-matplotlib (installed by scripts/setup.sh).
   const fs::path script = fs::path(RECARENA_SOURCE_DIR) / "scripts" / "plot_curves.py";

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <optional>
 
 #include "agents/online_agent.h"
 #include "core/atomic_file.h"
@@ -13,6 +14,8 @@
 #include "env/simulator.h"
 #include "env/vector_env.h"
 #include "experiments/checkpoint_util.h"
+#include "experiments/dt_setup.h"
+#include "experiments/metrics.h"
 #include "experiments/rollout.h"
 
 namespace recarena::experiments {
@@ -61,6 +64,8 @@ json ToJson(const OnlineEvaluation& e) {
               {"length_ci95", {e.length_lo, e.length_hi}},
               {"avg_reward", e.ravg_mean},
               {"avg_reward_ci95", {e.ravg_lo, e.ravg_hi}},
+              {"long_tail_share", e.long_tail_share},
+              {"coverage", e.coverage},
               {"train_return", e.train_return},
               {"train_metrics", e.train_metrics}};
 }
@@ -80,6 +85,8 @@ OnlineEvaluation FromJson(const json& j) {
   e.ravg_mean = j.at("avg_reward").get<double>();
   e.ravg_lo = j.at("avg_reward_ci95")[0].get<double>();
   e.ravg_hi = j.at("avg_reward_ci95")[1].get<double>();
+  e.long_tail_share = j.value("long_tail_share", 0.0);
+  e.coverage = j.value("coverage", 0.0);
   e.train_return = j.at("train_return").get<double>();
   e.train_metrics = j.at("train_metrics").get<std::map<std::string, double>>();
   return e;
@@ -87,7 +94,7 @@ OnlineEvaluation FromJson(const json& j) {
 
 OnlineEvaluation Evaluate(agents::OnlineAgent& agent, const OnlineRunConfig& cfg,
                           std::shared_ptr<const env::Simulator> sim, torch::Device device,
-                          int64_t step) {
+                          int64_t step, const std::vector<uint8_t>& long_tail) {
   env::VectorEnvOptions vo;
   vo.num_envs = cfg.train.eval_num_envs;
   vo.mask_repeats = cfg.train.mask_repeats;
@@ -103,7 +110,11 @@ OnlineEvaluation Evaluate(agents::OnlineAgent& agent, const OnlineRunConfig& cfg
       [&](const env::StepResult& r) {
         return agent.Act(r.observation, r.candidate_mask, explore, rng).actions;
       },
-      cfg.train.eval_episodes, MixSeed(cfg.run.seed, 999));
+      cfg.train.eval_episodes, MixSeed(cfg.run.seed, 999),
+      [&](const env::StepResult& before, const torch::Tensor& actions,
+          const env::StepResult& after) {
+        agent.Track(agents::MakeTransition(before, actions, after));
+      });
   OnlineEvaluation e;
   e.step = step;
   e.user_steps = step * cfg.train.num_envs;
@@ -118,6 +129,9 @@ OnlineEvaluation Evaluate(agents::OnlineAgent& agent, const OnlineRunConfig& cfg
   e.ravg_mean = a.mean;
   e.ravg_lo = a.lo;
   e.ravg_hi = a.hi;
+  const ShownStats shown = SummarizeShown(stats, long_tail);
+  e.long_tail_share = shown.long_tail_share;
+  e.coverage = shown.coverage;
   return e;
 }
 
@@ -151,6 +165,8 @@ json Summary(const OnlineRunConfig& cfg, const std::vector<OnlineEvaluation>& hi
     s["Len_ci95"] = {f.length_lo, f.length_hi};
     s["R_avg"] = f.ravg_mean;
     s["R_avg_ci95"] = {f.ravg_lo, f.ravg_hi};
+    s["long_tail_share"] = f.long_tail_share;
+    s["coverage"] = f.coverage;
   }
   return s;
 }
@@ -165,12 +181,13 @@ void WriteOutputs(const fs::path& dir, const OnlineRunConfig& cfg,
   std::string md = fmt::format("# Online run: {} ({} exploration, seed {})\n\n", agent_name,
                                config::EnumToString(cfg.exploration.kind), cfg.run.seed);
   md +=
-      "| env steps | user steps | Return | Length | R_avg | train Return "
-      "|\n|---|---|---|---|---|---|\n";
+      "| env steps | user steps | Return | Length | R_avg | long-tail share | coverage | train "
+      "Return |\n|---|---|---|---|---|---|---|---|\n";
   for (const auto& h : history) {
-    md += fmt::format("| {} | {} | {:.3f} [{:.3f}, {:.3f}] | {:.2f} | {:.3f} | {:.3f} |\n", h.step,
-                      h.user_steps, h.return_mean, h.return_lo, h.return_hi, h.length_mean,
-                      h.ravg_mean, h.train_return);
+    md += fmt::format(
+        "| {} | {} | {:.3f} [{:.3f}, {:.3f}] | {:.2f} | {:.3f} | {:.3f} | {:.4f} | {:.3f} |\n",
+        h.step, h.user_steps, h.return_mean, h.return_lo, h.return_hi, h.length_mean, h.ravg_mean,
+        h.long_tail_share, h.coverage, h.train_return);
   }
   WriteFileAtomic(dir / "report.md", md);
 }
@@ -218,6 +235,21 @@ RunnerState LoadCheckpoint(const fs::path& file, agents::OnlineAgent& agent, Rng
 
 }  // namespace
 
+namespace {
+// The run's agent (before any checkpoint is loaded), with LibTorch's generator seeded by run.seed.
+std::unique_ptr<agents::OnlineAgent> BuildAgent(const OnlineRunConfig& cfg,
+                                                const env::Simulator& train_sim,
+                                                std::shared_ptr<const env::Simulator> eval_sim,
+                                                torch::Device device) {
+  std::optional<agents::DtSetup> dt;
+  if (cfg.agent.kind == agents::OnlineAgentKind::kDt) dt = ResolveDtSetup(cfg, train_sim);
+  torch::manual_seed(cfg.run.seed);
+  auto popularity = torch::tensor(train_sim.logged_item_counts).to(torch::kFloat);
+  return agents::MakeOnlineAgent(cfg.agent, cfg.exploration, train_sim.num_items, device,
+                                 popularity, std::move(eval_sim), dt ? &*dt : nullptr);
+}
+}  // namespace
+
 LoadedOnlineRun LoadOnlineRun(const fs::path& run_dir) {
   for (const char* f : {"config.yaml", "checkpoint.pt"}) {
     if (!fs::exists(run_dir / f)) {
@@ -234,10 +266,7 @@ LoadedOnlineRun LoadOnlineRun(const fs::path& run_dir) {
   out.eval_sim = env::LoadSimulator(out.cfg.simulator.dir,
                                     env::ParseRole(out.cfg.simulator.eval_role), out.device);
   out.cfg.agent.encoder.state_len = train_sim->state_len;
-  torch::manual_seed(out.cfg.run.seed);
-  auto popularity = torch::tensor(train_sim->logged_item_counts).to(torch::kFloat);
-  out.agent = agents::MakeOnlineAgent(out.cfg.agent, out.cfg.exploration, train_sim->num_items,
-                                      out.device, popularity, out.eval_sim);
+  out.agent = BuildAgent(out.cfg, *train_sim, out.eval_sim, out.device);
   Rng unused(0);
   LoadCheckpoint(run_dir / "checkpoint.pt", *out.agent, unused);
   return out;
@@ -257,10 +286,8 @@ OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir
   }
   // The agent's encoder reads the simulator's observation: its state length follows it.
   cfg.agent.encoder.state_len = train_sim->state_len;
-  torch::manual_seed(cfg.run.seed);
-  auto popularity = torch::tensor(train_sim->logged_item_counts).to(torch::kFloat);
-  auto agent = agents::MakeOnlineAgent(cfg.agent, cfg.exploration, train_sim->num_items, device,
-                                       popularity, eval_sim);
+  auto agent = BuildAgent(cfg, *train_sim, eval_sim, device);
+  const std::vector<uint8_t> long_tail = LongTailFromPopularity(train_sim->logged_item_counts, 0.1);
   Rng act_rng = Rng(cfg.run.seed).Fork(3);
 
   OnlineRunResult result;
@@ -273,7 +300,7 @@ OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir
               st.history.size());
   }
   if (st.history.empty()) {
-    st.history.push_back(Evaluate(*agent, cfg, eval_sim, device, 0));
+    st.history.push_back(Evaluate(*agent, cfg, eval_sim, device, 0, long_tail));
     SaveCheckpoint(ckpt, *agent, st, act_rng);
     WriteOutputs(run_dir, cfg, st.history, agent->name());
   }
@@ -311,14 +338,16 @@ OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir
     }
     st.step += len;
     ++st.segment;
-    auto e = Evaluate(*agent, cfg, eval_sim, device, st.step);
+    auto e = Evaluate(*agent, cfg, eval_sim, device, st.step, long_tail);
     e.train_return = episodes > 0 ? ret_sum / static_cast<double>(episodes) : std::nan("");
     if (!std::isfinite(e.train_return)) e.train_return = 0.0;
     for (const auto& [k, v] : sums) e.train_metrics[k] = v / static_cast<double>(counts[k]);
     st.history.push_back(e);
-    log::Info("{} step {}/{}: test Return {:.3f} [{:.3f}, {:.3f}] Length {:.2f} R_avg {:.3f}",
-              agent->name(), st.step, cfg.train.total_steps, e.return_mean, e.return_lo,
-              e.return_hi, e.length_mean, e.ravg_mean);
+    log::Info(
+        "{} step {}/{}: test Return {:.3f} [{:.3f}, {:.3f}] Length {:.2f} R_avg {:.3f} long-tail "
+        "share {:.3f}",
+        agent->name(), st.step, cfg.train.total_steps, e.return_mean, e.return_lo, e.return_hi,
+        e.length_mean, e.ravg_mean, e.long_tail_share);
     SaveCheckpoint(ckpt, *agent, st, act_rng);
     WriteOutputs(run_dir, cfg, st.history, agent->name());
     if (stop_after_segments > 0 && ++segments_now >= stop_after_segments) break;

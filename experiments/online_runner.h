@@ -33,6 +33,9 @@ struct OnlineEvaluation {
   double return_mean = 0, return_lo = 0, return_hi = 0;
   double length_mean = 0, length_lo = 0, length_hi = 0;
   double ravg_mean = 0, ravg_lo = 0, ravg_hi = 0;
+  // Of the evaluation's recommendations: share of long-tail items (the bottom 90% of the train
+  // simulator's logged consumption counts) and catalog coverage (distinct items / N).
+  double long_tail_share = 0, coverage = 0;
   double train_return = 0;  // mean return of training episodes finished in the segment
   std::map<std::string, double> train_metrics;  // agent metrics averaged over the segment
 };

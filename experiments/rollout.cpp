@@ -8,7 +8,7 @@
 namespace recarena::experiments {
 
 EpisodeStats RunEpisodes(env::VectorEnv& venv, const PolicyFn& policy, int64_t episodes,
-                         uint64_t seed) {
+                         uint64_t seed, const StepObserver& observer) {
   if (episodes < 1) throw Error("episodes must be >= 1, got " + std::to_string(episodes));
   EpisodeStats stats;
   stats.returns.assign(static_cast<size_t>(episodes), 0.0);
@@ -24,7 +24,13 @@ EpisodeStats RunEpisodes(env::VectorEnv& venv, const PolicyFn& policy, int64_t e
     if (step > limit) throw Error("RunEpisodes: episodes did not finish within the step limit");
     const auto ids = r.episode_id;
     auto actions = policy(r);
-    r = venv.Step(actions);
+    if (observer) {
+      env::StepResult before = r;
+      r = venv.Step(actions);
+      observer(before, actions, r);
+    } else {
+      r = venv.Step(actions);
+    }
     auto a = actions.to(torch::kCPU, torch::kInt64);
     auto acc = r.accepted.to(torch::kCPU);
     auto ret = r.info.episode_return.to(torch::kCPU, torch::kDouble);
@@ -47,6 +53,25 @@ EpisodeStats RunEpisodes(env::VectorEnv& venv, const PolicyFn& policy, int64_t e
     }
   }
   return stats;
+}
+
+ShownStats SummarizeShown(const EpisodeStats& stats, const std::vector<uint8_t>& long_tail) {
+  if (long_tail.size() != stats.shown_counts.size()) {
+    throw Error("SummarizeShown: " + std::to_string(long_tail.size()) + " long-tail flags for " +
+                std::to_string(stats.shown_counts.size()) + " items");
+  }
+  ShownStats out;
+  int64_t shown = 0, tail = 0, distinct = 0;
+  for (size_t i = 0; i < stats.shown_counts.size(); ++i) {
+    const int64_t c = stats.shown_counts[i];
+    shown += c;
+    if (long_tail[i]) tail += c;
+    if (c > 0) ++distinct;
+  }
+  if (shown == 0) return out;
+  out.long_tail_share = static_cast<double>(tail) / static_cast<double>(shown);
+  out.coverage = static_cast<double>(distinct) / static_cast<double>(stats.shown_counts.size());
+  return out;
 }
 
 MeanCi Summarize(const std::vector<double>& values) {

@@ -27,8 +27,18 @@ struct EpisodeStats {
 // larger ids that finish meanwhile are ignored, so the statistics do not depend on num_envs (for a
 // policy that is a function of the observation). Throws recarena::Error if that takes more than
 // episodes * max_length * 4 + 1000 steps (it cannot, by the step cap).
+// observer, when given, sees every step: (result before, actions, result after).
+using StepObserver =
+    std::function<void(const env::StepResult&, const torch::Tensor&, const env::StepResult&)>;
 EpisodeStats RunEpisodes(env::VectorEnv& venv, const PolicyFn& policy, int64_t episodes,
-                         uint64_t seed);
+                         uint64_t seed, const StepObserver& observer = {});
+
+// Share of the recommendations in stats.shown_counts that are long-tail items (long_tail [N] 0/1)
+// and the catalog coverage (distinct items shown / N). 0 when nothing was shown.
+struct ShownStats {
+  double long_tail_share = 0.0, coverage = 0.0;
+};
+ShownStats SummarizeShown(const EpisodeStats& stats, const std::vector<uint8_t>& long_tail);
 
 // Mean with a normal-approximation 95% interval: mean +- 1.96 * sd / sqrt(n) (sd with n - 1).
 struct MeanCi {

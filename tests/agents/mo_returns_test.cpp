@@ -100,3 +100,27 @@ TEST_CASE("mo_returns: Algorithm 2 inference returns", "[agents][mo_returns]") {
   CHECK(r.novelty == std::vector<float>{1});
   CHECK(r.diversity[0] == Approx(2.0));
 }
+
+TEST_CASE("mo_returns: online returns-to-go in the simulator", "[agents][mo_returns]") {
+  const std::vector<uint8_t> long_tail = {0, 1, 1, 0};
+  // Context x = 0, 2, 1 (p = 3); targets to go: accuracy 5, novelty 2.
+  // acc: R_3 = 5, earlier steps add one per consumed item: 6, 7.
+  // nov: R_3 = 2, R_2 = 2 + lt[x_3 = 1] = 3, R_1 = 3 + lt[x_2 = 2] = 4.
+  auto r = OnlineReturns({0, 2, 1}, Rows({0, 2, 1}), long_tail, 5.0, 2.0, 0.5);
+  CHECK(r.accuracy == std::vector<float>{7, 6, 5});
+  CHECK(r.novelty == std::vector<float>{4, 3, 2});
+  // Diversity is Algorithm 2's with lambda 0.5: 0.5 (1 + Sim(x_1)) = 1; 0.5 (1 + cos 45) for
+  // x_1..x_2; step p repeats step p - 1.
+  CHECK(r.diversity[0] == Approx(1.0));
+  CHECK(r.diversity[1] == Approx(0.5 * (1.0 + std::sqrt(0.5))));
+  CHECK(r.diversity[2] == Approx(r.diversity[1]));
+  // Targets already reached: the decision step keeps R_acc = 1 and R_nov = 0.
+  r = OnlineReturns({3, 1}, Rows({3, 1}), long_tail, -2.0, -1.0, 1.0);
+  CHECK(r.accuracy == std::vector<float>{2, 1});
+  CHECK(r.novelty == std::vector<float>{1, 0});
+  // One item: only the decision step.
+  r = OnlineReturns({2}, Rows({2}), long_tail, 3.0, 1.0, 1.0);
+  CHECK(r.accuracy == std::vector<float>{3});
+  CHECK(r.novelty == std::vector<float>{1});
+  CHECK(r.diversity[0] == Approx(2.0));
+}

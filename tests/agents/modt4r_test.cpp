@@ -149,3 +149,33 @@ TEST_CASE("modt4r: options validation names the key", "[agents][modt4r]") {
   CHECK_THROWS_WITH(Modt4rAgent(Opts(), d, TokenOrder::kModt4r, LongTail(), torch::kCPU),
                     Catch::Contains("dt.num_heads"));
 }
+
+TEST_CASE("modt4r: diversity returns from fixed item feature vectors", "[agents][modt4r]") {
+  torch::manual_seed(2);
+  Modt4rOptions d = DtOpts();
+  d.similarity = ReturnSimilarity::kFeatures;
+  Modt4rAgent agent(Opts(), d, TokenOrder::kModt4r, LongTail(), torch::kCPU);
+  const auto b = Toy();
+  // Not set yet: a clear error.
+  CHECK_THROWS_WITH(agent.TrainingReturnTensor(b.items, b.lengths, agent.WindowActions(b)),
+                    Catch::Contains("features"));
+  CHECK_THROWS_WITH(agent.SetSimilarityVectors(torch::ones({kItems - 1, 2})),
+                    Catch::Contains("similarity vectors"));
+  // Items 1, 3, 7 share feature 0 (cosine 1 with each other); item 2 and 5 have feature 1 only.
+  auto f = torch::zeros({kItems, 2});
+  for (int i : {1, 3, 7}) f[i][0] = 1.0;
+  for (int i : {2, 5}) f[i][1] = 1.0;
+  agent.SetSimilarityVectors(f);
+  const auto r = agent.TrainingReturnTensor(b.items, b.lengths, agent.WindowActions(b));
+  // Row 2 = (7, 1, 3): every pair has cosine 1 -> R_{t,div} = 2 for t = 1, 2, 3.
+  for (int t = 0; t < 3; ++t) CHECK(r[2][t][2].item<float>() == Approx(2.0));
+  // Row 3 = (2, 5, 1, 3): Sim(2,5) = 1 -> 2; then pairs (2,5)=1, (2,1)=0, (5,1)=0 -> 1 + 1/3;
+  // x_1..x_4 adds (2,3)=0, (5,3)=0, (1,3)=1 -> 1 + 2/6.
+  CHECK(r[3][0][2].item<float>() == Approx(2.0));
+  CHECK(r[3][1][2].item<float>() == Approx(2.0));
+  CHECK(r[3][2][2].item<float>() == Approx(1.0 + 1.0 / 3.0));
+  CHECK(r[3][3][2].item<float>() == Approx(1.0 + 2.0 / 6.0));
+  // The learned embeddings do not enter: training the networks leaves the returns unchanged.
+  agent.Update(b);
+  CHECK(torch::equal(agent.TrainingReturnTensor(b.items, b.lengths, agent.WindowActions(b)), r));
+}

@@ -92,3 +92,24 @@ TEST_CASE("train: a killed mrdt run resumes to exactly the uninterrupted result"
   CHECK(recarena::ReadFile(straight.path() / "metrics.jsonl") ==
         recarena::ReadFile(resumed.path() / "metrics.jsonl"));
 }
+
+TEST_CASE("train: dt.similarity features takes the item categories", "[dt]") {
+  TempDir tmp;
+  auto r = Train(tmp.path() / "features",
+                 {"model_kind=modt4r", "dt.similarity=features", "train.max_steps=10"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(recarena::ReadFile(tmp.path() / "features" / "config.yaml"),
+             Catch::Contains("similarity: features"));
+  // A catalog without categories or features cannot give feature similarity.
+  recarena::env::PreparedDataset p;
+  p.dataset.name = "bare";
+  p.dataset.items.Intern("a");
+  p.dataset.items.Intern("b");
+  p.dataset.items.Normalize();
+  recarena::agents::Modt4rOptions dt;
+  CHECK_FALSE(recarena::experiments::DtSimilarityVectors(dt, p).defined());  // learned
+  dt.similarity = recarena::agents::ReturnSimilarity::kFeatures;
+  CHECK_THROWS_WITH(recarena::experiments::DtSimilarityVectors(dt, p),
+                    Catch::Contains("dt.similarity") && Catch::Contains("bare"));
+}

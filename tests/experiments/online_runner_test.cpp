@@ -1,4 +1,5 @@
-// The online runner: evaluations, R@e summary, exact resume after a crash, the experiment grid.
+// The online runner: evaluations, R@e summary, exact resume after a crash, the experiment grid,
+// the decision transformer as an online agent and `recarena dt-sweep`.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -6,6 +7,7 @@
 #include "cli_runner.h"
 #include "core/atomic_file.h"
 #include "env/sim_fit.h"
+#include "experiments/offline_trainer.h"
 #include "experiments/online_commands.h"
 #include "experiments/online_runner.h"
 #include "test_util.h"
@@ -175,4 +177,112 @@ TEST_CASE("conformal sets of an online agent in the simulator", "[online][confor
   }
   CHECK(checked == 10);  // 2 alphas x 5 score functions
   CHECK(fs::exists(tmp.path() / "dqn" / "conformal" / "report.md"));
+}
+
+namespace {
+
+// An offline decision-transformer run on the tiny simulator's own data (same catalog), with
+// config.yaml written as `recarena train` does.
+fs::path OfflineDtRun(const fs::path& dir, int64_t num_items_override = 0, int state_len = 4) {
+  auto sim_cfg = recarena::config::Load<recarena::env::SimFitConfig>(TinySim() / "config.yaml");
+  recarena::experiments::OfflineTrainConfig cfg;
+  cfg.run = sim_cfg.run;
+  cfg.run.log_level = "warn";
+  cfg.data = sim_cfg.data;
+  if (num_items_override > 0) cfg.data.synthetic.num_items = static_cast<int>(num_items_override);
+  cfg.data.window.state_len = state_len;
+  cfg.model.encoder.state_len = state_len;
+  cfg.model_kind = recarena::experiments::OfflineModel::kModt4r;
+  cfg.model.encoder.kind = recarena::policies::EncoderKind::kSasRec;
+  cfg.model.encoder.hidden = 8;
+  cfg.train.batch_size = 32;
+  cfg.train.max_steps = 12;
+  cfg.train.eval_every = 6;
+  cfg.train.threads = 1;
+  recarena::experiments::RunOfflineTraining(cfg, dir);
+  recarena::WriteFileAtomic(dir / "config.yaml", recarena::config::ToYamlString(cfg));
+  return dir;
+}
+
+OnlineRunConfig DtConfig() {
+  auto cfg = Config(recarena::agents::OnlineAgentKind::kDt);
+  cfg.agent.dt.learning_starts = 2;
+  cfg.agent.dt.batch_size = 16;
+  cfg.agent.dt.transformer.num_heads = 2;
+  cfg.agent.dt.target.accuracy = 4;
+  cfg.agent.dt.target.novelty = 2;
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("online runner: a decision transformer learns online and resumes exactly",
+          "[online][dt][resume]") {
+  recarena::testing::TempDir tmp;
+  const auto full = RunOnline(DtConfig(), tmp.path() / "full");
+  REQUIRE(full.history.size() == 5u);
+  CHECK(full.summary["agent"] == "modt4r");
+  CHECK(full.summary.contains("long_tail_share"));
+  CHECK(full.summary["coverage"].get<double>() > 0.0);
+  // Online updates happened (their loss terms are in the segments' train metrics).
+  CHECK(full.history.back().train_metrics.count("l_a") == 1);
+  RunOnline(DtConfig(), tmp.path() / "crash", /*stop_after_segments=*/2);
+  const auto resumed = RunOnline(DtConfig(), tmp.path() / "crash");
+  CHECK(resumed.resumed);
+  CHECK(resumed.summary == full.summary);
+  CHECK(recarena::ReadFile(tmp.path() / "crash" / "metrics.jsonl") ==
+        recarena::ReadFile(tmp.path() / "full" / "metrics.jsonl"));
+  // Bad values name their key.
+  auto bad = DtConfig();
+  bad.agent.dt.target.quantile = 0.0;
+  CHECK_THROWS_WITH(bad.Validate(), Catch::Contains("agent.dt.target.quantile"));
+  bad = DtConfig();
+  bad.agent.dt.transformer.num_blocks = 0;
+  CHECK_THROWS_WITH(bad.Validate(), Catch::Contains("agent.dt.transformer.num_blocks"));
+}
+
+TEST_CASE("online runner: a decision transformer starts from an offline run", "[online][dt]") {
+  recarena::testing::TempDir tmp;
+  const fs::path run = OfflineDtRun(tmp.path() / "offline");
+  auto cfg = DtConfig();
+  cfg.agent.dt.init_from = run.string();
+  cfg.agent.dt.train_every = 0;  // act only
+  cfg.agent.dt.target.kind = recarena::agents::DtTargetKind::kQuantile;
+  cfg.agent.dt.target.quantile = 0.5;
+  cfg.train.total_steps = 10;
+  const auto r = RunOnline(cfg, tmp.path() / "online");
+  REQUIRE(r.history.size() == 2u);
+  CHECK(r.history.back().train_metrics.empty());  // train_every 0: no updates
+  // The loaded networks act: the same offline run gives the same evaluation, another seed of the
+  // offline run gives another one.
+  const auto again = RunOnline(cfg, tmp.path() / "online-again");
+  CHECK(again.summary == r.summary);
+  auto fresh = cfg;
+  fresh.agent.dt.init_from = "";
+  const auto f = RunOnline(fresh, tmp.path() / "fresh");
+  CHECK(f.history[0].return_mean != r.history[0].return_mean);
+
+  // Another catalog or state length is refused, naming the run's config.
+  const fs::path other = OfflineDtRun(tmp.path() / "other-catalog", /*num_items=*/31);
+  cfg.agent.dt.init_from = other.string();
+  CHECK_THROWS_WITH(RunOnline(cfg, tmp.path() / "x1"),
+                    Catch::Contains("config.yaml") && Catch::Contains("items"));
+  const fs::path short_run = OfflineDtRun(tmp.path() / "other-len", 0, /*state_len=*/3);
+  cfg.agent.dt.init_from = short_run.string();
+  CHECK_THROWS_WITH(RunOnline(cfg, tmp.path() / "x2"), Catch::Contains("state_len"));
+  cfg.agent.dt.init_from = (tmp.path() / "nothing").string();
+  CHECK_THROWS_WITH(RunOnline(cfg, tmp.path() / "x3"), Catch::Contains("agent.dt.init_from"));
+
+  // dt-sweep on the offline run: one row per swept value, table and CSV.
+  auto s = recarena::testing::RunCli({"dt-sweep", run.string(), "--alphas", "0,1", "--lambdas",
+                                      "0,2", "--out", (tmp.path() / "sweep").string()});
+  INFO(s.err);
+  REQUIRE(s.code == 0);
+  const auto csv = recarena::ReadFile(tmp.path() / "sweep" / "sweep.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
+  CHECK_THAT(csv, Catch::Contains("HR@10") && Catch::Contains("CV_div@10"));
+  CHECK_THAT(recarena::ReadFile(tmp.path() / "sweep" / "sweep.md"), Catch::Contains("## lambda"));
+  auto bad = recarena::testing::RunCli({"dt-sweep", run.string(), "--alphas", "x"});
+  CHECK(bad.code != 0);
+  CHECK_THAT(bad.err, Catch::Contains("--alphas"));
 }
