@@ -17,7 +17,8 @@ TEST_CASE("item attributes: multi-hot categories in order of first appearance", 
   items.categories[2] = {"Comedy", "Drama"};
   const auto m = CategoryMultiHot(items);
   REQUIRE(m.sizes() == torch::IntArrayRef({3, 3}));  // Drama, War, Comedy
-  CHECK(torch::equal(m, torch::tensor({{1.0f, 1.0f, 0.0f}, {0.0f, 0.0f, 0.0f}, {1.0f, 0.0f, 1.0f}})));
+  CHECK(
+      torch::equal(m, torch::tensor({{1.0f, 1.0f, 0.0f}, {0.0f, 0.0f, 0.0f}, {1.0f, 0.0f, 1.0f}})));
   CHECK(torch::equal(ItemAttributeVectors(items), m));
   // No categories: the dense features; neither: undefined.
   ItemCatalog plain;
