@@ -122,6 +122,9 @@ void DtOnlineAgent::Bookkeep(const Transition& t, bool learn) {
     throw Error(
         fmt::format("dt: a transition of {} slots after acting on {}", B, consumed_.size()));
   }
+  if (!t.accepted.defined()) {
+    throw Error("dt: the transition has no accepted flags (build it with MakeTransition)");
+  }
   const torch::Tensor actions = t.actions.to(torch::kCPU, torch::kInt64).contiguous();
   const torch::Tensor accepted = t.accepted.to(torch::kCPU, torch::kBool).contiguous();
   const torch::Tensor done =

@@ -5,7 +5,8 @@
 #   scripts/dt_results.sh [BUILD_DIR=build] [RUNS_DIR=runs/dt-results]
 # Environment: DATASETS, MODELS, SEEDS (default 42 43 44), SASREC_STEPS (default 600 Adam steps of
 # 256 windows; the DT configs carry their own budget: every position of a window is a training
-# example, so they use fewer, smaller batches), JOBS (parallel runs, default 2, one thread each).
+# example, so they use fewer, smaller batches), JOBS (parallel runs, default 2, one thread each),
+# DOC (where the table goes, default docs/results/decision_transformer.md).
 # Finished runs (metrics.json present) are skipped; interrupted ones resume.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,5 +30,6 @@ done
 printf '%s\n' "${jobs[@]}" | grep . | xargs -P "${JOBS:-2}" -L 1 bash -c \
   '"$0" train --config "$1" --out "$2" run.seed="$3" $4 train.threads=1 \
      run.log_level=warn > "$2.stdout.json" 2> "$2.stderr.log" && echo "done $2"' "$bin" || true
-python3 "$ROOT/scripts/dt_table.py" "$runs" > "$ROOT/docs/results/decision_transformer.md"
-echo "== wrote docs/results/decision_transformer.md"
+doc=${DOC:-$ROOT/docs/results/decision_transformer.md}
+python3 "$ROOT/scripts/dt_table.py" "$runs" > "$doc"
+echo "== wrote $doc"

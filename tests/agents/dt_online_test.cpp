@@ -151,6 +151,12 @@ TEST_CASE("dt online: returns-to-go follow what the user consumed", "[agents][dt
     r = next;
   }
   CHECK(checked_accept > 3);
+  // A transition without the accepted flags cannot be counted.
+  auto actions = torch::tensor({2, 3, 4}, torch::kInt64);
+  agent.Act(r.observation, r.candidate_mask, false, rng);
+  auto t = MakeTransition(r, actions, env.Step(actions));
+  t.accepted = torch::Tensor();
+  CHECK_THROWS_WITH(agent.Track(t), Catch::Contains("accepted"));
 }
 
 TEST_CASE("dt online: raising the target novelty return raises the long-tail share",
