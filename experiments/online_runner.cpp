@@ -233,9 +233,6 @@ RunnerState LoadCheckpoint(const fs::path& file, agents::OnlineAgent& agent, Rng
   return st;
 }
 
-}  // namespace
-
-namespace {
 // The run's agent (before any checkpoint is loaded), with LibTorch's generator seeded by run.seed.
 std::unique_ptr<agents::OnlineAgent> BuildAgent(const OnlineRunConfig& cfg,
                                                 const env::Simulator& train_sim,
@@ -248,6 +245,7 @@ std::unique_ptr<agents::OnlineAgent> BuildAgent(const OnlineRunConfig& cfg,
   return agents::MakeOnlineAgent(cfg.agent, cfg.exploration, train_sim.num_items, device,
                                  popularity, std::move(eval_sim), dt ? &*dt : nullptr);
 }
+
 }  // namespace
 
 LoadedOnlineRun LoadOnlineRun(const fs::path& run_dir) {
