@@ -53,8 +53,10 @@ OfflineData BuildOfflineData(const OfflineTrainConfig& cfg);
 // cfg.model with encoder.num_items and encoder.state_len filled in (what the agent is built with).
 agents::SupervisedOptions ResolvedModelOptions(const OfflineTrainConfig& cfg, int64_t num_items);
 
-// Runs (or resumes) training in run_dir. stop_after_steps > 0 stops the loop after that many steps
-// in this call without evaluating the test set (used to simulate a crash in tests).
+// Runs (or resumes) training in run_dir. The session models (model_kind hdt, session_normal) are
+// delegated to RunSessionTraining (experiments/session_trainer.h). stop_after_steps > 0 stops the
+// loop after that many steps in this call without evaluating the test set (used to simulate a crash
+// in tests).
 OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg,
                                     const std::filesystem::path& run_dir,
                                     int64_t stop_after_steps = 0);
