@@ -24,25 +24,27 @@ namespace {
 const fs::path kRepo = RECARENA_SOURCE_DIR;
 
 // The shipped configs on a tiny synthetic world (8 logged sessions per user, ~9 clicks each).
-std::vector<std::string> TinyOverrides() {
-  return {"data.dataset=synthetic",
-          "data.synthetic.num_users=30",
-          "data.synthetic.num_items=40",
-          "data.synthetic.sessions_per_user=8",
-          "data.preprocess.sessionize=false",
-          "data.preprocess.min_item_freq=1",
-          "data.preprocess.min_seq_len=1",
-          "model.encoder.hidden=16",
-          "hdt_data.batch_size=8",
-          "hdt_data.min_sessions=4",
-          "train.batch_size=32",
-          "train.max_steps=12",
-          "train.eval_every=5",
-          "train.patience=100",
-          "train.max_valid_queries=50",
-          "train.threads=1",
-          "run.device=cpu",
-          "run.log_level=warn"};
+std::vector<std::string> TinyOverrides(const std::string& kind) {
+  std::vector<std::string> o = {"data.dataset=synthetic",
+                                "data.synthetic.num_users=30",
+                                "data.synthetic.num_items=40",
+                                "data.synthetic.sessions_per_user=8",
+                                "data.preprocess.sessionize=false",
+                                "data.preprocess.min_item_freq=1",
+                                "data.preprocess.min_seq_len=1",
+                                "model.encoder.hidden=16",
+                                "hdt_data.batch_size=8",
+                                "hdt_data.min_sessions=4",
+                                "train.batch_size=32",
+                                "train.max_steps=12",
+                                "train.eval_every=5",
+                                "train.patience=100",
+                                "train.max_valid_queries=50",
+                                "train.threads=1",
+                                "run.device=cpu",
+                                "run.log_level=warn"};
+  if (kind == "hdt") o.push_back("model.hdt.dim=16");  // = model.encoder.hidden
+  return o;
 }
 
 std::string Config(const std::string& kind) {
@@ -52,7 +54,7 @@ std::string Config(const std::string& kind) {
 CliResult Train(const std::string& kind, const fs::path& dir,
                 const std::vector<std::string>& extra = {}) {
   std::vector<std::string> args = {"train", "--config", Config(kind), "--out", dir.string()};
-  for (const auto& o : TinyOverrides()) args.push_back(o);
+  for (const auto& o : TinyOverrides(kind)) args.push_back(o);
   args.insert(args.end(), extra.begin(), extra.end());
   return RunCli(args);
 }
@@ -119,7 +121,7 @@ TEST_CASE("train: hdt and session_normal run the last-session protocol end to en
 TEST_CASE("train: bad hdt config values name their key", "[hdt]") {
   TempDir tmp;
   struct Case {
-    std::string kind, override, key;
+    std::string kind, assignment, key;
   };
   const std::vector<Case> cases = {
       {"hdt", "hdt_data.min_sessions=2", "hdt_data.min_sessions"},
@@ -131,8 +133,8 @@ TEST_CASE("train: bad hdt config values name their key", "[hdt]") {
       {"session-normal", "model.alpha=0.5", "alpha"},
       {"session-normal", "session.random_dim=0", "session.random_dim"}};
   for (const auto& c : cases) {
-    auto r = Train(c.kind, tmp.path() / "bad", {c.override});
-    INFO(c.override << ": " << r.err);
+    auto r = Train(c.kind, tmp.path() / "bad", {c.assignment});
+    INFO(c.assignment << ": " << r.err);
     CHECK(r.code != 0);
     CHECK_THAT(r.err, Catch::Contains(c.key));
   }
@@ -155,11 +157,11 @@ TEST_CASE("train: hdt sessionizes a csv log by the 60-minute gap", "[hdt]") {
   auto args = [&](const std::string& out, const std::string& vectors) {
     std::vector<std::string> a = {"train", "--config", Config("hdt"), "--out",
                                   (tmp.path() / out).string()};
-    for (const auto& o : TinyOverrides()) a.push_back(o);
-    for (const std::string o :
-         {"data.dataset=csv", "data.source=" + tmp.path().string(),
-          "data.preprocess.sessionize=true", "hdt_data.min_sessions=5", "train.max_steps=2",
-          "train.eval_every=2", "session.item_vectors=" + vectors})
+    for (const auto& o : TinyOverrides("hdt")) a.push_back(o);
+    for (const std::string& o : std::vector<std::string>{
+             "data.dataset=csv", "data.source=" + tmp.path().string(),
+             "data.preprocess.sessionize=true", "hdt_data.min_sessions=5", "train.max_steps=2",
+             "train.eval_every=2", "session.item_vectors=" + vectors})
       a.push_back(o);
     return a;
   };
@@ -178,7 +180,7 @@ TEST_CASE("train: hdt sessionizes a csv log by the 60-minute gap", "[hdt]") {
 TEST_CASE("train: a killed hdt run resumes to exactly the uninterrupted result", "[hdt][resume]") {
   for (const std::string kind : {"hdt", "session-normal"}) {
     INFO(kind);
-    auto overrides = TinyOverrides();
+    auto overrides = TinyOverrides(kind);
     overrides.push_back("train.max_steps=16");
     overrides.push_back("train.eval_every=6");
     const auto cfg = recarena::config::Load<OfflineTrainConfig>(Config(kind), overrides);
