@@ -8,7 +8,7 @@ import sys
 
 runs = sys.argv[1]
 encoders = [("sasrec", "SASRec"), ("gru4rec", "GRU4Rec"), ("caser", "Caser"), ("nextitnet", "NextItNet")]
-models = [("session-normal", "Normal"), ("hdt", "HDT")]
+models = [("session-normal", "Normal"), ("hdt", "HDT"), ("hdt-sequential", "HDT (seq. head)")]
 metrics = ([f"HR@{k}" for k in (5, 10, 20)] + [f"NDCG@{k}" for k in (5, 10, 20)] +
            [f"CV_div@{k}" for k in (5, 10, 20)] + [f"UP@{k}" for k in (5, 10, 20)] +
            [f"HR_ser@{k}" for k in (5, 10, 20)] + [f"NDCG_ser@{k}" for k in (5, 10, 20)])
@@ -30,7 +30,9 @@ print("Produced by `scripts/hdt_results.sh` (configs `configs/offline/ml-latest-
       "sessions; test = every position of each user's last session, validation = the second-last "
       "session, training = the rest. Normal is the same encoder trained by next-item cross-entropy "
       "on the same training sessions and scored on the same queries (current-session prefix as "
-      "input). Cells are mean ± std over the seeds (n = runs). CV = CV_div@k (catalog coverage of "
+      "input). HDT ranks by the sum of the sequential and IntraDT action log-softmaxes "
+      "(model.scoring=sequential_action, the default); HDT (seq. head) ranks by the goal-conditioned "
+      "sequential head only (model.scoring=sequential). Cells are mean ± std over the seeds (n = runs). CV = CV_div@k (catalog coverage of "
       "the top-k lists); UP@k = number of top-k items not in the user's earlier sessions (a count, 0..k, "
       "averaged per user); "
       "HR_ser/NDCG_ser = hits on targets not in the earlier sessions (docs/metrics.md).\n")
@@ -38,7 +40,7 @@ for enc, enc_name in encoders:
     cells = {}
     for key, _ in models:
         cells[key] = [json.load(open(f)) for f in
-                      sorted(glob.glob(os.path.join(runs, f"{enc}-{key}-s*", "metrics.json")))]
+                      sorted(glob.glob(os.path.join(runs, f"{enc}-{key}-s[0-9]*", "metrics.json")))]
     if not any(cells.values()):
         continue
     first = next(m for ms in cells.values() for m in ms)
