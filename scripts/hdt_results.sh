@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# HDT vs its "Normal" baseline (thesis Ch. 5, Table 5.x layout; issue 6): both trained on the same
+# HDT vs its "Normal" baseline (thesis Ch. 5, Sec. 5.4; issue 6): both trained on the same
 # sessionized ml-latest-small users and evaluated with the same last-session queries and metrics,
 # per encoder, over several seeds (mean +- std), written to docs/results/hdt.md.
 #   scripts/hdt_results.sh [BUILD_DIR=build] [RUNS_DIR=runs/hdt-results]
-# Environment: ENCODERS (default "sasrec gru4rec"), SEEDS (default 42 43 44), MODELS (default
-# "session-normal hdt hdt-sequential"; hdt-sequential = HDT ranked by the sequential head only,
-# model.scoring=sequential), JOBS (parallel runs, default 2, one thread each). Configs: configs/offline/ml-latest-small-hdt.yaml and
-# ml-latest-small-session-normal.yaml (the encoder is overridden). Finished runs (metrics.json
-# present) are skipped; interrupted ones resume.
+# Environment: ENCODERS (default "sasrec gru4rec caser nextitnet"), SEEDS (default 42 43 44),
+# MODELS (default "session-normal hdt hdt-sequential"; hdt-sequential = HDT ranked by the sequential
+# head only, model.scoring=sequential), JOBS (parallel runs, default 2, one thread each). Configs:
+# configs/offline/ml-latest-small-hdt.yaml and ml-latest-small-session-normal.yaml (the encoder is
+# overridden). Finished runs (metrics.json present) are skipped; interrupted ones resume.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$ROOT/build}
@@ -15,7 +15,7 @@ runs=${2:-$ROOT/runs/hdt-results}
 bin=$build/recarena
 mkdir -p "$runs"
 jobs=()
-for enc in ${ENCODERS:-sasrec gru4rec}; do
+for enc in ${ENCODERS:-sasrec gru4rec caser nextitnet}; do
   for model in ${MODELS:-session-normal hdt hdt-sequential}; do
     for seed in ${SEEDS:-42 43 44}; do
       out=$runs/$enc-$model-s$seed

@@ -35,7 +35,10 @@ print("Produced by `scripts/hdt_results.sh` (configs `configs/offline/ml-latest-
       "sequential head only (model.scoring=sequential). Cells are mean ± std over the seeds (n = runs). CV = CV_div@k (catalog coverage of "
       "the top-k lists); UP@k = number of top-k items not in the user's earlier sessions (a count, 0..k, "
       "averaged per user); "
-      "HR_ser/NDCG_ser = hits on targets not in the earlier sessions (docs/metrics.md).\n")
+      "HR_ser/NDCG_ser = hits on targets not in the earlier sessions (docs/metrics.md; MovieLens "
+      "users never re-rate a movie, so here every target is unseen and HR_ser = HR, NDCG_ser = NDCG). "
+      "`steps` = the steps each run trained before early stopping (the evaluated checkpoint is the "
+      "best validation one). A reading of these numbers: docs/hdt.md, section Results.\n")
 for enc, enc_name in encoders:
     cells = {}
     for key, _ in models:
