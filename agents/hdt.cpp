@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "agents/gradient_step.h"
 #include "core/error.h"
 
 namespace recarena::agents {
@@ -156,20 +157,11 @@ MetricList HdtAgent::Update(const HdtBatch& batch) {
   const torch::Tensor loss =
       l_s + options_.alpha * l_r + options_.beta * l_a + options_.lambda * l_g;
 
-  optimizer_->zero_grad();
-  loss.backward();
-  double norm = 0.0;
+  const double norm = GradientStep(loss, parameters(), *optimizer_, options_.grad_clip);
   {
     torch::NoGradGuard ng;
-    double sq = 0.0;
-    for (const auto& p : parameters()) {
-      if (p.grad().defined()) sq += p.grad().pow(2).sum().item<double>();
-    }
-    norm = std::sqrt(sq);
     carried_.index_copy_(0, slots, pass.last_state.detach());
   }
-  if (options_.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(parameters(), options_.grad_clip);
-  optimizer_->step();
   ++step_;
   return {{"loss", loss.item<double>()}, {"l_s", l_s.item<double>()}, {"l_r", l_r.item<double>()},
           {"l_a", l_a.item<double>()},   {"l_g", l_g.item<double>()}, {"grad_norm", norm}};
@@ -186,6 +178,10 @@ torch::Tensor HdtAgent::Scores(const std::vector<HdtQuery>& queries) {
       static_cast<size_t>(std::min(options_.encoder.state_len, options_.hdt.max_steps));
   std::vector<torch::Tensor> out;
   out.reserve(queries.size());
+  bool have_cached = false;
+  std::vector<std::vector<int64_t>> cached_history;
+  std::vector<double> cached_returns;
+  torch::Tensor cached_prev;
   for (const HdtQuery& q : queries) {
     if (q.history.size() != q.history_returns.size()) {
       throw Error("HdtAgent::Scores: history and history_returns differ in size");
@@ -193,8 +189,12 @@ torch::Tensor HdtAgent::Scores(const std::vector<HdtQuery>& queries) {
     if (q.current.empty() || q.current.size() != q.novelty_returns.size()) {
       throw Error("HdtAgent::Scores: current must be non-empty and match novelty_returns");
     }
-    torch::Tensor prev = torch::zeros({1, d}, float_opts);
-    for (size_t k = 0; k < q.history.size(); ++k) {
+    // Consecutive queries of one user usually share their history (BuildTestQueries): its state
+    // s_c is computed once (eval mode, so the result is the same).
+    const bool same_history =
+        have_cached && q.history == cached_history && q.history_returns == cached_returns;
+    torch::Tensor prev = same_history ? cached_prev : torch::zeros({1, d}, float_opts);
+    for (size_t k = 0; k < (same_history ? 0 : q.history.size()); ++k) {
       const std::vector<int64_t> session = Tail(q.history[k], state_len);
       if (session.empty()) throw Error("HdtAgent::Scores: empty history session");
       const int64_t len = static_cast<int64_t>(session.size());
@@ -202,6 +202,12 @@ torch::Tensor HdtAgent::Scores(const std::vector<HdtQuery>& queries) {
                         torch::tensor(session, long_opts).view({1, len}),
                         torch::full({1}, len, long_opts))
                  .last_state;
+    }
+    if (!same_history) {
+      cached_history = q.history;
+      cached_returns = q.history_returns;
+      cached_prev = prev;
+      have_cached = true;
     }
     const std::vector<int64_t> current = Tail(q.current, keep_current);
     const std::vector<double> novelty = Tail(q.novelty_returns, keep_current);

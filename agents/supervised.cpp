@@ -1,5 +1,6 @@
 #include "agents/supervised.h"
 
+#include "agents/gradient_step.h"
 #include "core/error.h"
 
 namespace recarena::agents {
@@ -43,19 +44,7 @@ torch::Tensor SupervisedAgent::TrainLogits(const torch::Tensor& items,
 }
 
 double SupervisedAgent::ApplyLoss(const torch::Tensor& loss) {
-  optimizer_->zero_grad();
-  loss.backward();
-  double norm = 0.0;
-  {
-    torch::NoGradGuard ng;
-    double sq = 0.0;
-    for (const auto& p : parameters()) {
-      if (p.grad().defined()) sq += p.grad().pow(2).sum().item<double>();
-    }
-    norm = std::sqrt(sq);
-  }
-  if (options_.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(parameters(), options_.grad_clip);
-  optimizer_->step();
+  const double norm = GradientStep(loss, parameters(), *optimizer_, options_.grad_clip);
   ++step_;
   return norm;
 }

@@ -359,9 +359,10 @@ ConformalEvalReport EvaluateRunConformal(const fs::path& run_dir,
   const auto cfg = config::Load<OfflineTrainConfig>(cfg_file);
   if (cfg.model_kind == OfflineModel::kPopularity)
     throw FileError(cfg_file.string(), 0, "a popularity run has no model checkpoint to evaluate");
-  if (cfg.IsDecisionTransformer()) {
+  if (cfg.IsDecisionTransformer() || cfg.IsSessionModel()) {
     throw FileError(cfg_file.string(), 0,
-                    "conformal-eval does not support decision-transformer runs (model_kind " +
+                    "conformal-eval does not support decision-transformer or session runs "
+                    "(model_kind " +
                         config::EnumToString(cfg.model_kind) + ")");
   }
   if (!fs::exists(ckpt))

@@ -34,11 +34,40 @@ void EvalConfig::Validate() const {
   Positive(batch_size, "eval.batch_size");
 }
 
+void SessionRunConfig::Validate() const { Positive(random_dim, "session.random_dim"); }
+
 void OfflineTrainConfig::Validate() const {
   run.Validate();
   data.Validate();
-  if (model_kind == OfflineModel::kNormal || model_kind == OfflineModel::kCpft ||
-      IsDecisionTransformer()) {
+  if (IsSessionModel()) {
+    // Sessions are whole encoder inputs: the encoder must hold a full (truncated) session.
+    const policies::EncoderOptions& enc =
+        model_kind == OfflineModel::kHdt ? hdt_model.encoder : model.encoder;
+    if (model_kind == OfflineModel::kHdt) {
+      agents::HdtAgentOptions m = hdt_model;
+      if (m.encoder.num_items <= 0) m.encoder.num_items = 1;
+      m.Validate();
+    } else {
+      agents::SupervisedOptions m = model;
+      if (m.encoder.num_items <= 0) m.encoder.num_items = 1;
+      m.Validate();
+    }
+    hdt_data.Validate();
+    session.Validate();
+    if (hdt_data.min_sessions < 3) {
+      throw ConfigError("hdt_data.min_sessions",
+                        fmt::format("hdt_data.min_sessions must be >= 3 for `recarena train` (a "
+                                    "test, a validation and a training session), got {}",
+                                    hdt_data.min_sessions));
+    }
+    if (enc.state_len != hdt_data.max_session_len) {
+      throw ConfigError(
+          "model.encoder.state_len",
+          fmt::format("model.encoder.state_len ({}) must equal hdt_data.max_session_len ({})",
+                      enc.state_len, hdt_data.max_session_len));
+    }
+  } else if (model_kind == OfflineModel::kNormal || model_kind == OfflineModel::kCpft ||
+             IsDecisionTransformer()) {
     // num_items comes from the data; validate the rest with a stand-in catalog size.
     agents::SupervisedOptions m = model;
     if (m.encoder.num_items <= 0) m.encoder.num_items = 1;

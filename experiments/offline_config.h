@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "agents/cpft.h"
+#include "agents/hdt.h"
+#include "agents/hdt_batches.h"
 #include "agents/modt4r.h"
 #include "agents/supervised.h"
 #include "core/config.h"
@@ -16,8 +18,31 @@ namespace recarena::experiments {
 // normal: encoder + CE; popularity: the floor; cpft: fine-tunes a trained normal/cpft run with
 // CE + conformal losses (agents/cpft.h, docs/cpft.md); modt4r / mrdt: the multi-objective decision
 // transformer with the (s, R, a) / (R, s, a) token order (agents/modt4r.h,
-// docs/decision_transformer.md).
-enum class OfflineModel { kNormal, kPopularity, kCpft, kModt4r, kMrdt };
+// docs/decision_transformer.md); hdt: the hierarchical decision transformer on sessionized data
+// (agents/hdt.h, docs/hdt.md); session_normal: the same encoder trained by plain next-item CE on
+// the same sessions and evaluated with the same last-session queries (HDT's "Normal" baseline).
+enum class OfflineModel { kNormal, kPopularity, kCpft, kModt4r, kMrdt, kHdt, kSessionNormal };
+
+// Where HDT's item vectors (HdtReturnInputs::item_vectors, the unexpectedness returns) come from.
+enum class ItemVectorSource {
+  kCategories,  // multi-hot of the catalog categories (MovieLens genres, synthetic topics, ...)
+  kFeatures,    // the catalog's dense feature rows (coat attributes, synthetic topic mixtures)
+  kRandom       // seeded standard-normal vectors of size session.random_dim (no side information)
+};
+
+// Section `session` of the session models (hdt, session_normal): how their returns and metrics
+// are computed. The split is fixed (docs/hdt.md): test = each user's last session, validation =
+// the second-last, training = the rest.
+struct SessionRunConfig {
+  ItemVectorSource item_vectors = ItemVectorSource::kCategories;
+  int64_t random_dim = 32;  // item_vectors: random only
+  template <class V>
+  void Visit(V& v) {
+    v("item_vectors", item_vectors);
+    v("random_dim", random_dim);
+  }
+  void Validate() const;
+};
 enum class EvalProtocol {
   kSplit,
   kLast
@@ -70,21 +95,37 @@ struct OfflineTrainConfig {
   EvalConfig eval;
   agents::CpftOptions cpft;  // read only when model_kind is cpft
   agents::Modt4rOptions dt;  // read only when model_kind is modt4r or mrdt
+  // model_kind hdt reads its `model` section into hdt_model (a superset of the supervised keys:
+  // encoder, lr, weight_decay, grad_clip, plus hdt, alpha, beta, lambda, scoring).
+  agents::HdtAgentOptions hdt_model;
+  agents::HdtDataOptions hdt_data;  // hdt and session_normal
+  SessionRunConfig session;         // hdt and session_normal
   bool IsDecisionTransformer() const {
     return model_kind == OfflineModel::kModt4r || model_kind == OfflineModel::kMrdt;
+  }
+  bool IsSessionModel() const {
+    return model_kind == OfflineModel::kHdt || model_kind == OfflineModel::kSessionNormal;
   }
   template <class V>
   void Visit(V& v) {
     v("run", run);
     v("data", data);
     v("model_kind", model_kind);
-    v("model", model);
+    if (model_kind == OfflineModel::kHdt) {
+      v("model", hdt_model);
+    } else {
+      v("model", model);
+    }
     v("train", train);
     v("eval", eval);
     // Only cpft runs have (and accept) the section, so the resolved config.yaml of other runs is
     // unchanged (their resume check compares it textually). model_kind is visited first.
     if (model_kind == OfflineModel::kCpft) v("cpft", cpft);
     if (IsDecisionTransformer()) v("dt", dt);
+    if (IsSessionModel()) {
+      v("hdt_data", hdt_data);
+      v("session", session);
+    }
   }
   void Validate() const;
 };
@@ -100,7 +141,19 @@ struct EnumNames<experiments::OfflineModel> {
         {experiments::OfflineModel::kPopularity, "popularity"},
         {experiments::OfflineModel::kCpft, "cpft"},
         {experiments::OfflineModel::kModt4r, "modt4r"},
-        {experiments::OfflineModel::kMrdt, "mrdt"}};
+        {experiments::OfflineModel::kMrdt, "mrdt"},
+        {experiments::OfflineModel::kHdt, "hdt"},
+        {experiments::OfflineModel::kSessionNormal, "session_normal"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<experiments::ItemVectorSource> {
+  static const std::vector<std::pair<experiments::ItemVectorSource, std::string>>& Table() {
+    static const std::vector<std::pair<experiments::ItemVectorSource, std::string>> t = {
+        {experiments::ItemVectorSource::kCategories, "categories"},
+        {experiments::ItemVectorSource::kFeatures, "features"},
+        {experiments::ItemVectorSource::kRandom, "random"}};
     return t;
   }
 };

@@ -25,6 +25,7 @@
 #include "experiments/checkpoint_util.h"
 #include "experiments/metrics.h"
 #include "experiments/offline_eval.h"
+#include "experiments/session_trainer.h"
 
 namespace recarena::experiments {
 
@@ -157,6 +158,12 @@ fs::path CheckCpftInit(const OfflineTrainConfig& cfg) {
     throw FileError(cfg_file.string(), 0,
                     "cpft.init_from is a popularity run; CPFT needs a trained sequence model");
   }
+  if (init.IsSessionModel()) {
+    throw FileError(cfg_file.string(), 0,
+                    "cpft.init_from is a session run (model_kind " +
+                        config::EnumToString(init.model_kind) +
+                        "); CPFT fine-tunes a normal or cpft run");
+  }
   if (init.IsDecisionTransformer()) {
     throw FileError(cfg_file.string(), 0,
                     "cpft.init_from is a decision-transformer run; CPFT fine-tunes a normal or "
@@ -256,6 +263,7 @@ agents::SupervisedOptions ResolvedModelOptions(const OfflineTrainConfig& cfg, in
 
 OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir,
                                     int64_t stop_after_steps) {
+  if (cfg_in.IsSessionModel()) return RunSessionTraining(cfg_in, dir, stop_after_steps);
   OfflineTrainConfig cfg = cfg_in;
   OfflineRunResult result;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));

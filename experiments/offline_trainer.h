@@ -71,8 +71,10 @@ torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
 // The token order of a decision-transformer model_kind (mrdt -> kMrdt, otherwise kModt4r).
 policies::TokenOrder OrderOf(OfflineModel kind);
 
-// Runs (or resumes) training in run_dir. stop_after_steps > 0 stops the loop after that many steps
-// in this call without evaluating the test set (used to simulate a crash in tests).
+// Runs (or resumes) training in run_dir. The session models (model_kind hdt, session_normal) are
+// delegated to RunSessionTraining (experiments/session_trainer.h). stop_after_steps > 0 stops the
+// loop after that many steps in this call without evaluating the test set (used to simulate a crash
+// in tests).
 OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg,
                                     const std::filesystem::path& run_dir,
                                     int64_t stop_after_steps = 0);

@@ -24,7 +24,9 @@ int RunTrain(const std::vector<std::string>& args, std::ostream& out) {
     PrintCommandHelp(
         out, "train --config FILE [--out DIR] [section.key=value ...]",
         "Trains a sequential recommender offline (next-item cross-entropy over the full catalog,\n"
-        "or the popularity floor), validates on NDCG@10, keeps the best checkpoint, stops early,\n"
+        "the popularity floor, CPFT, the MODT4R/MRDT decision transformers, or on sessionized\n"
+        "data HDT and its session_normal baseline with the last-session protocol, docs/hdt.md),\n"
+        "validates on NDCG@10, keeps the best checkpoint, stops early,\n"
         "and writes config.yaml, metrics.jsonl, metrics.json and report.md to the run directory.\n"
         "A killed run resumes when started again with the same --out.",
         opts);

@@ -208,3 +208,24 @@ TEST_CASE("hdt agent: options are validated with the key named", "[agents][hdt]"
   o.encoder.num_items = 0;
   CHECK_THROWS_AS(HdtAgent(o, torch::kCPU), recarena::Error);
 }
+
+TEST_CASE("hdt agent: scoring many queries at once equals scoring each alone", "[agents][hdt]") {
+  // Consecutive queries of a user share their history; Scores reuses its state, which must not
+  // change any score (also when the next user's history differs).
+  torch::manual_seed(5);
+  HdtAgent agent(SmallOptions(EncoderKind::kGru4Rec), torch::kCPU);
+  for (const HdtBatch& b : ToyBatches()) agent.Update(b);
+  const auto queries = recarena::agents::BuildTestQueries(ToyUsers(), Returns());
+  REQUIRE(queries.size() >= 4);
+  const torch::Tensor together = agent.Scores(queries);
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const torch::Tensor alone = agent.Scores({queries[i]});
+    CHECK(torch::allclose(together[static_cast<int64_t>(i)], alone[0], 1e-5, 1e-5));
+  }
+  // Two users' queries interleaved: a changed history is never served from the previous one.
+  const std::vector<HdtQuery> mixed = {queries.front(), queries.back(), queries.front()};
+  const torch::Tensor m = agent.Scores(mixed);
+  CHECK(torch::allclose(m[0], m[2], 1e-5, 1e-5));
+  CHECK(torch::allclose(m[1], agent.Scores({queries.back()})[0], 1e-5, 1e-5));
+  CHECK_FALSE(torch::allclose(m[0], m[1], 1e-5, 1e-5));
+}
