@@ -26,6 +26,7 @@
 #include "experiments/metrics.h"
 #include "experiments/offline_eval.h"
 #include "experiments/session_trainer.h"
+#include "experiments/train_state.h"
 
 namespace recarena::experiments {
 
@@ -33,20 +34,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// Loop state that a checkpoint must restore besides the agent.
-struct LoopState {
-  int64_t epoch = 0;
-  int64_t cursor = 0;  // next position within the epoch's permutation
-  double best = -1.0;
-  int64_t bad_evals = 0;
-  bool stopped = false;
-  json history = json::array();
-  // Training-loss sums since the last validation ("loss" and, for CPFT, every loss term), with
-  // their count: checkpointed so that a resumed run reports the same curve.
-  std::map<std::string, double> loss_sums;
-  int64_t loss_n = 0;
-};
 
 std::vector<int64_t> EpochPermutation(uint64_t seed, int64_t epoch, int64_t n) {
   std::vector<int64_t> perm(static_cast<size_t>(n));
@@ -58,52 +45,12 @@ std::vector<int64_t> EpochPermutation(uint64_t seed, int64_t epoch, int64_t n) {
 
 void SaveCheckpoint(const fs::path& file, const agents::SupervisedAgent& agent,
                     const LoopState& st) {
-  torch::serialize::OutputArchive archive;
-  agent.Save(archive);
-  archive.write("epoch", torch::tensor(st.epoch, torch::kInt64));
-  archive.write("cursor", torch::tensor(st.cursor, torch::kInt64));
-  archive.write("best", torch::tensor(st.best, torch::kFloat64));
-  archive.write("bad_evals", torch::tensor(st.bad_evals, torch::kInt64));
-  archive.write("stopped", torch::tensor(static_cast<int64_t>(st.stopped), torch::kInt64));
-  archive.write("history", JsonToTensor(st.history));
-  archive.write("loss_sums", JsonToTensor(json(st.loss_sums)));
-  archive.write("loss_n", torch::tensor(st.loss_n, torch::kInt64));
-  SaveTorchRng(archive);
-  WriteFileAtomic(file, [&](std::ostream& os) { archive.save_to(os); });
+  SaveLoopCheckpoint(
+      file, [&](torch::serialize::OutputArchive& a) { agent.Save(a); }, st);
 }
 
 LoopState LoadCheckpoint(const fs::path& file, agents::SupervisedAgent& agent) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(file.string());
-  } catch (const c10::Error& e) {
-    throw FileError(file.string(), 0,
-                    std::string("cannot read checkpoint: ") + e.what_without_backtrace());
-  }
-  agent.Load(archive);
-  LoopState st;
-  // InputArchive::read set_()s into a defined tensor, so every read gets a fresh one.
-  auto read = [&](const char* key) {
-    torch::Tensor t;
-    archive.read(key, t);
-    return t;
-  };
-  st.epoch = read("epoch").item<int64_t>();
-  st.cursor = read("cursor").item<int64_t>();
-  st.best = read("best").item<double>();
-  st.bad_evals = read("bad_evals").item<int64_t>();
-  st.stopped = read("stopped").item<int64_t>() != 0;
-  st.history = TensorToJson(read("history"));
-  st.loss_sums = TensorToJson(read("loss_sums")).get<std::map<std::string, double>>();
-  st.loss_n = read("loss_n").item<int64_t>();
-  LoadTorchRng(archive);
-  return st;
-}
-
-void WriteHistory(const fs::path& dir, const json& history) {
-  WriteFileAtomic(dir / "metrics.jsonl", [&](std::ostream& os) {
-    for (const auto& h : history) os << h.dump() << "\n";
-  });
+  return LoadLoopCheckpoint(file, [&](torch::serialize::InputArchive& a) { agent.Load(a); });
 }
 
 void WriteReport(const fs::path& dir, const OfflineTrainConfig& cfg, const std::string& model_name,
@@ -442,11 +389,7 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
 
   // Final test evaluation with the best parameters.
   std::unique_ptr<agents::SupervisedAgent> best_agent = make_agent();
-  {
-    torch::serialize::InputArchive archive;
-    archive.load_from(best.string());
-    best_agent->Load(archive);
-  }
+  LoadArchiveFile(best, [&](torch::serialize::InputArchive& a) { best_agent->Load(a); });
   BatchScorer best_scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
     return best_agent->Scores(items, lengths);
   };

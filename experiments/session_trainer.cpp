@@ -19,6 +19,7 @@
 #include "experiments/checkpoint_util.h"
 #include "experiments/offline_eval.h"
 #include "experiments/session_data.h"
+#include "experiments/train_state.h"
 
 namespace recarena::experiments {
 
@@ -26,18 +27,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// Loop state that a checkpoint restores besides the model.
-struct LoopState {
-  int64_t epoch = 0;
-  int64_t cursor = 0;  // next batch of the epoch
-  double best = -1.0;
-  int64_t bad_evals = 0;
-  bool stopped = false;
-  json history = json::array();
-  std::map<std::string, double> loss_sums;  // per loss term since the last validation
-  int64_t loss_n = 0;
-};
 
 // The epoch's shuffle: Rng(seed).Fork(1000 + epoch), as in the windowed offline loop.
 Rng EpochRng(uint64_t seed, int64_t epoch) {
@@ -162,56 +151,12 @@ class NormalModel : public SessionModel {
 };
 
 void SaveCheckpoint(const fs::path& file, const SessionModel& model, const LoopState& st) {
-  torch::serialize::OutputArchive archive;
-  model.Save(archive);
-  archive.write("epoch", torch::tensor(st.epoch, torch::kInt64));
-  archive.write("cursor", torch::tensor(st.cursor, torch::kInt64));
-  archive.write("best", torch::tensor(st.best, torch::kFloat64));
-  archive.write("bad_evals", torch::tensor(st.bad_evals, torch::kInt64));
-  archive.write("stopped", torch::tensor(static_cast<int64_t>(st.stopped), torch::kInt64));
-  archive.write("history", JsonToTensor(st.history));
-  archive.write("loss_sums", JsonToTensor(json(st.loss_sums)));
-  archive.write("loss_n", torch::tensor(st.loss_n, torch::kInt64));
-  SaveTorchRng(archive);
-  WriteFileAtomic(file, [&](std::ostream& os) { archive.save_to(os); });
-}
-
-torch::serialize::InputArchive OpenArchive(const fs::path& file) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(file.string());
-  } catch (const c10::Error& e) {
-    throw FileError(file.string(), 0,
-                    std::string("cannot read checkpoint: ") + e.what_without_backtrace());
-  }
-  return archive;
+  SaveLoopCheckpoint(
+      file, [&](torch::serialize::OutputArchive& a) { model.Save(a); }, st);
 }
 
 LoopState LoadCheckpoint(const fs::path& file, SessionModel& model) {
-  torch::serialize::InputArchive archive = OpenArchive(file);
-  model.Load(archive);
-  auto read = [&](const char* key) {
-    torch::Tensor t;  // a fresh tensor per read (read() set_()s into a defined one)
-    archive.read(key, t);
-    return t;
-  };
-  LoopState st;
-  st.epoch = read("epoch").item<int64_t>();
-  st.cursor = read("cursor").item<int64_t>();
-  st.best = read("best").item<double>();
-  st.bad_evals = read("bad_evals").item<int64_t>();
-  st.stopped = read("stopped").item<int64_t>() != 0;
-  st.history = TensorToJson(read("history"));
-  st.loss_sums = TensorToJson(read("loss_sums")).get<std::map<std::string, double>>();
-  st.loss_n = read("loss_n").item<int64_t>();
-  LoadTorchRng(archive);
-  return st;
-}
-
-void WriteHistory(const fs::path& dir, const json& history) {
-  WriteFileAtomic(dir / "metrics.jsonl", [&](std::ostream& os) {
-    for (const auto& h : history) os << h.dump() << "\n";
-  });
+  return LoadLoopCheckpoint(file, [&](torch::serialize::InputArchive& a) { model.Load(a); });
 }
 
 }  // namespace
@@ -365,10 +310,7 @@ OfflineRunResult RunSessionTraining(const OfflineTrainConfig& cfg_in, const fs::
 
   // Final test evaluation with the best parameters.
   std::unique_ptr<SessionModel> best_model = make_model();
-  {
-    torch::serialize::InputArchive archive = OpenArchive(best);
-    best_model->Load(archive);
-  }
+  LoadArchiveFile(best, [&](torch::serialize::InputArchive& a) { best_model->Load(a); });
   QueryScorer best_scorer = [&](const std::vector<agents::HdtQuery>& q) {
     return best_model->Scores(q);
   };
