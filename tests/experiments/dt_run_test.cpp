@@ -8,6 +8,7 @@
 #include "experiments/cli_runner.h"
 #include "experiments/offline_trainer.h"
 #include "test_util.h"
+#include "train_fixtures.h"
 
 namespace fs = std::filesystem;
 using recarena::testing::CliResult;
@@ -66,31 +67,11 @@ TEST_CASE("train: modt4r and mrdt runs train, evaluate and record their loss ter
 }
 
 TEST_CASE("train: a killed mrdt run resumes to exactly the uninterrupted result", "[dt][resume]") {
-  recarena::experiments::OfflineTrainConfig cfg;
-  cfg.run.seed = 11;
-  cfg.run.device = recarena::DeviceKind::kCpu;
-  cfg.run.log_level = "warn";
-  cfg.data.synthetic.num_users = 80;
-  cfg.data.synthetic.num_items = 40;
-  cfg.data.synthetic.slate_size = 8;
+  auto cfg = recarena::testing::TinyOfflineConfig(recarena::policies::EncoderKind::kSasRec);
   cfg.model_kind = recarena::experiments::OfflineModel::kMrdt;
-  cfg.model.encoder.kind = recarena::policies::EncoderKind::kSasRec;
-  cfg.model.encoder.hidden = 16;
-  cfg.train.batch_size = 32;
   cfg.train.max_steps = 16;
-  cfg.train.eval_every = 8;
-  cfg.train.patience = 100;
-  cfg.train.threads = 1;
   TempDir straight, resumed;
-  const auto a = recarena::experiments::RunOfflineTraining(cfg, straight.path());
-  const auto partial = recarena::experiments::RunOfflineTraining(cfg, resumed.path(), 11);
-  CHECK(partial.steps == 11);
-  const auto b = recarena::experiments::RunOfflineTraining(cfg, resumed.path());
-  CHECK(b.resumed);
-  CHECK(b.steps == a.steps);
-  CHECK(b.test_metrics == a.test_metrics);
-  CHECK(recarena::ReadFile(straight.path() / "metrics.jsonl") ==
-        recarena::ReadFile(resumed.path() / "metrics.jsonl"));
+  recarena::testing::CheckResumesExactly(cfg, 11, straight.path(), resumed.path());
 }
 
 TEST_CASE("train: dt.similarity features takes the item categories", "[dt]") {

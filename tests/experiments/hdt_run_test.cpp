@@ -12,6 +12,7 @@
 #include "experiments/session_data.h"
 #include "experiments/session_trainer.h"
 #include "test_util.h"
+#include "train_fixtures.h"
 
 namespace fs = std::filesystem;
 using recarena::experiments::OfflineTrainConfig;
@@ -185,17 +186,8 @@ TEST_CASE("train: a killed hdt run resumes to exactly the uninterrupted result",
     overrides.push_back("train.eval_every=6");
     const auto cfg = recarena::config::Load<OfflineTrainConfig>(Config(kind), overrides);
     TempDir straight, resumed;
-    const auto a = recarena::experiments::RunOfflineTraining(cfg, straight.path());
     // Killed mid-epoch (HDT: with states carried between the batches of the epoch), then resumed.
-    const auto partial = recarena::experiments::RunOfflineTraining(cfg, resumed.path(), 9);
-    CHECK(partial.steps == 9);
-    CHECK_FALSE(fs::exists(resumed.path() / "metrics.json"));
-    const auto b = recarena::experiments::RunOfflineTraining(cfg, resumed.path());
-    CHECK(b.resumed);
-    CHECK(b.steps == a.steps);
-    CHECK(b.test_metrics == a.test_metrics);
-    CHECK(recarena::ReadFile(straight.path() / "metrics.jsonl") ==
-          recarena::ReadFile(resumed.path() / "metrics.jsonl"));
+    recarena::testing::CheckResumesExactly(cfg, 9, straight.path(), resumed.path());
   }
 }
 

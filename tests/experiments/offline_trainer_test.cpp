@@ -13,6 +13,7 @@
 #include "experiments/offline_config.h"
 #include "experiments/offline_trainer.h"
 #include "test_util.h"
+#include "train_fixtures.h"
 
 namespace fs = std::filesystem;
 using recarena::experiments::OfflineTrainConfig;
@@ -21,21 +22,7 @@ namespace {
 
 OfflineTrainConfig TinyConfig(
     recarena::policies::EncoderKind kind = recarena::policies::EncoderKind::kGru4Rec) {
-  OfflineTrainConfig cfg;
-  cfg.run.seed = 11;
-  cfg.run.device = recarena::DeviceKind::kCpu;
-  cfg.run.log_level = "warn";
-  cfg.data.synthetic.num_users = 80;
-  cfg.data.synthetic.num_items = 40;
-  cfg.data.synthetic.slate_size = 8;
-  cfg.model.encoder.kind = kind;
-  cfg.model.encoder.hidden = 16;
-  cfg.train.batch_size = 32;
-  cfg.train.max_steps = 24;
-  cfg.train.eval_every = 8;
-  cfg.train.patience = 100;
-  cfg.train.threads = 1;
-  return cfg;
+  return recarena::testing::TinyOfflineConfig(kind);
 }
 
 std::vector<torch::Tensor> LoadParams(const OfflineTrainConfig& cfg_in, const fs::path& file,
@@ -117,17 +104,8 @@ TEST_CASE("offline trainer: a killed run resumes to exactly the uninterrupted re
           "[trainer][resume]") {
   const auto cfg = TinyConfig();
   recarena::testing::TempDir straight, resumed;
-  const auto a = recarena::experiments::RunOfflineTraining(cfg, straight.path());
   // "Crash" after 13 steps (between validations), then start again in the same directory.
-  const auto partial = recarena::experiments::RunOfflineTraining(cfg, resumed.path(), 13);
-  CHECK(partial.steps == 13);
-  CHECK(partial.test_metrics.empty());
-  const auto b = recarena::experiments::RunOfflineTraining(cfg, resumed.path());
-  CHECK(b.resumed);
-  CHECK(b.steps == a.steps);
-  CHECK(b.test_metrics == a.test_metrics);
-  CHECK(recarena::ReadFile(straight.path() / "metrics.jsonl") ==
-        recarena::ReadFile(resumed.path() / "metrics.jsonl"));
+  recarena::testing::CheckResumesExactly(cfg, 13, straight.path(), resumed.path());
   const int64_t n_items = 40;
   auto pa = LoadParams(cfg, straight.path() / "last.pt", n_items);
   auto pb = LoadParams(cfg, resumed.path() / "last.pt", n_items);
