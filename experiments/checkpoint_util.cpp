@@ -38,6 +38,17 @@ void LoadTorchRng(torch::serialize::InputArchive& archive) {
   gen.set_state(state);
 }
 
+torch::serialize::InputArchive OpenArchive(const std::filesystem::path& file) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(file.string());
+  } catch (const c10::Error& e) {
+    throw FileError(file.string(), 0,
+                    std::string("cannot read checkpoint: ") + e.what_without_backtrace());
+  }
+  return archive;
+}
+
 void LoadArchiveFile(const std::filesystem::path& file,
                      const std::function<void(torch::serialize::InputArchive&)>& load) {
   torch::serialize::InputArchive archive;

@@ -18,6 +18,9 @@ std::string TensorToString(const torch::Tensor& t);
 // Writes / restores the global CPU generator state under key "torch_rng".
 void SaveTorchRng(torch::serialize::OutputArchive& archive);
 void LoadTorchRng(torch::serialize::InputArchive& archive);
+// Opens a checkpoint file; FileError naming it ("cannot read checkpoint: ...") when LibTorch
+// cannot read it.
+torch::serialize::InputArchive OpenArchive(const std::filesystem::path& file);
 // Reads the archive file and hands it to load (e.g. agent.Load); a LibTorch error of either step
 // becomes a FileError naming the file ("cannot load the checkpoint: ...").
 void LoadArchiveFile(const std::filesystem::path& file,

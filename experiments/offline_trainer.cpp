@@ -356,19 +356,13 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
           rec["train_" + k] = val / static_cast<double>(std::max<int64_t>(1, st.loss_n));
         }
       }
-      st.history.push_back(rec);
-      st.loss_sums.clear();
-      st.loss_n = 0;
-      if (ndcg > st.best) {
-        st.best = ndcg;
-        st.bad_evals = 0;
+      const double train_loss = rec["train_loss"].get<double>();
+      if (st.RecordValidation(std::move(rec), ndcg, cfg.train.patience)) {
         SaveCheckpoint(best, agent, st);
-      } else if (++st.bad_evals >= cfg.train.patience) {
-        st.stopped = true;
-        result.early_stopped = true;
       }
+      result.early_stopped = st.stopped;
       log::Info("step {} epoch {} loss {:.4f} valid NDCG@10 {:.4f} (best {:.4f})", agent.step(),
-                st.epoch, rec["train_loss"].get<double>(), ndcg, st.best);
+                st.epoch, train_loss, ndcg, st.best);
       SaveCheckpoint(last, agent, st);
       WriteHistory(dir, st.history);
     }

@@ -209,13 +209,7 @@ void SaveCheckpoint(const fs::path& file, const agents::OnlineAgent& agent, cons
 }
 
 RunnerState LoadCheckpoint(const fs::path& file, agents::OnlineAgent& agent, Rng& act_rng) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(file.string());
-  } catch (const c10::Error& e) {
-    throw FileError(file.string(), 0,
-                    std::string("cannot read checkpoint: ") + e.what_without_backtrace());
-  }
+  torch::serialize::InputArchive archive = OpenArchive(file);
   torch::serialize::InputArchive agent_archive;
   archive.read("agent", agent_archive);
   agent.Load(agent_archive);

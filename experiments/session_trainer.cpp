@@ -278,18 +278,12 @@ OfflineRunResult RunSessionTraining(const OfflineTrainConfig& cfg_in, const fs::
       rec["train_loss"] = st.loss_sums["loss"] / n;
       for (const auto& [key, sum] : st.loss_sums) rec["train_" + key] = sum / n;
       for (const auto& [key, val] : v) rec["valid_" + key] = val;
-      st.history.push_back(rec);
-      st.loss_sums.clear();
-      st.loss_n = 0;
-      if (ndcg > st.best) {
-        st.best = ndcg;
-        st.bad_evals = 0;
+      const double train_loss = rec["train_loss"].get<double>();
+      if (st.RecordValidation(std::move(rec), ndcg, cfg.train.patience)) {
         SaveCheckpoint(best, *model, st);
-      } else if (++st.bad_evals >= cfg.train.patience) {
-        st.stopped = true;
       }
       log::Info("step {} epoch {} loss {:.4f} valid NDCG@10 {:.4f} (best {:.4f})", model->step(),
-                st.epoch, rec["train_loss"].get<double>(), ndcg, st.best);
+                st.epoch, train_loss, ndcg, st.best);
       SaveCheckpoint(last, *model, st);
       WriteHistory(dir, st.history);
     }

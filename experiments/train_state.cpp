@@ -8,6 +8,19 @@ namespace recarena::experiments {
 
 using nlohmann::json;
 
+bool LoopState::RecordValidation(json rec, double ndcg, int64_t patience) {
+  history.push_back(std::move(rec));
+  loss_sums.clear();
+  loss_n = 0;
+  if (ndcg > best) {
+    best = ndcg;
+    bad_evals = 0;
+    return true;
+  }
+  if (++bad_evals >= patience) stopped = true;
+  return false;
+}
+
 void SaveLoopCheckpoint(const std::filesystem::path& file,
                         const std::function<void(torch::serialize::OutputArchive&)>& save_model,
                         const LoopState& st) {
@@ -28,13 +41,7 @@ void SaveLoopCheckpoint(const std::filesystem::path& file,
 LoopState LoadLoopCheckpoint(
     const std::filesystem::path& file,
     const std::function<void(torch::serialize::InputArchive&)>& load_model) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(file.string());
-  } catch (const c10::Error& e) {
-    throw FileError(file.string(), 0,
-                    std::string("cannot read checkpoint: ") + e.what_without_backtrace());
-  }
+  torch::serialize::InputArchive archive = OpenArchive(file);
   load_model(archive);
   // InputArchive::read set_()s into a defined tensor, so every read gets a fresh one.
   auto read = [&](const char* key) {

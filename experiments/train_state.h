@@ -26,6 +26,11 @@ struct LoopState {
   // checkpointed so that a resumed run reports the same curve.
   std::map<std::string, double> loss_sums;
   int64_t loss_n = 0;
+
+  // Ends a validation: appends rec to the history, clears the loss sums, and updates the best
+  // score and the patience count (stopped after `patience` validations without improvement).
+  // Returns whether ndcg improved on the best (the caller then saves best.pt).
+  bool RecordValidation(nlohmann::json rec, double ndcg, int64_t patience);
 };
 
 // Writes file atomically: save_model(archive), the loop state and LibTorch's CPU generator.
