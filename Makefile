@@ -1,31 +1,42 @@
 # recarena: the README's two commands.
-#   make quickstart  - set up, build, run the main job on the built-in synthetic world
+#   make quickstart  - set up, build what the main job runs, run it on the built-in synthetic world
 #   make test        - set up, build, run all tests
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CMAKE_ARGS ?=
 RUN_DIR ?= runs/quickstart
+# Warnings in recarena's own code are errors in CI (CI=true) unless WERROR=OFF is given.
+WERROR ?= $(if $(CI),ON,OFF)
 
-.PHONY: setup configure build test quickstart clean format
+.PHONY: setup configure build build-quickstart test quickstart clean format format-check
 
 setup:
 	@bash scripts/setup.sh
 
 configure: setup
-	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DRECARENA_WERROR=$(WERROR) $(CMAKE_ARGS) >/dev/null
 
 build: configure
 	@bash scripts/timed.sh "build" cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The quickstart runs build/recarena alone: tests and benchmarks are not built for it.
+build-quickstart: configure
+	@bash scripts/timed.sh "build" cmake --build $(BUILD_DIR) -j $(JOBS) --target recarena
+
 test: build
 	@bash scripts/timed.sh "tests" ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
-quickstart: build
+quickstart: build-quickstart
 	@bash scripts/quickstart.sh $(BUILD_DIR) $(RUN_DIR)
 
 format:
 	@git ls-files '*.h' '*.cpp' | xargs clang-format -i
+
+# Fails, listing the files, when any tracked C++ file differs from clang-format's output.
+format-check:
+	@bash scripts/format_check.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -1,4 +1,5 @@
 #include "agents/a2c.h"
+#include "agents/gradient_step.h"
 
 #include <algorithm>
 #include <cmath>
@@ -119,12 +120,12 @@ MetricList A2cAgent::UpdateStandard() {
   auto entropy = MaskedEntropy(log_probs, mask).mean();
   auto loss =
       actor_loss + options_.a2c.value_coef * critic_loss - options_.a2c.entropy_coef * entropy;
-  const double norm = net_.Step(loss);
+  const torch::Tensor norm = net_.Step(loss);
   ++updates_;
-  return {{"actor_loss", actor_loss.item<double>()},
-          {"critic_loss", critic_loss.item<double>()},
-          {"entropy", entropy.item<double>()},
-          {"grad_norm", norm}};
+  return ReadMetrics({{"actor_loss", actor_loss},
+                      {"critic_loss", critic_loss},
+                      {"entropy", entropy},
+                      {"grad_norm", norm}});
 }
 
 MetricList A2cAgent::UpdateThesis(const Transition& t) {
@@ -147,13 +148,14 @@ MetricList A2cAgent::UpdateThesis(const Transition& t) {
   auto log_probs = MaskedLogSoftmax(out.logits, t.mask);
   auto log_pi = log_probs.gather(1, actions).squeeze(1);
   auto actor_loss = -(log_pi * td.detach()).mean();  // Eq. 7.6 times Eq. 7.9
-  const double norm = net_.Step(actor_loss + options_.a2c.value_coef * critic_loss);  // Eq. 7.10
+  const torch::Tensor norm =
+      net_.Step(actor_loss + options_.a2c.value_coef * critic_loss);  // Eq. 7.10
   ++updates_;
-  const double entropy = MaskedEntropy(log_probs.detach(), t.mask).mean().item<double>();
-  return {{"actor_loss", actor_loss.item<double>()},
-          {"critic_loss", critic_loss.item<double>()},
-          {"entropy", entropy},
-          {"grad_norm", norm}};
+  const torch::Tensor entropy = MaskedEntropy(log_probs.detach(), t.mask).mean();
+  return ReadMetrics({{"actor_loss", actor_loss},
+                      {"critic_loss", critic_loss},
+                      {"entropy", entropy},
+                      {"grad_norm", norm}});
 }
 
 void A2cAgent::Save(torch::serialize::OutputArchive& archive) const {

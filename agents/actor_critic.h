@@ -57,8 +57,9 @@ class ActorCritic {
   Output Forward(const torch::Tensor& items, const torch::Tensor& lengths, bool train);
 
   // zero_grad, loss.backward(), clipping of the global L2 norm of all gradients to grad_clip (when
-  // > 0), one Adam step. Returns the global gradient norm before clipping.
-  double Step(const torch::Tensor& loss);
+  // > 0), one Adam step. Returns the global gradient norm before clipping as a 0-dim float64
+  // tensor on the device (nothing waits for the device; agents read it with their metrics).
+  torch::Tensor Step(const torch::Tensor& loss);
 
   std::vector<torch::Tensor> parameters() const;
   int64_t num_items() const { return num_items_; }

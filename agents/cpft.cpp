@@ -1,4 +1,5 @@
 #include "agents/cpft.h"
+#include "agents/gradient_step.h"
 
 #include <fmt/format.h>
 
@@ -125,11 +126,19 @@ MetricList CpftAgent::UpdateCpft(const SequenceBatch& train, const SequenceBatch
   auto calib_logits = TrainLogits(calib.items, calib.lengths);
   CpftLossTerms terms = CpftLoss(train_logits, train.targets, calib_logits, calib.targets,
                                  OutputItemVectors(), cpft_);
-  const double norm = ApplyLoss(terms.total);
-  return {{"loss", terms.total.item<double>()}, {"ce", terms.ce.item<double>()},
-          {"cps", terms.cps.item<double>()},    {"cpd", terms.cpd.item<double>()},
-          {"set_size", terms.hard_set_size},    {"coverage", terms.coverage},
-          {"threshold_q", terms.threshold_q},   {"grad_norm", norm}};
+  const torch::Tensor norm = ApplyLoss(terms.total);
+  MetricList m = ReadMetrics({{"loss", terms.total},
+                              {"ce", terms.ce},
+                              {"cps", terms.cps},
+                              {"cpd", terms.cpd},
+                              {"grad_norm", norm}});
+  const double grad_norm = m.back().second;
+  m.pop_back();
+  m.insert(m.end(), {{"set_size", terms.hard_set_size},
+                     {"coverage", terms.coverage},
+                     {"threshold_q", terms.threshold_q},
+                     {"grad_norm", grad_norm}});
+  return m;
 }
 
 }  // namespace recarena::agents

@@ -1,4 +1,5 @@
 #include "agents/dqn.h"
+#include "agents/gradient_step.h"
 
 #include <cmath>
 #include <limits>
@@ -188,31 +189,17 @@ MetricList DqnAgent::Update(const ReplayBuffer::Batch& batch) {
   head_->train();
   auto q = Q(*encoder_, head_, batch.obs);
   auto q_sa = q.gather(1, batch.actions.to(device_, torch::kInt64).unsqueeze(1)).squeeze(1);
-  // Huber = smooth L1 with beta 1 (passed explicitly: LibTorch 1.13's functional ignores the
-  // beta of SmoothL1LossFuncOptions).
+  // Huber = smooth L1 with beta 1 (passed explicitly, not through SmoothL1LossFuncOptions).
   torch::Tensor loss = options_.dqn.loss == TdLoss::kMse
                            ? torch::mse_loss(q_sa, y, at::Reduction::Mean)
                            : torch::smooth_l1_loss(q_sa, y, at::Reduction::Mean, /*beta=*/1.0);
-  optimizer_->zero_grad();
-  loss.backward();
-  const auto params = parameters();
-  double norm = 0.0;
-  {
-    torch::NoGradGuard ng;
-    double sq = 0.0;
-    for (const auto& p : params) {
-      if (p.grad().defined()) sq += p.grad().pow(2).sum().item<double>();
-    }
-    norm = std::sqrt(sq);
-  }
-  if (options_.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(params, options_.grad_clip);
-  optimizer_->step();
+  const torch::Tensor norm = GradientStep(loss, parameters(), *optimizer_, options_.grad_clip);
   ++grad_steps_;
   UpdateTarget();
-  return {{"loss", loss.item<double>()},
-          {"q_mean", q_sa.mean().item<double>()},
-          {"target_mean", y.mean().item<double>()},
-          {"grad_norm", norm}};
+  return ReadMetrics({{"loss", loss},
+                      {"q_mean", q_sa.detach().mean()},
+                      {"target_mean", y.mean()},
+                      {"grad_norm", norm}});
 }
 
 MetricList DqnAgent::Observe(const Transition& t) {

@@ -20,7 +20,6 @@ uint64_t SeedFromTorch() {
 DtOnlineAgent::DtOnlineAgent(const DtSetup& setup, const policies::ExplorationOptions& exploration,
                              int64_t num_items, torch::Device device)
     : setup_(setup),
-      num_items_(num_items),
       device_(device),
       explorer_(exploration, num_items),
       buffer_(setup.buffer_size, num_items) {

@@ -91,7 +91,6 @@ class DtOnlineAgent : public OnlineAgent {
   void Bookkeep(const Transition& t, bool learn);
 
   DtSetup setup_;
-  int64_t num_items_;
   torch::Device device_;
   std::unique_ptr<Modt4rAgent> model_;
   policies::Explorer explorer_;

@@ -1,23 +1,53 @@
 #include "agents/gradient_step.h"
 
-#include <cmath>
+#include "core/error.h"
 
 namespace recarena::agents {
 
-double GradientStep(const torch::Tensor& loss, const std::vector<torch::Tensor>& parameters,
-                    torch::optim::Optimizer& optimizer, double grad_clip) {
+torch::Tensor GradientStep(const torch::Tensor& loss, const std::vector<torch::Tensor>& parameters,
+                           torch::optim::Optimizer& optimizer, double grad_clip) {
   optimizer.zero_grad();
   loss.backward();
-  double sq = 0.0;
+  torch::Tensor norm;
   {
     torch::NoGradGuard ng;
+    std::vector<torch::Tensor> grads, squares;
     for (const auto& p : parameters) {
-      if (p.grad().defined()) sq += p.grad().pow(2).sum().item<double>();
+      if (!p.grad().defined()) continue;
+      grads.push_back(p.grad());
+      squares.push_back(p.grad().pow(2).sum().to(torch::kDouble));
+    }
+    norm = squares.empty() ? torch::zeros({}, loss.options().dtype(torch::kDouble))
+                           : torch::stack(squares).sum().sqrt();
+    if (grad_clip > 0.0 && !grads.empty()) {
+      // clip_grad_norm_ (torch/nn/utils/clip_grad.h) without its final read of the norm.
+      std::vector<torch::Tensor> norms;
+      for (const auto& g : grads) norms.push_back(g.norm(2));
+      const torch::Tensor total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);
+      const torch::Tensor coef = torch::clamp(grad_clip / (total + 1e-6), std::nullopt, 1.0);
+      for (auto& g : grads) g.mul_(coef);
     }
   }
-  if (grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(parameters, grad_clip);
   optimizer.step();
-  return std::sqrt(sq);
+  return norm;
+}
+
+MetricList ReadMetrics(const std::vector<std::pair<std::string, torch::Tensor>>& values) {
+  if (values.empty()) return {};
+  std::vector<torch::Tensor> flat;
+  flat.reserve(values.size());
+  for (const auto& [name, v] : values) {
+    if (!v.defined() || v.numel() != 1) {
+      throw Error("ReadMetrics: metric '" + name + "' must be a one-element tensor");
+    }
+    flat.push_back(v.detach().reshape({1}).to(values.front().second.device(), torch::kDouble));
+  }
+  const torch::Tensor host = torch::cat(flat).to(torch::kCPU).contiguous();
+  const double* p = host.data_ptr<double>();
+  MetricList out;
+  out.reserve(values.size());
+  for (size_t i = 0; i < values.size(); ++i) out.emplace_back(values[i].first, p[i]);
+  return out;
 }
 
 }  // namespace recarena::agents

@@ -157,14 +157,18 @@ MetricList HdtAgent::Update(const HdtBatch& batch) {
   const torch::Tensor loss =
       l_s + options_.alpha * l_r + options_.beta * l_a + options_.lambda * l_g;
 
-  const double norm = GradientStep(loss, parameters(), *optimizer_, options_.grad_clip);
+  const torch::Tensor norm = GradientStep(loss, parameters(), *optimizer_, options_.grad_clip);
   {
     torch::NoGradGuard ng;
     carried_.index_copy_(0, slots, pass.last_state.detach());
   }
   ++step_;
-  return {{"loss", loss.item<double>()}, {"l_s", l_s.item<double>()}, {"l_r", l_r.item<double>()},
-          {"l_a", l_a.item<double>()},   {"l_g", l_g.item<double>()}, {"grad_norm", norm}};
+  return ReadMetrics({{"loss", loss},
+                      {"l_s", l_s},
+                      {"l_r", l_r},
+                      {"l_a", l_a},
+                      {"l_g", l_g},
+                      {"grad_norm", norm}});
 }
 
 torch::Tensor HdtAgent::Scores(const std::vector<HdtQuery>& queries) {

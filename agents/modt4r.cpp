@@ -1,4 +1,5 @@
 #include "agents/modt4r.h"
+#include "agents/gradient_step.h"
 
 #include <fmt/format.h>
 
@@ -214,12 +215,12 @@ MetricList Modt4rAgent::Update(const SequenceBatch& batch) {
   const torch::Tensor actions = WindowActions(batch);
   const torch::Tensor returns = TrainingReturnTensor(batch.items, batch.lengths, actions);
   const Modt4rLoss loss = Loss(batch.items, batch.lengths, actions, returns);
-  const double norm = ApplyLoss(loss.total);
-  return {{"loss", loss.total.item<double>()},
-          {"l_s", loss.l_s.item<double>()},
-          {"l_a", loss.l_a.item<double>()},
-          {"l_r", loss.l_r.item<double>()},
-          {"grad_norm", norm}};
+  const torch::Tensor norm = ApplyLoss(loss.total);
+  return ReadMetrics({{"loss", loss.total},
+                      {"l_s", loss.l_s},
+                      {"l_a", loss.l_a},
+                      {"l_r", loss.l_r},
+                      {"grad_norm", norm}});
 }
 
 torch::Tensor Modt4rAgent::ScoresWithReturns(const torch::Tensor& items_in,

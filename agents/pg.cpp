@@ -1,4 +1,5 @@
 #include "agents/pg.h"
+#include "agents/gradient_step.h"
 
 #include <algorithm>
 #include <string>
@@ -116,8 +117,8 @@ MetricList PgAgent::Update() {
     critic_loss = torch::mse_loss(b, returns);
   }
   auto actor_loss = -(log_pi * advantage.detach()).mean();
-  const double norm = net_.Step(actor_loss + critic_loss);
-  const double entropy = MaskedEntropy(log_probs.detach(), mask).mean().item<double>();
+  const torch::Tensor norm = net_.Step(actor_loss + critic_loss);
+  const torch::Tensor entropy = MaskedEntropy(log_probs.detach(), mask).mean();
   ++updates_;
 
   // Drop the steps that no running episode needs any more.
@@ -125,10 +126,10 @@ MetricList PgAgent::Update() {
   const int64_t keep_from = *std::min_element(episode_start_.begin(), episode_start_.end());
   buffer_.DropFront(keep_from - buffer_base_);
   buffer_base_ = keep_from;
-  return {{"actor_loss", actor_loss.item<double>()},
-          {"critic_loss", critic_loss.item<double>()},
-          {"entropy", entropy},
-          {"grad_norm", norm}};
+  return ReadMetrics({{"actor_loss", actor_loss},
+                      {"critic_loss", critic_loss},
+                      {"entropy", entropy},
+                      {"grad_norm", norm}});
 }
 
 void PgAgent::Save(torch::serialize::OutputArchive& archive) const {

@@ -43,8 +43,8 @@ torch::Tensor SupervisedAgent::TrainLogits(const torch::Tensor& items,
   return head_->forward(out.last);
 }
 
-double SupervisedAgent::ApplyLoss(const torch::Tensor& loss) {
-  const double norm = GradientStep(loss, parameters(), *optimizer_, options_.grad_clip);
+torch::Tensor SupervisedAgent::ApplyLoss(const torch::Tensor& loss) {
+  torch::Tensor norm = GradientStep(loss, parameters(), *optimizer_, options_.grad_clip);
   ++step_;
   return norm;
 }
@@ -52,8 +52,8 @@ double SupervisedAgent::ApplyLoss(const torch::Tensor& loss) {
 MetricList SupervisedAgent::Update(const SequenceBatch& batch) {
   auto logits = TrainLogits(batch.items, batch.lengths);
   auto loss = torch::nn::functional::cross_entropy(logits, batch.targets);
-  const double norm = ApplyLoss(loss);
-  return {{"loss", loss.item<double>()}, {"grad_norm", norm}};
+  const torch::Tensor norm = ApplyLoss(loss);
+  return ReadMetrics({{"loss", loss}, {"grad_norm", norm}});
 }
 
 torch::Tensor SupervisedAgent::Scores(const torch::Tensor& items, const torch::Tensor& lengths) {

@@ -60,8 +60,9 @@ class SupervisedAgent {
   torch::Tensor TrainLogits(const torch::Tensor& items, const torch::Tensor& lengths);
   // The output layer's item vectors [num_items, D] (row j scores item j: logit_j = h . w_j + b_j).
   torch::Tensor OutputItemVectors() const { return head_->weight; }
-  // backward(loss), optional clipping, one Adam step, ++step; returns the pre-clip gradient norm.
-  double ApplyLoss(const torch::Tensor& loss);
+  // backward(loss), optional clipping, one Adam step, ++step; returns the pre-clip gradient norm
+  // (0-dim float64 on the device; see GradientStep).
+  torch::Tensor ApplyLoss(const torch::Tensor& loss);
 
   SupervisedOptions options_;
   torch::Device device_;

@@ -39,15 +39,16 @@ bench_parse_args() {
   [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "$name: --rounds must be >= 1, got '$ROUNDS'" >&2; exit 2; }
 }
 
-# bench_find_python NAME: PY = the first of $PYTHON, python3, /usr/bin/python3 that can import
-# torch; exits 2 (message prefixed NAME) when none can.
+# bench_find_python NAME: PY = the first of $PYTHON, the project virtualenv's python (the same
+# torch wheel whose LibTorch the C++ side links), python3 that can import torch; exits 2 (message
+# prefixed NAME) when none can.
 bench_find_python() {
   PY=""
   local c
-  for c in ${PYTHON:-} python3 /usr/bin/python3; do
+  for c in ${PYTHON:-} "$ROOT/.venv/bin/python" python3; do
     if command -v "$c" >/dev/null 2>&1 && "$c" -c "import torch" >/dev/null 2>&1; then PY=$c; break; fi
   done
-  [[ -n $PY ]] || { echo "$1: no python3 that can 'import torch' (install python3-torch or set PYTHON)" >&2; exit 2; }
+  [[ -n $PY ]] || { echo "$1: no python3 that can 'import torch' (run scripts/setup.sh or set PYTHON)" >&2; exit 2; }
 }
 
 # bench_build TARGET: configures $BUILD (Release, Ninja) when it has no CMakeCache.txt, builds
@@ -81,7 +82,8 @@ bench_load() { cut -d' ' -f1-3 /proc/loadavg; }
 # then each LINE, then the flags of both sides and the load average before the rounds.
 bench_print_header() {
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  echo "python torch: $("$PY" -c 'import torch; print(torch.__version__)'); BLAS: $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo '?')"
+  echo "python torch: $("$PY" -c 'import torch; print(torch.__version__, "BLAS:", torch.backends.mkl.is_available() and "MKL" or "other")')"
+  echo "C++ LibTorch: $("$BUILD/recarena" --version 2>/dev/null | sed -n 2p || echo '?')"
   echo "python: $PY; binary: $BIN"
   local line
   for line in "$@"; do echo "$line"; done

@@ -4,6 +4,7 @@
 
 #include <boost/program_options/errors.hpp>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/strings.h"
 #include "experiments/conformal_commands.h"
@@ -28,11 +29,24 @@ void PrintUsage(std::ostream& out) {
   out << "\nconfig overrides: any command taking --config also accepts section.key=value "
          "arguments\n";
 }
+
+// `recarena info` / `recarena --version`: the LibTorch linked, whether CUDA is compiled in, the
+// GPUs.
+int RunInfo(const std::vector<std::string>& args, std::ostream& out) {
+  if (!args.empty()) {
+    throw Error("info takes no arguments (got " + QuoteForError(args[0]) + ")");
+  }
+  out << "recarena " << RECARENA_VERSION << "\n" << FormatTorchBuild(QueryTorchBuild());
+  return 0;
+}
 }  // namespace
 
 const std::vector<CliCommand>& Commands() {
   static const std::vector<CliCommand> commands = [] {
     std::vector<CliCommand> c;
+    c.push_back({{"info"},
+                 "the recarena and LibTorch versions, whether CUDA is compiled in, the GPUs seen",
+                 RunInfo});
     c.push_back({{"data", "prepare"},
                  "load a dataset, preprocess, split, window; write a prepared dataset directory",
                  RunDataPrepare});
@@ -83,6 +97,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
     PrintUsage(out);
     return args.empty() ? 2 : 0;
   }
+  if (args[0] == "--version") return RunInfo({}, out);
   // Longest match of command words.
   const CliCommand* best = nullptr;
   size_t best_len = 0;

@@ -12,6 +12,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/process.h"
 #include "core/strings.h"
 #include "experiments/checkpoint_util.h"
 #include "experiments/command_util.h"
@@ -175,14 +176,12 @@ int RunDtSweepCommand(const std::vector<std::string>& args, std::ostream& out) {
   const auto points = RunDtSweep(run_dir, o);
   std::string md = WriteDtSweep(points, dest, run_dir.filename().string());
   const fs::path script = fs::path(RECARENA_SOURCE_DIR) / "scripts" / "plot_dt_sweep.py";
-  const std::string cmd =
-      fmt::format("/usr/bin/python3 '{}' '{}' '{}' > /dev/null 2>&1", script.string(),
-                  (dest / "sweep.csv").string(), (dest / "sweep.png").string());
-  if (std::system(cmd.c_str()) == 0) {
+  if (RunPythonScript(script, {(dest / "sweep.csv").string(), (dest / "sweep.png").string()}) ==
+      0) {
     md += "![trade-off](sweep.png)\n";
     WriteFileAtomic(dest / "sweep.md", md);
   } else {
-    log::Warn("dt-sweep: no plot (/usr/bin/python3 with matplotlib is not available)");
+    log::Warn("dt-sweep: no plot (" + PythonInterpreter() + " with matplotlib is not available)");
   }
   out << md << fmt::format("results: {}\n", (dest / "sweep.csv").string());
   return 0;

@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.h"
 #include "core/log.h"
+#include "core/process.h"
 #include "experiments/command_util.h"
 #include "experiments/online_runner.h"
 
@@ -201,12 +202,10 @@ int RunExperimentCommand(const std::vector<std::string>& args, std::ostream& out
                     MeanStd(m["R@2"]), MeanStd(m["R"]), MeanStd(m["Len"], 2), MeanStd(m["R_avg"]),
                     MeanStd(m["long_tail_share"]), MeanStd(m["coverage"], 4));
   }
-  // Plots from the CSV with Debian's python3-matplotlib (installed by scripts/setup.sh).
+  // Plots from the CSV with the project virtualenv's matplotlib (scripts/setup.sh), started
+  // without a shell.
   const fs::path script = fs::path(RECARENA_SOURCE_DIR) / "scripts" / "plot_curves.py";
-  const std::string cmd =
-      fmt::format("/usr/bin/python3 '{}' '{}' '{}' > /dev/null 2>&1", script.string(),
-                  (root / "results.csv").string(), root.string());
-  const int rc = std::system(cmd.c_str());
+  const int rc = RunPythonScript(script, {(root / "results.csv").string(), root.string()});
   std::set<std::string> sim_names;
   for (const auto& c : cells) sim_names.insert(c.sim);
   if (rc == 0) {
@@ -215,7 +214,8 @@ int RunExperimentCommand(const std::vector<std::string>& args, std::ostream& out
         "seeds):\n\n";
     for (const auto& s : sim_names) md += fmt::format("![{}](curves_{}.png)\n", s, s);
   } else {
-    md += "\n(no plots: /usr/bin/python3 with matplotlib is not available; run scripts/setup.sh)\n";
+    md += "\n(no plots: " + PythonInterpreter() +
+          " with matplotlib is not available; run scripts/setup.sh)\n";
   }
   WriteFileAtomic(root / "summary.md", md);
   out << md;

@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian packages recarena needs to build, test and plot.
-# Idempotent: only missing packages are installed. Must run as root (or with sudo available).
+# Installs what recarena needs to build, test and plot, and is idempotent:
+#   1. the Debian packages below (only the missing ones; needs root or sudo);
+#   2. the project virtualenv .venv (ignored by git) with the exact Python packages of
+#      requirements.lock: the PyPI torch wheel, whose LibTorch the C++ build links, numpy, matplotlib
+#      and pytest. It is rebuilt only when requirements.lock changes (stamp .venv/.recarena-lock).
+# RECARENA_VENV=DIR puts the virtualenv elsewhere; PYTHON=python3.X picks the interpreter that makes it.
 set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-# libopenblas0-openmp: LibTorch does its matrix products through libblas.so.3; OpenBLAS (OpenMP
-# build, sharing LibTorch's thread pool) is ~8x faster than the reference BLAS on a 2-core CPU.
+# The CUDA 13 toolkit (nvcc, cuDNN) is part of the machine, not installed here: the CUDA-enabled
+# LibTorch of the torch wheel configures against it (CMakeLists.txt), and nothing here needs a GPU.
 PKGS=(
-  build-essential cmake ninja-build pkg-config
-  libtorch-dev
-  libopenblas0-openmp
+  build-essential clang cmake ninja-build pkg-config ccache
+  python3-venv
   libyaml-cpp-dev
   libfmt-dev
   libboost-dev libboost-program-options-dev
   catch2
   nlohmann-json3-dev
   libsqlite3-dev
-  python3-matplotlib
+  clang-format
 )
-# Extra packages can be asked for with RECARENA_EXTRA_PKGS="a b c" (e.g. python3-torch for bench/).
+# Extra packages can be asked for with RECARENA_EXTRA_PKGS="a b c".
 if [[ -n "${RECARENA_EXTRA_PKGS:-}" ]]; then
   read -r -a extra <<<"${RECARENA_EXTRA_PKGS}"
   PKGS+=("${extra[@]}")
@@ -31,32 +35,56 @@ for p in "${PKGS[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "setup: all ${#PKGS[@]} packages already installed"
-  exit 0
-fi
-
-echo "setup: installing missing packages: ${missing[*]}"
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
-  else
-    echo "setup: ERROR: need root (or sudo) to install: ${missing[*]}" >&2
-    echo "setup: run as root: apt-get install -y ${missing[*]}" >&2
+  echo "setup: all ${#PKGS[@]} Debian packages already installed"
+else
+  echo "setup: installing missing packages: ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+      SUDO="sudo"
+    else
+      echo "setup: ERROR: need root (or sudo) to install: ${missing[*]}" >&2
+      echo "setup: run as root: apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: ERROR: apt-get not found; this script supports Debian 12. Install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! $SUDO apt-get update -qq; then
+    echo "setup: ERROR: 'apt-get update' failed (network or mirror problem); cannot install: ${missing[*]}" >&2
+    exit 1
+  fi
+  if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+    echo "setup: ERROR: 'apt-get install' failed for: ${missing[*]}" >&2
     exit 1
   fi
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "setup: ERROR: apt-get not found; this script supports Debian 12. Install: ${missing[*]}" >&2
+
+# --- the project virtualenv ---
+VENV=${RECARENA_VENV:-$ROOT/.venv}
+LOCK=$ROOT/requirements.lock
+STAMP=$VENV/.recarena-lock
+want=$(sha256sum "$LOCK" | cut -d' ' -f1)
+if [[ -x $VENV/bin/python && -f $STAMP && $(cat "$STAMP") == "$want" ]]; then
+  echo "setup: virtualenv $VENV matches requirements.lock"
+  exit 0
+fi
+PY=${PYTHON:-python3}
+if [[ ! -x $VENV/bin/python ]]; then
+  echo "setup: creating the virtualenv $VENV with $("$PY" --version 2>&1)"
+  if ! "$PY" -m venv "$VENV"; then
+    echo "setup: ERROR: '$PY -m venv $VENV' failed (Debian: apt-get install python3-venv)" >&2
+    exit 1
+  fi
+fi
+echo "setup: installing requirements.lock into $VENV (torch with its CUDA wheels: a few GB, once)"
+if ! "$VENV/bin/python" -m pip install -q --no-input -r "$LOCK"; then
+  echo "setup: ERROR: 'pip install -r requirements.lock' failed into $VENV (network or PyPI problem)" >&2
   exit 1
 fi
-export DEBIAN_FRONTEND=noninteractive
-if ! $SUDO apt-get update -qq; then
-  echo "setup: ERROR: 'apt-get update' failed (network or mirror problem); cannot install: ${missing[*]}" >&2
-  exit 1
-fi
-if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
-  echo "setup: ERROR: 'apt-get install' failed for: ${missing[*]}" >&2
-  exit 1
-fi
+"$VENV/bin/python" -c "import torch; print('setup: torch', torch.__version__, 'CUDA', torch.version.cuda)"
+echo "$want" > "$STAMP"
 echo "setup: done"

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace recarena::testing {
@@ -35,6 +36,11 @@ fs::path RealDataset(const std::string& name) {
   fs::path dir = DataDir(name);
   std::error_code ec;
   return fs::is_directory(dir, ec) ? dir : fs::path();
+}
+
+bool DataRequired() {
+  const char* v = std::getenv("RECARENA_REQUIRE_DATA");
+  return v != nullptr && std::string(v) == "1";
 }
 
 }  // namespace recarena::testing

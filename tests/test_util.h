@@ -5,6 +5,8 @@
 #include <fstream>
 #include <string>
 
+#include <torch/cuda.h>
+
 #include "core/paths.h"
 
 namespace recarena::testing {
@@ -24,17 +26,41 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// The directory of a real dataset, or an empty path when it is absent (tests then SKIP-style WARN
-// and return; see RECARENA_REQUIRE_DATASET).
+// The directory of a real dataset, or an empty path when it is absent (see
+// RECARENA_REQUIRE_DATASET).
 std::filesystem::path RealDataset(const std::string& name);
+
+// True when RECARENA_REQUIRE_DATA=1: a missing dataset then fails the test instead of skipping it
+// (CI sets it, so a lost ../shared/data cannot turn the real-data tests into silent skips).
+bool DataRequired();
 
 }  // namespace recarena::testing
 
-// Skips the rest of the current test case, with a clear message, when a shared dataset is absent.
+// Skips the rest of the current test case. CTest reports the test as skipped, not passed: every
+// test is registered with SKIP_REGULAR_EXPRESSION "RECARENA_SKIPPED:" (tests/CMakeLists.txt), and
+// Catch2 prints WARN messages of passing tests. Use it only before the test's first assertion.
+#define RECARENA_SKIP(msg)             \
+  do {                                 \
+    WARN("RECARENA_SKIPPED: " << msg); \
+    return;                            \
+  } while (false)
+
+// Skips the rest of the current test case when LibTorch sees no CUDA device. Tests that use it are
+// tagged [cuda] (scripts/gpu_check.sh runs exactly those on a GPU machine).
+#define RECARENA_REQUIRE_CUDA()                                                            \
+  do {                                                                                     \
+    if (!torch::cuda::is_available()) RECARENA_SKIP("no CUDA device visible to LibTorch"); \
+  } while (false)
+
+// Skips the rest of the current test case, with a clear message, when a shared dataset is absent
+// (fails it instead under RECARENA_REQUIRE_DATA=1).
 #define RECARENA_REQUIRE_DATASET(var, name)                                             \
   const std::filesystem::path var = ::recarena::testing::RealDataset(name);             \
   if (var.empty()) {                                                                    \
-    WARN("SKIPPED: dataset '" << name << "' not found under " << ::recarena::DataRoot() \
+    if (::recarena::testing::DataRequired()) {                                          \
+      FAIL("dataset '" << name << "' not found under " << ::recarena::DataRoot()        \
+                       << " and RECARENA_REQUIRE_DATA=1");                              \
+    }                                                                                   \
+    RECARENA_SKIP("dataset '" << name << "' not found under " << ::recarena::DataRoot() \
                               << " (set RECARENA_DATA_DIR to the shared data folder)"); \
-    return;                                                                             \
   }

@@ -197,7 +197,7 @@ TEST_CASE("ActorCritic::Step clips the global gradient norm", "[pg][a2c]") {
   auto lengths = torch::tensor({2, 1}, torch::kInt64);
   auto out = net.Forward(items, lengths, true);
   auto loss = 100.0 * (out.logits.pow(2).sum() + out.critic.pow(2).sum());
-  const double before = net.Step(loss);
+  const double before = net.Step(loss).item<double>();
   REQUIRE(before > 0.05);
   double sq = 0.0;
   for (const auto& p : net.parameters()) {

@@ -323,10 +323,7 @@ TEST_CASE("simulator: clear errors for bad configs and artifacts", "[simulator][
 }
 
 TEST_CASE("simulator on CUDA matches CPU", "[simulator][cuda]") {
-  if (!torch::cuda::is_available()) {
-    WARN("SKIPPED: no CUDA device");
-    return;
-  }
+  RECARENA_REQUIRE_CUDA();
   recarena::testing::TempDir dir;
   auto cfg = recarena::testing::TinySimConfig();
   env::FitSimulator(cfg, dir.path());

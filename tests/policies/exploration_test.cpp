@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "test_util.h"
 
 using recarena::ConfigError;
 using recarena::Rng;
@@ -677,10 +678,7 @@ TEST_CASE("Large batch: 4096 x 20000 runs with tensor ops", "[policies][explorat
 }
 
 TEST_CASE("CUDA Select picks the same actions as CPU", "[policies][exploration][cuda]") {
-  if (!torch::cuda::is_available()) {
-    SUCCEED("CUDA not available: CPU/CUDA comparison skipped");
-    return;
-  }
+  RECARENA_REQUIRE_CUDA();
   const int64_t rows = 2048, n = 300;
   Rng problem_rng(123);
   auto [scores, mask] = RandomProblem(problem_rng, rows, n);
