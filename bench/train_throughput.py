@@ -4,8 +4,8 @@
 The same benchmark as bench/train_throughput.cpp, written in Python: sequences per second of one
 training step of the supervised ("Normal") agent -- encoder forward + Linear(D, num_items) head +
 cross-entropy + backward + Adam step, plus what recarena's SupervisedAgent::Update does besides
-(the encoder's input range check with one host sync, the per-parameter grad-norm metric and
-loss.item()) -- for GRU4Rec and SASRec. It prints one JSON line per (impl, encoder, device) with the
+(the encoder's input range check with one host sync, the pre-clip grad norm kept on the device,
+and one read of the loss and the norm) -- for GRU4Rec and SASRec. It prints one JSON line per (impl, encoder, device) with the
 same keys as the C++ program; bench/run_train_throughput.sh runs both side by side.
 
 The modules mirror policies/encoder.cpp, policies/gru4rec.cpp and policies/sasrec.cpp and
@@ -196,13 +196,13 @@ class SupervisedAgent:
         loss = F.cross_entropy(logits, targets)
         loss.backward()
         with torch.no_grad():
-            sq = 0.0
-            for p in self.parameters():
-                if p.grad is not None:
-                    sq += p.grad.pow(2).sum().item()
-            norm = math.sqrt(sq)
+            # agents::GradientStep: the pre-clip norm stays a device tensor (no per-parameter read).
+            squares = [p.grad.pow(2).sum().double() for p in self.parameters() if p.grad is not None]
+            norm = torch.stack(squares).sum().sqrt()
         self.optimizer.step()
-        return loss.item(), norm
+        # agents::ReadMetrics: every metric of the update reaches the host in one copy.
+        host = torch.cat([loss.detach().reshape(1).double(), norm.reshape(1)]).cpu()
+        return float(host[0]), float(host[1])
 
 
 def make_batches(args, count, device):
