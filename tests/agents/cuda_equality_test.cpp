@@ -24,8 +24,6 @@
 using namespace recarena::agents;
 using recarena::Rng;
 using recarena::policies::EncoderKind;
-using recarena::policies::ExplorationKind;
-using recarena::policies::ExplorationOptions;
 
 namespace {
 
@@ -153,40 +151,15 @@ TEST_CASE("CUDA: one MODT4R / MRDT update matches the CPU", "[agents][cuda]") {
 
 namespace {
 
-OnlineAgentOptions Online() {
-  OnlineAgentOptions o;
-  o.encoder.kind = EncoderKind::kGru4Rec;
-  o.encoder.hidden = 16;
-  o.encoder.state_len = 3;
-  o.encoder.caser_heights = {2, 3};
-  o.encoder.dropout = 0.0;
-  o.lr = 0.01;
-  o.gamma = 0.9;
-  o.grad_clip = 10.0;
-  o.pg.episodes_per_update = 4;
-  o.a2c.rollout_len = 5;
-  o.dqn.batch_size = 16;
-  o.dqn.learning_starts = 16;
-  o.dqn.buffer_size = 1000;
-  return o;
-}
-
-ExplorationOptions Categorical() {
-  ExplorationOptions e;
-  e.kind = ExplorationKind::kCategorical;
-  e.temperature = 1.0;
-  return e;
-}
-
 std::unique_ptr<OnlineAgent> MakeOnline(const std::string& kind, torch::Device device) {
   torch::manual_seed(21);
-  const auto o = Online();
+  auto o = recarena::testing::ToyAgentOptions();
+  const auto e = recarena::testing::ToyCategorical();
   const int64_t n = 4;  // ToySimulator's catalog
-  if (kind == "dqn") return std::make_unique<DqnAgent>(o, Categorical(), n, device, 99);
-  if (kind == "pg") return std::make_unique<PgAgent>(o, Categorical(), n, device);
-  auto a = o;
-  a.a2c.variant = kind == "a2c_thesis" ? A2cVariant::kThesis : A2cVariant::kStandard;
-  return std::make_unique<A2cAgent>(a, Categorical(), n, device);
+  if (kind == "dqn") return std::make_unique<DqnAgent>(o, e, n, device, 99);
+  if (kind == "pg") return std::make_unique<PgAgent>(o, e, n, device);
+  o.a2c.variant = kind == "a2c_thesis" ? A2cVariant::kThesis : A2cVariant::kStandard;
+  return std::make_unique<A2cAgent>(o, e, n, device);
 }
 
 std::vector<torch::Tensor> OnlineParams(OnlineAgent& agent) {

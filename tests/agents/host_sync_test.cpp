@@ -27,32 +27,13 @@ using recarena::testing::HostSyncCounts;
 
 namespace {
 
-OnlineAgentOptions Online() {
-  OnlineAgentOptions o;
-  o.encoder.kind = recarena::policies::EncoderKind::kGru4Rec;
-  o.encoder.hidden = 16;
-  o.encoder.state_len = 3;
-  o.encoder.caser_heights = {2, 3};
-  o.encoder.dropout = 0.0;
-  o.grad_clip = 10.0;
-  o.pg.episodes_per_update = 4;
-  o.a2c.rollout_len = 5;
-  o.dqn.batch_size = 16;
-  o.dqn.learning_starts = 16;
-  return o;
-}
-
-recarena::policies::ExplorationOptions Categorical() {
-  recarena::policies::ExplorationOptions e;
-  e.kind = recarena::policies::ExplorationKind::kCategorical;
-  return e;
-}
-
 std::unique_ptr<OnlineAgent> Make(const std::string& kind, torch::Device device) {
   torch::manual_seed(1);
-  if (kind == "dqn") return std::make_unique<DqnAgent>(Online(), Categorical(), 4, device, 5);
-  if (kind == "pg") return std::make_unique<PgAgent>(Online(), Categorical(), 4, device);
-  return std::make_unique<A2cAgent>(Online(), Categorical(), 4, device);
+  const auto o = recarena::testing::ToyAgentOptions();
+  const auto e = recarena::testing::ToyCategorical();
+  if (kind == "dqn") return std::make_unique<DqnAgent>(o, e, 4, device, 5);
+  if (kind == "pg") return std::make_unique<PgAgent>(o, e, 4, device);
+  return std::make_unique<A2cAgent>(o, e, 4, device);
 }
 
 // The host syncs of the busiest env step, Select and update of `steps` runner-loop steps.

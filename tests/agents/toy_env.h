@@ -6,8 +6,10 @@
 
 #include <memory>
 
+#include "agents/online_config.h"
 #include "env/simulator.h"
 #include "env/vector_env.h"
+#include "policies/exploration.h"
 
 namespace recarena::testing {
 
@@ -34,6 +36,34 @@ inline std::shared_ptr<env::Simulator> ToySimulator(int64_t num_items = 4, int64
   sim->starts.push_back(env::StartState{0, {best == 0 ? 1 : 0}});
   sim->logged_item_counts.assign(static_cast<size_t>(num_items), 1);
   return sim;
+}
+
+// Small agent options for ToySimulator (4 items, state_len 3): a GRU4Rec of 16 units, no dropout;
+// PG updates every 4 episodes, A2C every 5 steps, DQN from 16 transitions in batches of 16.
+inline agents::OnlineAgentOptions ToyAgentOptions() {
+  agents::OnlineAgentOptions o;
+  o.encoder.kind = policies::EncoderKind::kGru4Rec;
+  o.encoder.hidden = 16;
+  o.encoder.state_len = 3;
+  o.encoder.caser_heights = {2, 3};  // validated for every kind; must fit state_len
+  o.encoder.dropout = 0.0;
+  o.lr = 0.01;
+  o.gamma = 0.9;
+  o.grad_clip = 10.0;
+  o.pg.episodes_per_update = 4;
+  o.a2c.rollout_len = 5;
+  o.dqn.batch_size = 16;
+  o.dqn.learning_starts = 16;
+  o.dqn.buffer_size = 1000;
+  return o;
+}
+
+// Categorical (softmax) exploration at temperature 1.
+inline policies::ExplorationOptions ToyCategorical() {
+  policies::ExplorationOptions e;
+  e.kind = policies::ExplorationKind::kCategorical;
+  e.temperature = 1.0;
+  return e;
 }
 
 }  // namespace recarena::testing
