@@ -31,17 +31,8 @@ constexpr int64_t kItems = 4;  // ToySimulator's catalog; item 1 is the best
 constexpr int64_t kBest = 1;
 
 OnlineAgentOptions SmallOptions() {
-  OnlineAgentOptions o;
-  o.encoder.kind = recarena::policies::EncoderKind::kGru4Rec;
-  o.encoder.hidden = 16;
-  o.encoder.state_len = 3;
-  o.encoder.caser_heights = {2, 3};  // validated for every kind; must fit state_len
-  o.encoder.dropout = 0.0;
-  o.lr = 0.01;
-  o.gamma = 0.9;
-  o.grad_clip = 10.0;
+  OnlineAgentOptions o = recarena::testing::ToyAgentOptions();
   o.pg.episodes_per_update = 8;
-  o.a2c.rollout_len = 5;
   return o;
 }
 
