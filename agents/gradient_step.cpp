@@ -11,18 +11,17 @@ torch::Tensor GradientStep(const torch::Tensor& loss, const std::vector<torch::T
   torch::Tensor norm;
   {
     torch::NoGradGuard ng;
-    std::vector<torch::Tensor> grads, squares;
+    // One pass over each gradient: its L2 norm serves the metric and the clipping alike.
+    std::vector<torch::Tensor> grads, norms;
     for (const auto& p : parameters) {
       if (!p.grad().defined()) continue;
       grads.push_back(p.grad());
-      squares.push_back(p.grad().pow(2).sum().to(torch::kDouble));
+      norms.push_back(p.grad().norm(2));
     }
-    norm = squares.empty() ? torch::zeros({}, loss.options().dtype(torch::kDouble))
-                           : torch::stack(squares).sum().sqrt();
+    norm = norms.empty() ? torch::zeros({}, loss.options().dtype(torch::kDouble))
+                         : torch::stack(norms).to(torch::kDouble).pow(2).sum().sqrt();
     if (grad_clip > 0.0 && !grads.empty()) {
       // clip_grad_norm_ (torch/nn/utils/clip_grad.h) without its final read of the norm.
-      std::vector<torch::Tensor> norms;
-      for (const auto& g : grads) norms.push_back(g.norm(2));
       const torch::Tensor total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);
       const torch::Tensor coef = torch::clamp(grad_clip / (total + 1e-6), std::nullopt, 1.0);
       for (auto& g : grads) g.mul_(coef);

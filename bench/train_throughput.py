@@ -197,8 +197,8 @@ class SupervisedAgent:
         loss.backward()
         with torch.no_grad():
             # agents::GradientStep: the pre-clip norm stays a device tensor (no per-parameter read).
-            squares = [p.grad.pow(2).sum().double() for p in self.parameters() if p.grad is not None]
-            norm = torch.stack(squares).sum().sqrt()
+            norms = [p.grad.norm(2) for p in self.parameters() if p.grad is not None]
+            norm = torch.stack(norms).double().pow(2).sum().sqrt()
         self.optimizer.step()
         # agents::ReadMetrics: every metric of the update reaches the host in one copy.
         host = torch.cat([loss.detach().reshape(1).double(), norm.reshape(1)]).cpu()
