@@ -128,4 +128,21 @@ Dataset LoadCoat(const fs::path& dir, const LoadOptions& opts, LoadReport* repor
   return ds;
 }
 
+CoatPropensities LoadCoatPropensities(const fs::path& dir) {
+  const Matrix train = ReadMatrix(dir / "train.ascii", nullptr);
+  const fs::path file = dir / "propensities.ascii";
+  const Matrix m = ReadMatrix(file, nullptr);
+  RequireShape(m, train.rows, train.cols, file, "the shape of train.ascii");
+  for (int64_t u = 0; u < m.rows; ++u) {
+    for (int64_t i = 0; i < m.cols; ++i) {
+      const double v = m.values[static_cast<size_t>(u * m.cols + i)];
+      if (!(v > 0.0 && v <= 1.0)) {
+        throw FileError(file.string(), u + 1,
+                        fmt::format("propensity {} in column {} is outside (0, 1]", v, i + 1));
+      }
+    }
+  }
+  return {m.rows, m.cols, m.values};
+}
+
 }  // namespace recarena::env

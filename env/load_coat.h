@@ -10,10 +10,14 @@
 // consumer sees the self-selected log before the random-exposure one. Interactions are listed
 // train first, then test, each user-major. value = rating, ValueKind::kRating. An item's
 // categories are the names of its non-zero features (e.g. "gender:women", "jackettype:parkas").
-// propensities.ascii is not read.
+// propensities.ascii [users x items] (the propensities of the self-selected train ratings, P(a
+// user rated an item), estimated by Schnabel et al. with naive Bayes) is read separately by
+// LoadCoatPropensities.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <vector>
 
 #include "env/dataset.h"
 #include "env/load_options.h"
@@ -21,5 +25,17 @@
 namespace recarena::env {
 
 Dataset LoadCoat(const std::filesystem::path& dir, const LoadOptions& opts, LoadReport* report);
+
+// dir/propensities.ascii as a row-major [users x items] matrix, indexed like train.ascii (the
+// external ids "0", "1", ... of LoadCoat). FileError (file, line, value) for a missing file, a
+// shape that differs from train.ascii or a propensity outside (0, 1].
+struct CoatPropensities {
+  int64_t users = 0, items = 0;
+  std::vector<double> p;
+  double at(int64_t user, int64_t item) const {
+    return p[static_cast<size_t>(user * items + item)];
+  }
+};
+CoatPropensities LoadCoatPropensities(const std::filesystem::path& dir);
 
 }  // namespace recarena::env

@@ -7,24 +7,50 @@
 
 namespace recarena::env {
 
-SequentialResponseImpl::SequentialResponseImpl(const policies::EncoderOptions& options) {
+SequentialResponseImpl::SequentialResponseImpl(const policies::EncoderOptions& options,
+                                               bool history_bag)
+    : num_items_(options.num_items) {
   encoder = register_module("encoder", policies::MakeEncoder(options));
+  if (history_bag) {
+    bag_table_ = register_module(
+        "bag_table",
+        torch::nn::Embedding(torch::nn::EmbeddingOptions(options.num_items + 1, options.hidden)
+                                 .padding_idx(options.num_items)));
+  }
   out_table_ = register_module("out_table", torch::nn::Embedding(torch::nn::EmbeddingOptions(
                                                 options.num_items, options.hidden)));
   out_bias_ = register_module(
       "out_bias", torch::nn::Embedding(torch::nn::EmbeddingOptions(options.num_items, 1)));
+  // FISM's small init with the bag, so that rarely sampled items start near zero (header); the
+  // plain model keeps the N(0, 1/D) it always had.
+  const double table_std =
+      history_bag ? 0.05 : 1.0 / std::sqrt(static_cast<double>(options.hidden));
   torch::NoGradGuard no_grad;
-  out_table_->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(options.hidden)));
+  out_table_->weight.normal_(0.0, table_std);
   out_bias_->weight.zero_();
+  if (history_bag) {
+    bag_table_->weight.normal_(0.0, table_std);
+    bag_table_->weight[options.num_items].zero_();
+  }
+}
+
+torch::Tensor SequentialResponseImpl::State(const ResponseInput& in) {
+  auto h = encoder->forward(in.items, in.lengths).last;  // [B, D]
+  if (bag_table_) {
+    // Padding positions hit the zero padding row, so the sum covers the real items only.
+    auto real = in.items.lt(num_items_).sum(1).clamp_min(1).to(h.scalar_type());
+    h = h + bag_table_->forward(in.items).sum(1) / real.sqrt().unsqueeze(1);
+  }
+  return h;
 }
 
 torch::Tensor SequentialResponseImpl::forward(const ResponseInput& in) {
-  auto h = encoder->forward(in.items, in.lengths).last;  // [B, D]
+  auto h = State(in);
   return (h * out_table_->forward(in.actions)).sum(-1) + out_bias_->forward(in.actions).squeeze(-1);
 }
 
 torch::Tensor SequentialResponseImpl::ScoreAll(const ResponseInput& in) {
-  auto h = encoder->forward(in.items, in.lengths).last;
+  auto h = State(in);
   return torch::addmm(out_bias_->weight.squeeze(-1).unsqueeze(0), h, out_table_->weight.t());
 }
 
@@ -119,7 +145,7 @@ std::shared_ptr<ResponseModelImpl> MakeResponseModel(const ResponseConfig& cfg,
     case ResponseKind::kSequential: {
       auto options = cfg.encoder;
       options.num_items = shape.num_items;
-      return std::make_shared<SequentialResponseImpl>(options);
+      return std::make_shared<SequentialResponseImpl>(options, cfg.history_bag);
     }
     case ResponseKind::kDeepFm:
       return std::make_shared<DeepFmResponseImpl>(shape, cfg.deepfm_dim, cfg.deepfm_hidden);
@@ -141,7 +167,7 @@ void ResponseEnsemble::to(torch::Device device) {
 torch::Tensor ResponseEnsemble::Combine(const std::vector<torch::Tensor>& outputs) const {
   auto stacked = torch::stack(outputs, 0);  // [K, ...]
   if (cfg_.target == ResponseTarget::kClick) stacked = torch::sigmoid(stacked);
-  auto mean = stacked.mean(0);
+  auto mean = calibration_.Apply(stacked.mean(0));
   if (stacked.size(0) > 1 && cfg_.pessimism != 0.0) {
     mean = mean - cfg_.pessimism * stacked.std(0, /*unbiased=*/false);
   }

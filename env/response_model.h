@@ -23,6 +23,7 @@
 #include <memory>
 #include <vector>
 
+#include "env/calibration.h"
 #include "env/sim_config.h"
 
 namespace recarena::env {
@@ -46,15 +47,24 @@ class ResponseModelImpl : public torch::nn::Module {
   virtual torch::Tensor ItemVectors() const = 0;
 };
 
+// With history_bag, the state adds FISM's bag of the history (Kabbur et al. 2013):
+//   h = Encoder(history) + sum_{j in history} P[j] / sqrt(|history|)
+// with its own table P [num_items + 1, D] (padding row zero), so the model holds the item-factored
+// reference model of the fidelity reports as a special case. With the bag, P and the output table
+// start from N(0, 0.05^2) (FISM's init) instead of N(0, 1/D).
 struct SequentialResponseImpl : ResponseModelImpl {
-  explicit SequentialResponseImpl(const policies::EncoderOptions& options);
+  explicit SequentialResponseImpl(const policies::EncoderOptions& options,
+                                  bool history_bag = false);
   torch::Tensor forward(const ResponseInput& in) override;
   torch::Tensor ScoreAll(const ResponseInput& in) override;
   torch::Tensor ItemVectors() const override { return out_table_->weight; }
+  torch::Tensor State(const ResponseInput& in);  // [B, D]
 
   std::shared_ptr<policies::SequenceEncoderImpl> encoder;
+  torch::nn::Embedding bag_table_{nullptr};  // [num_items + 1, D] (history_bag only)
   torch::nn::Embedding out_table_{nullptr};  // [num_items, D]
   torch::nn::Embedding out_bias_{nullptr};   // [num_items, 1]
+  int64_t num_items_ = 0;
 };
 
 struct DeepFmShape {
@@ -102,8 +112,11 @@ std::shared_ptr<ResponseModelImpl> MakeResponseModel(const ResponseConfig& cfg,
                                                      const DeepFmShape& shape);
 
 // The simulator's reward function: K models of one kind, their outputs mapped to the reward scale
-// (sigmoid for click targets, identity for ratings), combined as mean - pessimism * std (population
-// std over K; 0 for K = 1) and clamped to [reward_min, reward_max].
+// (sigmoid for click targets, identity for ratings), combined as
+//   calibration(mean) - pessimism * std   (population std over K of the uncalibrated outputs;
+//                                           0 for K = 1)
+// and clamped to [reward_min, reward_max]. The calibration is the identity unless the fit set one
+// (sim.response.calibration, env/calibration.h).
 class ResponseEnsemble {
  public:
   ResponseEnsemble(ResponseConfig cfg, std::vector<std::shared_ptr<ResponseModelImpl>> models);
@@ -116,11 +129,14 @@ class ResponseEnsemble {
   torch::Tensor Disagreement(const ResponseInput& in) const;
   const ResponseConfig& config() const { return cfg_; }
   const std::vector<std::shared_ptr<ResponseModelImpl>>& models() const { return models_; }
+  const Calibration& calibration() const { return calibration_; }
+  void SetCalibration(const Calibration& c) { calibration_ = c; }
   void to(torch::Device device);
 
  private:
   torch::Tensor Combine(const std::vector<torch::Tensor>& outputs) const;
   ResponseConfig cfg_;
+  Calibration calibration_;
   std::vector<std::shared_ptr<ResponseModelImpl>> models_;
 };
 

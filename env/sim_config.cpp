@@ -41,6 +41,10 @@ void ResponseConfig::Validate() const {
   if (batch_size < 1) Bad(p + "batch_size", ">= 1", batch_size);
   if (!(lr > 0) || !std::isfinite(lr)) Bad(p + "lr", "> 0", lr);
   if (!(weight_decay >= 0)) Bad(p + "weight_decay", ">= 0", weight_decay);
+  if (early_stopping < 0) Bad(p + "early_stopping", ">= 0 (0: off)", early_stopping);
+  if (!(validation_users > 0 && validation_users < 1)) {
+    Bad(p + "validation_users", "a share in (0, 1)", validation_users);
+  }
   if (target == ResponseTarget::kClick) {
     if (reward == RewardMode::kValue) {
       Bad(p + "reward", "probability or bernoulli for target click", "value");

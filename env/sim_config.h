@@ -46,24 +46,50 @@ enum class SimilarityKind {
   kItem,      // the same item
 };
 enum class EvalSimKind { kNone, kPart, kGroundTruth };
+// Where the sampled negatives of click rows come from (training rows and fidelity reports).
+enum class NegativeSampling {
+  kUniform,     // every catalog item equally likely
+  kPopularity,  // proportional to the item's count in the role's logs (+1, so none has weight 0)
+};
+// Post-hoc calibration of the response model, fitted on calibration users of the role (users held
+// out of the model's training): click targets map the ensemble's mean probability p to
+// sigmoid(a * logit(p) + b), rating targets map the rating r to a * r + b.
+enum class CalibrationKind {
+  kNone,
+  kTemperature,  // b = 0: one scale (Guo et al. 2017, "temperature" = 1 / a)
+  kPlatt,        // a and b (Platt 1999); least squares for rating targets
+};
 
 struct ResponseConfig {
   ResponseKind kind = ResponseKind::kSequential;
   ResponseTarget target = ResponseTarget::kClick;
   RewardMode reward = RewardMode::kProbability;
   policies::EncoderOptions encoder;  // kSequential; encoder.num_items is set from the data
+  bool history_bag = false;          // kSequential: add FISM's bag of the history to the state
   int64_t deepfm_dim = 16;           // kDeepFm: field embedding size
   std::vector<int64_t> deepfm_hidden{64, 32};  // kDeepFm: the deep part's MLP widths
   int64_t negatives = 4;                       // sampled negatives per logged positive
-  double negative_value = 0.0;                 // target value of a sampled negative (kRating)
-  int64_t ensemble = 1;                        // K models from different seeds
-  double pessimism = 0.0;  // reward = mean - pessimism * std over the K models (K >= 2)
+  NegativeSampling negative_sampling = NegativeSampling::kUniform;  // of the training rows
+  // Weight each logged row's loss by 1 / P(observed) (self-normalised per batch; Schnabel et al.
+  // 2016) in the train and test roles. Needs known propensities: the coat dataset only.
+  bool ips = false;
+  double negative_value = 0.0;  // target value of a sampled negative (kRating)
+  int64_t ensemble = 1;         // K models from different seeds
+  double pessimism = 0.0;       // reward = mean - pessimism * std over the K models (K >= 2)
   double reward_min = 0.0, reward_max = 1.0;  // declared bounds; every reward lies inside
   double accept_threshold = 0.5;              // kValue: a reward >= this is consumed
   int64_t epochs = 5;
   int64_t batch_size = 256;
   double lr = 1e-3;
   double weight_decay = 0.0;
+  CalibrationKind calibration = CalibrationKind::kNone;
+  // > 0: stop training when the validation loss has not improved for this many epochs, and keep
+  // the epoch with the best validation loss (epochs is then the maximum).
+  int64_t early_stopping = 0;
+  // Share of each role's users held out of the model's training as validation users when
+  // calibration or early_stopping is on: the calibration is fitted, and the stopping epoch chosen,
+  // on their rows.
+  double validation_users = 0.1;
 
   template <class V>
   void Visit(V& v) {
@@ -71,9 +97,12 @@ struct ResponseConfig {
     v("target", target);
     v("reward", reward);
     v("encoder", encoder);
+    v("history_bag", history_bag);
     v("deepfm_dim", deepfm_dim);
     v("deepfm_hidden", deepfm_hidden);
     v("negatives", negatives);
+    v("negative_sampling", negative_sampling);
+    v("ips", ips);
     v("negative_value", negative_value);
     v("ensemble", ensemble);
     v("pessimism", pessimism);
@@ -84,6 +113,9 @@ struct ResponseConfig {
     v("batch_size", batch_size);
     v("lr", lr);
     v("weight_decay", weight_decay);
+    v("calibration", calibration);
+    v("early_stopping", early_stopping);
+    v("validation_users", validation_users);
   }
   void Validate() const;  // ConfigError("sim.response.<key>", ...)
 };
@@ -247,6 +279,25 @@ struct EnumNames<env::EvalSimKind> {
         {env::EvalSimKind::kNone, "none"},
         {env::EvalSimKind::kPart, "part"},
         {env::EvalSimKind::kGroundTruth, "ground_truth"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<env::NegativeSampling> {
+  static const std::vector<std::pair<env::NegativeSampling, std::string>>& Table() {
+    static const std::vector<std::pair<env::NegativeSampling, std::string>> t = {
+        {env::NegativeSampling::kUniform, "uniform"},
+        {env::NegativeSampling::kPopularity, "popularity"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<env::CalibrationKind> {
+  static const std::vector<std::pair<env::CalibrationKind, std::string>>& Table() {
+    static const std::vector<std::pair<env::CalibrationKind, std::string>> t = {
+        {env::CalibrationKind::kNone, "none"},
+        {env::CalibrationKind::kTemperature, "temperature"},
+        {env::CalibrationKind::kPlatt, "platt"}};
     return t;
   }
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -11,6 +12,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "env/item_attributes.h"
+#include "env/load_coat.h"
 
 namespace recarena::env {
 namespace {
@@ -96,8 +98,72 @@ SimData BuildSimData(const SimFitConfig& cfg) {
   return out;
 }
 
+NegativeSampler::NegativeSampler(NegativeSampling kind, int64_t num_items,
+                                 const std::vector<int64_t>& counts)
+    : kind_(kind), num_items_(num_items) {
+  if (num_items < 1) throw Error("NegativeSampler: num_items must be >= 1");
+  if (kind_ != NegativeSampling::kPopularity) return;
+  if (static_cast<int64_t>(counts.size()) != num_items) {
+    throw Error("NegativeSampler: " + std::to_string(counts.size()) + " item counts for " +
+                std::to_string(num_items) + " items");
+  }
+  cdf_.resize(counts.size());
+  double total = 0.0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] < 0) throw Error("NegativeSampler: negative count for item " + std::to_string(i));
+    total += static_cast<double>(counts[i]) + 1.0;
+    cdf_[i] = total;
+  }
+  for (auto& c : cdf_) c /= total;
+  cdf_.back() = 1.0;
+}
+
+int64_t NegativeSampler::Draw(Rng& rng) const {
+  if (kind_ == NegativeSampling::kUniform) {
+    return static_cast<int64_t>(rng.UniformInt(static_cast<uint64_t>(num_items_)));
+  }
+  const double u = rng.Uniform();
+  const auto it = std::upper_bound(cdf_.begin(), cdf_.end(), u);
+  return std::min<int64_t>(static_cast<int64_t>(it - cdf_.begin()), num_items_ - 1);
+}
+
+ResponseRows SelectRows(const ResponseRows& rows, const std::vector<size_t>& pick) {
+  ResponseRows out;
+  out.state_len = rows.state_len;
+  const auto L = static_cast<size_t>(rows.state_len);
+  for (size_t r : pick) {
+    if (r >= rows.size())
+      throw Error("SelectRows: row " + std::to_string(r) + " of " + std::to_string(rows.size()));
+    out.items.insert(out.items.end(), rows.items.begin() + static_cast<std::ptrdiff_t>(r * L),
+                     rows.items.begin() + static_cast<std::ptrdiff_t>((r + 1) * L));
+    out.lengths.push_back(rows.lengths[r]);
+    out.users.push_back(rows.users[r]);
+    out.actions.push_back(rows.actions[r]);
+    out.targets.push_back(rows.targets[r]);
+    if (!rows.weights.empty()) out.weights.push_back(rows.weights[r]);
+  }
+  return out;
+}
+
+ResponseRows HeadRows(const ResponseRows& rows, size_t n) {
+  std::vector<size_t> pick(std::min(n, rows.size()));
+  std::iota(pick.begin(), pick.end(), 0);
+  return SelectRows(rows, pick);
+}
+
+std::vector<int64_t> ItemCounts(const std::vector<Sequence>& seqs, int64_t num_items) {
+  std::vector<int64_t> counts(static_cast<size_t>(num_items), 0);
+  for (const auto& s : seqs) {
+    for (auto item : s.items) ++counts[static_cast<size_t>(item)];
+  }
+  return counts;
+}
+
 ResponseRows MakeResponseRows(const std::vector<Sequence>& seqs, const ResponseConfig& cfg,
-                              int64_t num_items, int64_t state_len, Rng& rng) {
+                              int64_t num_items, int64_t state_len, Rng& rng,
+                              const NegativeSampler* sampler) {
+  const NegativeSampler uniform(NegativeSampling::kUniform, num_items);
+  if (sampler == nullptr) sampler = &uniform;
   ResponseRows rows;
   rows.state_len = state_len;
   const bool from_first = cfg.kind == ResponseKind::kDeepFm;
@@ -120,16 +186,54 @@ ResponseRows MakeResponseRows(const std::vector<Sequence>& seqs, const ResponseC
           cfg.target == ResponseTarget::kClick ? 1.0f : s.values[static_cast<size_t>(t)];
       add(s, t, s.items[static_cast<size_t>(t)], positive);
       for (int64_t k = 0; k < cfg.negatives; ++k) {
-        add(s, t, static_cast<int64_t>(rng.UniformInt(static_cast<uint64_t>(num_items))), negative);
+        add(s, t, sampler->Draw(rng), negative);
       }
     }
   }
   return rows;
 }
 
+namespace {
+
+// Rows [b0, b1) as a response-model input on device.
+ResponseInput RowsInput(const ResponseRows& rows, int64_t b0, int64_t b1, torch::Device device) {
+  const int64_t L = rows.state_len, m = b1 - b0;
+  auto slice = [&](const std::vector<int64_t>& v, int64_t width) {
+    return torch::tensor(std::vector<int64_t>(v.begin() + b0 * width, v.begin() + b1 * width))
+        .to(device);
+  };
+  return {slice(rows.items, L).view({m, L}), slice(rows.lengths, 1), slice(rows.users, 1),
+          slice(rows.actions, 1)};
+}
+
+double RowsLoss(ResponseModelImpl& model, const ResponseRows& rows, const ResponseConfig& cfg,
+                torch::Device device) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  const auto n = static_cast<int64_t>(rows.size());
+  torch::Tensor sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(device));
+  for (int64_t b0 = 0; b0 < n; b0 += 4096) {
+    const int64_t b1 = std::min(n, b0 + 4096);
+    const ResponseInput in = RowsInput(rows, b0, b1, device);
+    auto y = torch::tensor(std::vector<float>(rows.targets.begin() + b0, rows.targets.begin() + b1))
+                 .to(device);
+    auto out = model.forward(in);
+    auto loss = cfg.target == ResponseTarget::kClick
+                    ? torch::binary_cross_entropy_with_logits(out, y, {}, {}, at::Reduction::Sum)
+                    : torch::mse_loss(out, y, at::Reduction::Sum);
+    sum += loss.to(torch::kDouble);  // one read after the loop
+  }
+  model.train();
+  return sum.item<double>() / static_cast<double>(std::max<int64_t>(1, n));
+}
+
+}  // namespace
+
 double TrainResponseModel(ResponseModelImpl& model, const ResponseRows& rows,
                           const ResponseConfig& cfg, torch::Device device, Rng& rng,
-                          const std::function<void(int64_t, double)>& progress) {
+                          const std::function<void(int64_t, double)>& progress,
+                          const ResponseRows* validation,
+                          const std::function<void(int64_t, double)>& validation_progress) {
   const auto n = static_cast<int64_t>(rows.size());
   if (n == 0) throw Error("no training rows for the response model");
   model.to(device);
@@ -142,8 +246,20 @@ double TrainResponseModel(ResponseModelImpl& model, const ResponseRows& rows,
   auto users = torch::from_blob(const_cast<int64_t*>(rows.users.data()), {n}, torch::kInt64);
   auto actions = torch::from_blob(const_cast<int64_t*>(rows.actions.data()), {n}, torch::kInt64);
   auto targets = torch::from_blob(const_cast<float*>(rows.targets.data()), {n}, torch::kFloat);
+  if (!rows.weights.empty() && static_cast<int64_t>(rows.weights.size()) != n) {
+    throw Error("TrainResponseModel: " + std::to_string(rows.weights.size()) + " weights for " +
+                std::to_string(n) + " rows");
+  }
+  const torch::Tensor weights =
+      rows.weights.empty()
+          ? torch::Tensor()
+          : torch::from_blob(const_cast<float*>(rows.weights.data()), {n}, torch::kFloat);
   std::vector<int64_t> order(static_cast<size_t>(n));
   double last = 0.0;
+  const bool stopping = validation != nullptr && validation->size() > 0 && cfg.early_stopping > 0;
+  double best_loss = std::numeric_limits<double>::infinity();
+  int64_t since_best = 0;
+  std::map<std::string, torch::Tensor> best;
   for (int64_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
     std::iota(order.begin(), order.end(), 0);
     rng.Shuffle(order);
@@ -157,9 +273,18 @@ double TrainResponseModel(ResponseModelImpl& model, const ResponseRows& rows,
           users.index_select(0, idx).to(device), actions.index_select(0, idx).to(device)};
       auto y = targets.index_select(0, idx).to(device);
       auto out = model.forward(in);
-      auto loss = cfg.target == ResponseTarget::kClick
-                      ? torch::binary_cross_entropy_with_logits(out, y)
-                      : torch::mse_loss(out, y);
+      torch::Tensor loss;
+      if (weights.defined()) {
+        const auto w = weights.index_select(0, idx).to(device);
+        auto l = cfg.target == ResponseTarget::kClick
+                     ? torch::binary_cross_entropy_with_logits(out, y, {}, {}, at::Reduction::None)
+                     : torch::mse_loss(out, y, at::Reduction::None);
+        loss = (l * w).sum() / w.sum();
+      } else {
+        loss = cfg.target == ResponseTarget::kClick
+                   ? torch::binary_cross_entropy_with_logits(out, y)
+                   : torch::mse_loss(out, y);
+      }
       opt.zero_grad();
       loss.backward();
       opt.step();
@@ -168,9 +293,64 @@ double TrainResponseModel(ResponseModelImpl& model, const ResponseRows& rows,
     }
     last = sum / static_cast<double>(std::max<int64_t>(1, batches));
     if (progress) progress(epoch, last);
+    if (stopping) {
+      const double val = RowsLoss(model, *validation, cfg, device);
+      if (validation_progress) validation_progress(epoch, val);
+      if (val < best_loss) {
+        best_loss = val;
+        since_best = 0;
+        best.clear();
+        torch::NoGradGuard no_grad;
+        for (const auto& p : model.named_parameters()) best[p.key()] = p.value().detach().clone();
+      } else if (++since_best >= cfg.early_stopping) {
+        break;
+      }
+    }
+  }
+  if (stopping && !best.empty()) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model.named_parameters()) p.value().copy_(best.at(p.key()));
   }
   model.eval();
   return last;
+}
+
+std::vector<float> PredictRows(const ResponseEnsemble& response, const ResponseRows& rows,
+                               torch::Device device, int64_t max_rows) {
+  const int64_t n = max_rows >= 0 ? std::min<int64_t>(static_cast<int64_t>(rows.size()), max_rows)
+                                  : static_cast<int64_t>(rows.size());
+  std::vector<float> pred(static_cast<size_t>(n));
+  for (int64_t b0 = 0; b0 < n; b0 += 4096) {
+    const int64_t b1 = std::min(n, b0 + 4096);
+    auto p = response.Expected(RowsInput(rows, b0, b1, device))
+                 .to(torch::kCPU, torch::kFloat)
+                 .contiguous();
+    std::copy(p.data_ptr<float>(), p.data_ptr<float>() + (b1 - b0), pred.begin() + b0);
+  }
+  return pred;
+}
+
+std::vector<float> IpsWeights(const Dataset& ds, const DataConfig& data, const ResponseRows& rows,
+                              int64_t negatives) {
+  if (data.dataset != DatasetKind::kCoat) {
+    throw ConfigError("sim.response.ips",
+                      "sim.response.ips needs known exposure propensities, which only the coat "
+                      "dataset has (propensities.ascii); dataset " +
+                          QuoteForError(ds.name) + " has none");
+  }
+  const auto prop = LoadCoatPropensities(ResolveSource(data));
+  std::vector<float> w(rows.size(), 1.0f);
+  const auto group = static_cast<size_t>(1 + std::max<int64_t>(0, negatives));
+  for (size_t r = 0; r < rows.size(); r += group) {
+    const auto u = std::stoll(ds.users.external_ids.at(static_cast<size_t>(rows.users[r])));
+    const auto i = std::stoll(ds.items.external_ids.at(static_cast<size_t>(rows.actions[r])));
+    if (u < 0 || u >= prop.users || i < 0 || i >= prop.items) {
+      throw Error("IpsWeights: pair (" + std::to_string(u) + ", " + std::to_string(i) +
+                  ") is outside the propensity matrix");
+    }
+    w[r] = static_cast<float>(1.0 / prop.at(u, i));
+  }
+  return w;
 }
 
 std::vector<int64_t> SessionLengths(const std::vector<Sequence>& seqs, double gap_minutes) {
@@ -266,24 +446,89 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
     shape.num_items = sim->num_items;
     shape.user_features = Features(ds.users.features, ds.users.size(), ds.users.feature_dim);
     shape.item_features = Features(ds.items.features, ds.items.size(), ds.items.feature_dim);
+    if (role != SimRole::kTrain) response_cfg.pessimism = 0.0;
+    const bool calibrate = response_cfg.calibration != CalibrationKind::kNone;
+    const bool validate = calibrate || response_cfg.early_stopping > 0;
+    // Validation users: a share of the role's users, drawn from their own stream so that the
+    // model rows of a fit without validation are unchanged.
+    std::vector<Sequence> fit_seqs, cal_seqs;
+    if (validate) {
+      std::set<UserId> role_users;
+      for (const auto& s : seqs) role_users.insert(s.user);
+      std::vector<UserId> order(role_users.begin(), role_users.end());
+      if (order.size() < 2) {
+        throw ConfigError("sim.response.validation_users",
+                          "calibration and early stopping need at least 2 users in the " +
+                              RoleName(role) + " role's logs, got " + std::to_string(order.size()));
+      }
+      Rng split_rng = role_rng.Fork(1000);
+      split_rng.Shuffle(order);
+      auto n_cal = static_cast<size_t>(
+          std::llround(response_cfg.validation_users * static_cast<double>(order.size())));
+      n_cal = std::clamp<size_t>(n_cal, 1, order.size() - 1);
+      const std::set<UserId> cal_users(order.begin(),
+                                       order.begin() + static_cast<std::ptrdiff_t>(n_cal));
+      for (const auto& s : seqs) (cal_users.count(s.user) ? cal_seqs : fit_seqs).push_back(s);
+    }
+    const auto& train_seqs = validate ? fit_seqs : seqs;
+    const NegativeSampler sampler(response_cfg.negative_sampling, sim->num_items,
+                                  ItemCounts(train_seqs, sim->num_items));
+    ResponseRows val_rows;
+    if (validate) {
+      Rng rng = role_rng.Fork(1001);
+      val_rows =
+          MakeResponseRows(cal_seqs, response_cfg, sim->num_items, sim->state_len, rng, &sampler);
+    }
     for (int64_t k = 0; k < response_cfg.ensemble; ++k) {
       Rng rng = role_rng.Fork(static_cast<uint64_t>(k));
       torch::manual_seed(MixSeed(cfg.run.seed, role_stream * 1000 + static_cast<uint64_t>(k)));
       auto model = MakeResponseModel(response_cfg, shape);
-      auto rows = MakeResponseRows(seqs, response_cfg, sim->num_items, sim->state_len, rng);
-      TrainResponseModel(*model, rows, response_cfg, device, rng, [&](int64_t epoch, double loss) {
-        if (report) {
-          report(RoleName(role) + " response model " + std::to_string(k + 1) + "/" +
-                 std::to_string(response_cfg.ensemble) + " epoch " + std::to_string(epoch) + "/" +
-                 std::to_string(response_cfg.epochs) + ": loss " + std::to_string(loss) + " (" +
-                 std::to_string(rows.size()) + " rows)");
-        }
-      });
+      auto rows =
+          MakeResponseRows(train_seqs, response_cfg, sim->num_items, sim->state_len, rng, &sampler);
+      // IPS corrects the self-selection of the logged ratings; the eval role's random-exposure
+      // ratings need none.
+      if (response_cfg.ips && role != SimRole::kEval) {
+        rows.weights = IpsWeights(ds, cfg.data, rows, response_cfg.negatives);
+      }
+      const std::string what = RoleName(role) + " response model " + std::to_string(k + 1) + "/" +
+                               std::to_string(response_cfg.ensemble) + " epoch ";
+      TrainResponseModel(
+          *model, rows, response_cfg, device, rng,
+          [&](int64_t epoch, double loss) {
+            if (report) {
+              report(what + std::to_string(epoch) + "/" + std::to_string(response_cfg.epochs) +
+                     ": loss " + std::to_string(loss) + " (" + std::to_string(rows.size()) +
+                     " rows)");
+            }
+          },
+          validate ? &val_rows : nullptr,
+          [&](int64_t epoch, double loss) {
+            if (report) {
+              report(what + std::to_string(epoch) + ": validation loss " + std::to_string(loss) +
+                     " (" + std::to_string(val_rows.size()) + " rows)");
+            }
+          });
       model->to(torch::kCPU);
       models.push_back(model);
     }
+    sim->response = std::make_shared<ResponseEnsemble>(response_cfg, std::move(models));
+    if (calibrate) {
+      const auto& rows = val_rows;
+      const auto pred = PredictRows(*sim->response, rows, torch::kCPU);
+      const auto cal =
+          FitCalibration(response_cfg.calibration, response_cfg.target, pred, rows.targets);
+      sim->response->SetCalibration(cal);
+      if (report) {
+        report(RoleName(role) + " calibration (" + config::EnumToString(cal.kind) + ") on " +
+               std::to_string(rows.size()) + " rows of " + std::to_string(cal_seqs.size()) +
+               " held-out sequences: a = " + std::to_string(cal.a) +
+               ", b = " + std::to_string(cal.b));
+      }
+    }
   }
-  sim->response = std::make_shared<ResponseEnsemble>(response_cfg, std::move(models));
+  if (!sim->response) {
+    sim->response = std::make_shared<ResponseEnsemble>(response_cfg, std::move(models));
+  }
 
   // For the eval role on the ground truth, the leave model and lengths come from the test logs.
   sim->logged_session_lengths = SessionLengths(seqs, cfg.sim.leave.hazard.session_gap_minutes);

@@ -72,6 +72,12 @@ void SaveSimulatorRole(const std::filesystem::path& dir, const Simulator& sim) {
     archive.write("gt_params",
                   torch::tensor({gt->no_click_utility_, gt->temperature_}, torch::kDouble));
   }
+  const Calibration& cal = sim.response->calibration();
+  if (!cal.identity()) {
+    archive.write("calibration",
+                  torch::tensor({static_cast<double>(static_cast<int>(cal.kind)), cal.a, cal.b},
+                                torch::kDouble));
+  }
   archive.write("hazard", torch::tensor(sim.hazard, torch::kDouble));
   std::vector<int64_t> start_users;
   int64_t k_max = 1;
@@ -189,7 +195,28 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
       models.push_back(m);
     }
   }
+  // Pessimism shapes what an agent learns; it never applies to the roles that measure agents.
+  if (role != SimRole::kTrain) response_cfg.pessimism = 0.0;
   sim->response = std::make_shared<ResponseEnsemble>(response_cfg, std::move(models));
+  torch::Tensor cal_t;
+  if (archive.try_read("calibration", cal_t)) {
+    if (cal_t.numel() != 3) {
+      throw FileError(file.string(), 0,
+                      "entry 'calibration' must hold 3 numbers, got " + c10::str(cal_t.sizes()));
+    }
+    auto c = cal_t.to(torch::kDouble).contiguous();
+    const auto* v = c.data_ptr<double>();
+    if (v[0] != 1.0 && v[0] != 2.0) {
+      throw FileError(file.string(), 0,
+                      "entry 'calibration' has an unknown kind " + std::to_string(v[0]));
+    }
+    Calibration cal;
+    cal.kind = static_cast<CalibrationKind>(static_cast<int>(v[0]));
+    cal.target = response_cfg.target;
+    cal.a = v[1];
+    cal.b = v[2];
+    sim->response->SetCalibration(cal);
+  }
   auto hz = read("hazard").contiguous();
   sim->hazard.assign(hz.data_ptr<double>(), hz.data_ptr<double>() + hz.numel());
   auto users = ToVector(read("start_users"));

@@ -80,6 +80,9 @@ const std::vector<CliCommand>& Commands() {
     c.push_back({{"sim", "rollout"},
                  "run random / popular / oracle in a fitted simulator: Return, Length, R_avg",
                  RunSimRollout});
+    c.push_back({{"sim", "predict"},
+                 "score (user, history, item) pairs from a file with a role's response model",
+                 RunSimPredict});
     c.push_back({{"online"},
                  "train one online agent (DQN, PG, A2C, decision transformer, baselines) in a "
                  "fitted simulator",

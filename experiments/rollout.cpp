@@ -88,4 +88,20 @@ MeanCi Summarize(const std::vector<double>& values) {
   return s;
 }
 
+MeanCi SummarizeT(const std::vector<double>& values) {
+  MeanCi s = Summarize(values);
+  if (s.n < 2) return s;
+  // t_{0.975, df} for df = 1..30 (two-sided 95%); 1.96 beyond.
+  static const double kT[30] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
+                                2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+                                2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+                                2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
+  const int64_t df = s.n - 1;
+  const double t = df <= 30 ? kT[df - 1] : 1.96;
+  const double half = t * s.sd / std::sqrt(static_cast<double>(s.n));
+  s.lo = s.mean - half;
+  s.hi = s.mean + half;
+  return s;
+}
+
 }  // namespace recarena::experiments

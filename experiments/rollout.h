@@ -46,5 +46,7 @@ struct MeanCi {
   int64_t n = 0;
 };
 MeanCi Summarize(const std::vector<double>& values);
+// The same with Student's t quantile t_{0.975, n-1} instead of 1.96: the interval for few seeds.
+MeanCi SummarizeT(const std::vector<double>& values);
 
 }  // namespace recarena::experiments

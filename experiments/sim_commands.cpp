@@ -1,5 +1,7 @@
 #include "experiments/sim_commands.h"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "agents/baseline_policies.h"
@@ -10,10 +12,31 @@
 #include "env/vector_env.h"
 #include "experiments/command_util.h"
 #include "experiments/rollout.h"
+#include "experiments/sim_predict.h"
 #include "experiments/sim_report.h"
 
 namespace recarena::experiments {
 namespace po = boost::program_options;
+
+namespace {
+
+struct OpenedSimulator {
+  env::SimFitConfig cfg;
+  torch::Device device;
+  std::shared_ptr<env::Simulator> sim;
+};
+
+// A fitted simulator directory's config, device and the named role, with a clear error when dir is
+// not a fitted simulator.
+OpenedSimulator OpenSimulator(const std::filesystem::path& dir, const std::string& role) {
+  env::FittedRoles(dir);
+  auto cfg = config::Load<env::SimFitConfig>(dir / "config.yaml");
+  const auto device = ResolveDevice(cfg.run.device);
+  auto sim = env::LoadSimulator(dir, env::ParseRole(role), device);
+  return {std::move(cfg), device, std::move(sim)};
+}
+
+}  // namespace
 
 int RunSimFit(const std::vector<std::string>& args, std::ostream& out) {
   std::string out_dir, config_file;
@@ -96,11 +119,7 @@ int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
   if (policy != "random" && policy != "popular" && policy != "oracle") {
     throw Error("--policy must be random, popular or oracle; got " + QuoteForError(policy));
   }
-  const std::filesystem::path dir = cl.positional[0];
-  env::FittedRoles(dir);  // a clear error when dir is not a fitted simulator
-  const auto cfg = config::Load<env::SimFitConfig>(dir / "config.yaml");
-  const auto device = ResolveDevice(cfg.run.device);
-  auto sim = env::LoadSimulator(dir, env::ParseRole(role), device);
+  const auto [cfg, device, sim] = OpenSimulator(cl.positional[0], role);
   env::VectorEnvOptions vo;
   vo.num_envs = num_envs;
   vo.device = device;
@@ -128,6 +147,30 @@ int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
                    {"terminated", stats.terminated},
                    {"truncated", stats.truncated}};
   out << j.dump(2) << "\n";
+  return 0;
+}
+
+int RunSimPredict(const std::vector<std::string>& args, std::ostream& out) {
+  std::string role = "test", input;
+  po::options_description opts("options");
+  opts.add_options()("role", po::value(&role)->default_value("test"), "train | test | eval")(
+      "input", po::value(&input), "CSV file with the header user,history,item");
+  auto cl = ParseCommandLine(args, opts);
+  if (cl.help) {
+    PrintCommandHelp(out, "sim predict DIR --role R --input FILE",
+                     "Scores (user, history, item) queries with the role's response model and\n"
+                     "prints one P(click) or rating per line (format: docs/simulator.md).",
+                     opts);
+    return 0;
+  }
+  if (cl.positional.size() != 1) throw Error("sim predict needs exactly one simulator directory");
+  if (input.empty()) throw Error("sim predict needs --input FILE");
+  const auto [cfg, device, sim] = OpenSimulator(cl.positional[0], role);
+  // The id tables of the fit: the same data and preprocessing, from the stored config.
+  const auto prepared = env::PrepareDataset(cfg.data, cfg.run.seed);
+  const bool need_user = !sim->ground_truth && cfg.sim.response.kind == env::ResponseKind::kDeepFm;
+  const auto queries = ReadPredictQueries(input, prepared.dataset, need_user || sim->ground_truth);
+  for (float p : PredictQueries(*sim, queries, device)) out << fmt::format("{:.6f}\n", p);
   return 0;
 }
 

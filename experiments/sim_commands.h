@@ -1,4 +1,5 @@
-// `recarena sim fit | report | rollout`: fitting simulators, fidelity reports, baseline rollouts.
+// `recarena sim fit | report | rollout | predict`: fitting simulators, fidelity reports, baseline
+// rollouts, the response model on user-supplied pairs.
 #pragma once
 
 #include <ostream>
@@ -9,4 +10,5 @@ namespace recarena::experiments {
 int RunSimFit(const std::vector<std::string>& args, std::ostream& out);
 int RunSimReport(const std::vector<std::string>& args, std::ostream& out);
 int RunSimRollout(const std::vector<std::string>& args, std::ostream& out);
+int RunSimPredict(const std::vector<std::string>& args, std::ostream& out);
 }  // namespace recarena::experiments

@@ -13,6 +13,7 @@
 #include "env/sim_fit.h"
 #include "env/vector_env.h"
 #include "experiments/rollout.h"
+#include "experiments/sim_heldout.h"
 
 namespace recarena::experiments {
 namespace {
@@ -51,28 +52,6 @@ nlohmann::json Num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlo
 
 }  // namespace
 
-double RocAuc(const std::vector<float>& scores, const std::vector<uint8_t>& labels) {
-  std::vector<size_t> idx(scores.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
-  double rank_sum = 0.0, pos = 0.0;
-  for (size_t i = 0; i < idx.size();) {
-    size_t j = i;
-    while (j < idx.size() && scores[idx[j]] == scores[idx[i]]) ++j;
-    const double avg_rank = (static_cast<double>(i) + static_cast<double>(j) + 1.0) / 2.0;
-    for (size_t k = i; k < j; ++k) {
-      if (labels[idx[k]]) {
-        rank_sum += avg_rank;
-        pos += 1.0;
-      }
-    }
-    i = j;
-  }
-  const double neg = static_cast<double>(scores.size()) - pos;
-  if (pos == 0 || neg == 0) return std::nan("");
-  return (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg);
-}
-
 nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOptions& options) {
   const auto roles = env::FittedRoles(dir);  // first: "not a fitted simulator" beats a missing file
   const auto cfg = config::Load<env::SimFitConfig>(dir / "config.yaml");
@@ -88,73 +67,12 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
                        config::EnumToString(cfg.sim.response.target);
   for (env::SimRole role : roles) {
     auto sim = env::LoadSimulator(dir, role, device);
-    const auto& rcfg = sim->response->config();
     nlohmann::json rj;
-    // Held-out response quality.
-    const auto& held =
-        data.sequences.at(role == env::SimRole::kTest ? env::SimRole::kTrain : env::SimRole::kTest);
-    // Click targets: logged next items (positive) against sampled ones. Rating targets: the
-    // logged ratings only, positive = rating >= accept_threshold (does the model rank liked items
-    // above disliked ones), RMSE over them.
-    const bool rating = rcfg.target == env::ResponseTarget::kRating;
-    auto row_cfg = rcfg;
-    row_cfg.kind = cfg.sim.response.kind;
-    row_cfg.negatives = rating ? 0 : std::max<int64_t>(1, row_cfg.negatives);
-    Rng rng = Rng(cfg.run.seed).Fork(50);
-    auto rows = env::MakeResponseRows(held, row_cfg, sim->num_items, sim->state_len, rng);
-    const int64_t n = std::min<int64_t>(static_cast<int64_t>(rows.size()), options.max_rows);
-    std::vector<float> pred(static_cast<size_t>(n)), label(static_cast<size_t>(n));
-    std::vector<uint8_t> positive(static_cast<size_t>(n));
-    const int64_t L = sim->state_len;
-    for (int64_t b0 = 0; b0 < n; b0 += 4096) {
-      const int64_t b1 = std::min(n, b0 + 4096), m = b1 - b0;
-      auto slice = [&](const std::vector<int64_t>& v, int64_t width) {
-        return torch::tensor(std::vector<int64_t>(v.begin() + b0 * width, v.begin() + b1 * width))
-            .to(device);
-      };
-      env::ResponseInput in{slice(rows.items, L).view({m, L}), slice(rows.lengths, 1),
-                            slice(rows.users, 1), slice(rows.actions, 1)};
-      auto p = sim->response->Expected(in).to(torch::kCPU).contiguous();
-      std::copy(p.data_ptr<float>(), p.data_ptr<float>() + m, pred.begin() + b0);
-    }
-    // A row is a logged positive when it is the first of its group (1 + negatives rows).
-    const int64_t group = 1 + row_cfg.negatives;
-    double se = 0.0;
-    int64_t n_pos = 0;
-    const double lo = rcfg.reward_min, span = rcfg.reward_max - rcfg.reward_min;
-    for (int64_t i = 0; i < n; ++i) {
-      const double target = rows.targets[static_cast<size_t>(i)];
-      positive[static_cast<size_t>(i)] = rating ? target >= rcfg.accept_threshold : i % group == 0;
-      label[static_cast<size_t>(i)] = static_cast<float>(
-          rcfg.target == env::ResponseTarget::kClick ? target : (target - lo) / span);
-      if (rating || i % group == 0) {
-        se += (pred[static_cast<size_t>(i)] - target) * (pred[static_cast<size_t>(i)] - target);
-        ++n_pos;
-      }
-    }
-    rj["heldout_rows"] = n;
-    rj["heldout_auc"] = Num(RocAuc(pred, positive));
-    if (rcfg.target == env::ResponseTarget::kRating && n_pos > 0) {
-      rj["heldout_rmse"] = std::sqrt(se / static_cast<double>(n_pos));
-    }
-    nlohmann::json calib = nlohmann::json::array();
-    std::vector<double> psum(10, 0.0), ysum(10, 0.0);
-    std::vector<int64_t> cnt(10, 0);
-    for (int64_t i = 0; i < n; ++i) {
-      const double p = (pred[static_cast<size_t>(i)] - lo) / span;
-      const auto bin = static_cast<size_t>(std::clamp(static_cast<int>(p * 10.0), 0, 9));
-      psum[bin] += p;
-      ysum[bin] += label[static_cast<size_t>(i)];
-      ++cnt[bin];
-    }
-    for (size_t bin = 0; bin < 10; ++bin) {
-      if (cnt[bin] == 0) continue;
-      calib.push_back({{"bin", fmt::format("[{:.1f}, {:.1f})", bin / 10.0, (bin + 1) / 10.0)},
-                       {"rows", cnt[bin]},
-                       {"mean_predicted", psum[bin] / static_cast<double>(cnt[bin])},
-                       {"mean_observed", ysum[bin] / static_cast<double>(cnt[bin])}});
-    }
-    rj["calibration"] = calib;
+    // Held-out response quality, against the reference models.
+    const auto heldout = HeldoutQuality(*sim, data, role, cfg, device, options.max_rows);
+    for (const auto& [key, value] : heldout.items()) rj[key] = value;
+    const auto random_exposure = RandomExposureQuality(*sim, data, role, cfg, device);
+    if (!random_exposure.is_null()) rj["random_exposure"] = random_exposure;
 
     // Rollouts.
     env::VectorEnvOptions vo;
@@ -206,6 +124,7 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
     // Learned vs true affinities on the synthetic world.
     if (data.prepared.truth && !sim->ground_truth) {
       const auto& truth = *data.prepared.truth;
+      const int64_t L = sim->state_len;
       const size_t m = std::min<size_t>(sim->starts.size(), 200);
       double sum = 0.0;
       int64_t used = 0;
@@ -240,6 +159,9 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
     }
     report["roles"][env::RoleName(role)] = rj;
   }
+  if (cfg.data.dataset == env::DatasetKind::kCoat) {
+    report["debiasing"] = DebiasingComparison(data, cfg);
+  }
   WriteFileAtomic(dir / "report.json", report.dump(2) + "\n");
   WriteFileAtomic(dir / "report.md", SimReportMarkdown(report));
   return report;
@@ -270,6 +192,28 @@ std::string SimReportMarkdown(const nlohmann::json& report) {
         f(r["top10_share_logged"]), f(r["top10_share_simulated"]), f(r["popularity_corr"]),
         r.contains("truth_corr") ? f(r["truth_corr"]) : "n/a");
   }
+  md += "\n## Held-out response quality against reference models\n\n";
+  md +=
+      "Same held-out rows for every model; AUC (higher is better) / log-loss or RMSE (lower is "
+      "better); ECE of the learned model. Bold: the learned model beats every reference.\n\n";
+  md += "| role | negatives | rows | learned | popularity | item_knn | mf | learned ECE |\n";
+  md += "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& [role, r] : report["roles"].items()) {
+    if (!r.contains("schemes")) continue;
+    for (const auto& [scheme, sj] : r["schemes"].items()) {
+      const auto& models = sj["models"];
+      const std::string loss = models["learned"].contains("rmse") ? "rmse" : "logloss";
+      auto cell = [&](const std::string& name) {
+        return f(models[name]["auc"]) + " / " + f(models[name][loss]);
+      };
+      const bool best =
+          sj["learned_beats_all_auc"] == true && sj["learned_beats_all_" + loss] == true;
+      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", role, scheme,
+                        sj["rows"].get<int64_t>(),
+                        best ? "**" + cell("learned") + "**" : cell("learned"), cell("popularity"),
+                        cell("item_knn"), cell("mf"), f(models["learned"]["ece"]));
+    }
+  }
   md +=
       "\n## Rollouts (mean [95% interval])\n\n| role | policy | Return | Length | R_avg "
       "|\n|---|---|---|---|---|\n";
@@ -280,11 +224,44 @@ std::string SimReportMarkdown(const nlohmann::json& report) {
                         ci(x["avg_reward"]));
     }
   }
+  bool any_random = false;
+  for (const auto& [role, r] : report["roles"].items()) any_random |= r.contains("random_exposure");
+  if (any_random) {
+    md +=
+        "\n## On randomly exposed items (the role's own users)\n\n| role | rows | RMSE | AUC |\n"
+        "|---|---|---|---|\n";
+    for (const auto& [role, r] : report["roles"].items()) {
+      if (!r.contains("random_exposure")) continue;
+      const auto& x = r["random_exposure"];
+      md += fmt::format("| {} | {} | {} | {} |\n", role, x["rows"].get<int64_t>(), f(x["rmse"]),
+                        f(x["auc"]));
+    }
+  }
+  if (report.contains("debiasing") && report["debiasing"].is_object()) {
+    const auto& d = report["debiasing"];
+    md += fmt::format(
+        "\n## Debiasing: naive vs IPS on the random-exposure ratings\n\n{} trained on {} "
+        "self-selected ratings, evaluated on {} random-exposure ratings; mean [95% t interval] "
+        "over {} seeds; lambda chosen per arm and seed on 10% of the training ratings.\n\n"
+        "| arm | RMSE | MAE | AUC | lambda |\n|---|---|---|---|---|\n",
+        d["model"].get<std::string>(), d["train_ratings"].get<int64_t>(),
+        d["test_ratings"].get<int64_t>(), d["naive"]["rmse"]["n"].get<int64_t>());
+    for (const char* arm : {"naive", "ips", "ips_minus_naive"}) {
+      const auto& a = d[arm];
+      std::string lambdas;
+      if (a.contains("lambda")) {
+        for (const auto& l : a["lambda"]) lambdas += (lambdas.empty() ? "" : ", ") + f(l, "{:g}");
+      }
+      md += fmt::format("| {} | {} | {} | {} | {} |\n", arm, ci(a["rmse"]), ci(a["mae"]),
+                        ci(a["auc"]), lambdas);
+    }
+  }
   md += "\n## Calibration (held-out rows)\n\n";
   for (const auto& [role, r] : report["roles"].items()) {
     md += fmt::format(
-        "**{}**\n\n| predicted bin | rows | mean predicted | mean observed |\n|---|---|---|---|\n",
-        role);
+        "**{}** (ECE {})\n\n| predicted bin | rows | mean predicted | mean observed "
+        "|\n|---|---|---|---|\n",
+        role, r.contains("ece") ? f(r["ece"]) : std::string("n/a"));
     for (const auto& b : r["calibration"]) {
       md += fmt::format("| {} | {} | {:.3f} | {:.3f} |\n", b["bin"].get<std::string>(),
                         b["rows"].get<int64_t>(), b["mean_predicted"].get<double>(),

@@ -1,11 +1,12 @@
 // How real is a fitted simulator? (`recarena sim report DIR`)
 //
 // Per fitted role:
-//   response  AUC of logged next items against uniformly sampled items on HELD-OUT logs (the train
+//   response  AUC of logged next items against sampled items on HELD-OUT logs (the train
 //             simulator is scored on the test users' logs and vice versa; the eval simulator on
-//             the test users' logs), RMSE on held-out logged ratings (rating targets), and a
-//             calibration table (10 equal-width bins of the predicted reward scaled to [0, 1]:
-//             mean prediction vs mean observed label in each bin);
+//             the test users' logs), RMSE on held-out logged ratings (rating targets), the same
+//             for three reference models and under uniform and popularity-sampled negatives
+//             (experiments/sim_heldout.h), the ECE, and a calibration table (10 equal-width bins
+//             of the predicted reward scaled to [0, 1]: mean prediction vs mean observed label);
 //   lengths   KS distance between simulated session lengths (random policy, leave rules on) and
 //             the logged session lengths the hazard was fitted to, with both means;
 //   items     share of consumptions on the 10% most-consumed items, logged vs simulated (random
@@ -19,6 +20,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "env/calibration.h"
 
 namespace recarena::experiments {
 
@@ -35,7 +38,7 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
 // Markdown rendering of a SimReport JSON.
 std::string SimReportMarkdown(const nlohmann::json& report);
 
-// Exact ROC AUC of scores for labels (1 = positive), ties counted half. NaN without both classes.
-double RocAuc(const std::vector<float>& scores, const std::vector<uint8_t>& labels);
+// Exact ROC AUC (env/calibration.h).
+using env::RocAuc;
 
 }  // namespace recarena::experiments

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fits the shipped simulators and writes their fidelity reports into docs/results/simulator.md.
 #
-#   scripts/sim_results.sh            # all four: synthetic coat ml-latest-small amazon-industrial
+#   scripts/sim_results.sh            # all five: synthetic coat ml-latest-small amazon-industrial rc15
 #   NAMES="coat" scripts/sim_results.sh
 #
 # Each simulator goes to $OUT/<name> (default runs/sim); a finished fit is reused (sim fit resumes),
@@ -10,26 +10,33 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${RECARENA_BIN:-$ROOT/build/recarena}
 OUT=${OUT:-$ROOT/runs/sim}
-NAMES=${NAMES:-synthetic coat ml-latest-small amazon-industrial}
+NAMES=${NAMES:-synthetic coat ml-latest-small amazon-industrial rc15}
 DOC=$ROOT/docs/results/simulator.md
+PY=${RECARENA_PYTHON:-$ROOT/.venv/bin/python}
 [[ -x $BIN ]] || { echo "sim_results.sh: $BIN not built (run make build first)" >&2; exit 2; }
 for name in $NAMES; do
   echo "== $name" >&2
   "$BIN" sim fit --config "$ROOT/configs/sim/$name.yaml" --out "$OUT/$name" >/dev/null 2>&1
   "$BIN" sim report "$OUT/$name" >/dev/null
+  "$PY" "$ROOT/scripts/plot_sim_reliability.py" "$OUT/$name/report.json" \
+    "$ROOT/docs/results/img/sim-reliability-$name.png"
 done
 {
   echo "# Simulator fidelity reports"
   echo
   echo "Produced by \`scripts/sim_results.sh\` (= for each config: \`recarena sim fit --config"
   echo "configs/sim/<name>.yaml --out runs/sim/<name>\` then \`recarena sim report runs/sim/<name>\`)"
-  echo "on $(date -u +%Y-%m-%d), $(nproc) CPU cores. See docs/simulator.md for what each number means."
+  echo "on $(date -u +%Y-%m-%d), $(nproc) CPU cores. See docs/simulator.md for what each number means;"
+  echo "docs/results/simulator_notes.md holds the hand-written reading of these numbers."
   echo
-  for name in synthetic coat ml-latest-small amazon-industrial; do
+  for name in synthetic coat ml-latest-small amazon-industrial rc15; do
     [[ -f $OUT/$name/report.md ]] || continue
     echo "<!-- config: configs/sim/$name.yaml -->"
     sed 's/^# Simulator fidelity: \(.*\)$/## '"$name"' (dataset \1)/; s/^## /### /' "$OUT/$name/report.md" \
       | sed 's/^### '"$name"' (dataset/## '"$name"' (dataset/'
+    if [[ -f $ROOT/docs/results/img/sim-reliability-$name.png ]]; then
+      echo "![held-out reliability, $name](img/sim-reliability-$name.png)"
+    fi
     echo
   done
 } > "$DOC"

@@ -1,9 +1,13 @@
 // `recarena sim fit | report | rollout` end to end on a tiny synthetic world.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_runner.h"
+#include "core/config.h"
+#include "env/prepare.h"
 #include "env/sim_config.h"
 #include "experiments/rollout.h"
 #include "experiments/sim_report.h"
@@ -13,13 +17,11 @@ using recarena::testing::RunCli;
 
 namespace {
 std::vector<std::string> TinyOverrides() {
-  return {"data.synthetic.num_users=60",
-          "data.synthetic.num_items=40",
-          "data.synthetic.num_topics=4",
-          "sim.response.encoder.hidden=8",
+  return {"data.synthetic.num_users=60", "data.synthetic.num_items=40",
+          "data.synthetic.num_topics=4", "sim.response.encoder.hidden=8",
           "sim.response.epochs=3",
-          "sim.max_length=10",
-          "run.device=cpu",
+          "sim.response.batch_size=256",  // the shipped 1024 is a few steps an epoch here
+          "sim.max_length=10",           "run.device=cpu",
           "run.log_level=warn"};
 }
 }  // namespace
@@ -45,6 +47,17 @@ TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
   for (const char* role : {"train", "test", "eval"}) {
     const auto& r = rj["roles"][role];
     CHECK(r["heldout_auc"].get<double>() > 0.5);
+    // The held-out comparison: every model on both negative schemes, the same rows.
+    for (const char* scheme : {"uniform", "popularity"}) {
+      const auto& sj = r["schemes"][scheme];
+      CHECK(sj["rows"].get<int64_t>() > 0);
+      for (const char* model : {"learned", "popularity", "item_knn", "mf"}) {
+        CHECK(sj["models"][model]["auc"].is_number());
+        CHECK(sj["models"][model]["logloss"].get<double>() > 0.0);
+      }
+      CHECK(sj["learned_beats_all_auc"].is_boolean());
+    }
+    CHECK(r["ece"].get<double>() >= 0.0);
     CHECK(r["length_ks"].get<double>() >= 0.0);
     CHECK(r["length_ks"].get<double>() <= 1.0);
     CHECK(r["rollout_random"]["length"]["n"].get<int64_t>() == 50);
@@ -67,6 +80,66 @@ TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
   auto again = RunCli({"sim", "rollout", dir.string(), "--policy", "random", "--episodes", "60",
                        "--no-leave", "--max-length", "5", "--num-envs", "64"});
   CHECK(nlohmann::json::parse(again.out)["return"] == rr["return"]);
+
+  // sim predict: the eval role is the world's truth, so its answers have golden values
+  // sigmoid((affinity_scale * <user affinity, item topics> + quality - no_click) / temperature).
+  {
+    const auto cfg = recarena::config::Load<recarena::env::SimFitConfig>(dir / "config.yaml");
+    const auto prepared = recarena::env::PrepareDataset(cfg.data, cfg.run.seed);
+    const auto& ds = prepared.dataset;
+    const auto& truth = *prepared.truth;
+    std::string csv = "user,history,item\n";
+    std::vector<double> expected;
+    for (int u : {0, 3, 7}) {
+      for (int i : {1, 5}) {
+        csv += ds.users.external_ids[static_cast<size_t>(u)] + "," + ds.items.external_ids[2] +
+               " " + ds.items.external_ids[4] + "," +
+               ds.items.external_ids[static_cast<size_t>(i)] + "\n";
+        double util = truth.item_quality[static_cast<size_t>(i)];
+        double dot = 0.0;
+        for (int k = 0; k < truth.num_topics; ++k) {
+          dot += static_cast<double>(
+                     truth.user_affinity[static_cast<size_t>(u * truth.num_topics + k)]) *
+                 truth.item_topics[static_cast<size_t>(i * truth.num_topics + k)];
+        }
+        util += truth.affinity_scale * dot;
+        expected.push_back(1.0 / (1.0 + std::exp(-(util - cfg.data.synthetic.no_click_utility) /
+                                                 cfg.data.synthetic.choice_temperature)));
+      }
+    }
+    const auto input = tmp.Write("queries.csv", csv);
+    auto pred =
+        RunCli({"sim", "predict", dir.string(), "--role", "eval", "--input", input.string()});
+    INFO(pred.err);
+    REQUIRE(pred.code == 0);
+    std::istringstream lines(pred.out);
+    std::vector<double> got;
+    for (double v; lines >> v;) got.push_back(v);
+    REQUIRE(got.size() == expected.size());
+    for (size_t k = 0; k < got.size(); ++k) CHECK(got[k] == Approx(expected[k]).margin(2e-6));
+
+    // The learned roles answer the same file with probabilities.
+    auto learned =
+        RunCli({"sim", "predict", dir.string(), "--role", "train", "--input", input.string()});
+    REQUIRE(learned.code == 0);
+    std::istringstream ll(learned.out);
+    int n = 0;
+    for (double v; ll >> v; ++n) {
+      CHECK(v > 0.0);
+      CHECK(v < 1.0);
+    }
+    CHECK(n == 6);
+
+    const auto bad =
+        tmp.Write("bad.csv", "user,history,item\n" + ds.users.external_ids[0] + ",,no-such-item\n");
+    auto err = RunCli({"sim", "predict", dir.string(), "--role", "train", "--input", bad.string()});
+    CHECK(err.code == 2);
+    CHECK_THAT(err.err, Catch::Contains("bad.csv:2") && Catch::Contains("no-such-item"));
+    const auto header = tmp.Write("header.csv", "u,h,i\n");
+    auto herr = RunCli({"sim", "predict", dir.string(), "--input", header.string()});
+    CHECK(herr.code == 2);
+    CHECK_THAT(herr.err, Catch::Contains("user,history,item"));
+  }
 
   // Bad input: clear errors.
   auto bad_policy = RunCli({"sim", "rollout", dir.string(), "--policy", "greedy"});
