@@ -190,7 +190,7 @@ Dataset LoadGenericCsv(const fs::path& source, const LoadOptions& opts, LoadRepo
       if (c_value >= 0) {
         const auto v = field(c_value);
         if (value_map.empty()) {
-          x.value = static_cast<float>(ParseDouble(v, file, line, "value"));
+          x.value = ParseFloat(v, file, line, "value");
         } else {
           bool found = false;
           std::vector<std::string> keys;

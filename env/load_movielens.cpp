@@ -82,7 +82,7 @@ Dataset LoadMlLatestSmall(const fs::path& dir, const LoadOptions& opts, LoadRepo
         throw FileError(file, line,
                         "movieId " + QuoteForError(fields[1]) + " is not in movies.csv");
       }
-      x.value = static_cast<float>(ParseDouble(fields[2], file, line, "rating"));
+      x.value = ParseFloat(fields[2], file, line, "rating");
       x.timestamp = static_cast<double>(ParseInt64(fields[3], file, line, "timestamp"));
       x.user = ds.users.Intern(user);
       ds.interactions.push_back(x);
@@ -264,7 +264,7 @@ Dataset LoadMl100k(const fs::path& dir, const LoadOptions& opts, LoadReport* rep
       if (x.item < 0) {
         throw FileError(file, line, "item id " + QuoteForError(f[1]) + " is not in u.item");
       }
-      x.value = static_cast<float>(ParseDouble(f[2], file, line, "rating"));
+      x.value = ParseFloat(f[2], file, line, "rating");
       x.timestamp = static_cast<double>(ParseInt64(f[3], file, line, "timestamp"));
       ds.interactions.push_back(x);
     } catch (const FileError& e) {

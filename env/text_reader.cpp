@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <system_error>
 
 #include "core/error.h"
@@ -253,6 +254,16 @@ double ParseDouble(std::string_view s, const std::string& file, int64_t line,
                     fmt::format("bad {}: {} is not a finite number", what, QuoteForError(s)));
   }
   return v;
+}
+
+float ParseFloat(std::string_view s, const std::string& file, int64_t line, std::string_view what) {
+  const double v = ParseDouble(s, file, line, what);
+  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) {
+    throw FileError(file, line,
+                    fmt::format("bad {}: {} is outside the float range (|v| <= {:.3g})", what,
+                                QuoteForError(s), std::numeric_limits<float>::max()));
+  }
+  return static_cast<float>(v);
 }
 
 void RequireFieldCount(size_t actual, size_t expected, std::string_view line_text,

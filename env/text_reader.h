@@ -97,6 +97,10 @@ int32_t ParseInt32(std::string_view s, const std::string& file, int64_t line,
 double ParseDouble(std::string_view s, const std::string& file, int64_t line,
                    std::string_view what);
 
+// ParseDouble, then checked to fit a float (|v| <= 3.4e38): values stored as float must not turn
+// into infinities (a rating of 1e39 is an error naming the file, line and value).
+float ParseFloat(std::string_view s, const std::string& file, int64_t line, std::string_view what);
+
 // Throws FileError(file, line, ...) unless fields.size() == expected, quoting the line's start.
 void RequireFieldCount(size_t actual, size_t expected, std::string_view line_text,
                        const std::string& file, int64_t line);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "agents/baseline_policies.h"
@@ -86,6 +88,9 @@ int RunSimReport(const std::vector<std::string>& args, std::ostream& out) {
   }
   if (cl.positional.size() != 1) throw Error("sim report needs exactly one simulator directory");
   if (ro.episodes < 1) throw Error("--episodes must be >= 1");
+  if (ro.num_envs < 1) throw Error("--num-envs must be >= 1, got " + std::to_string(ro.num_envs));
+  // More parallel users than episodes would only allocate: the job needs at most `episodes`.
+  ro.num_envs = std::min(ro.num_envs, ro.episodes);
   auto report = SimReport(cl.positional[0], ro);
   out << report.dump(2) << "\n";
   return 0;
@@ -119,9 +124,12 @@ int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
   if (policy != "random" && policy != "popular" && policy != "oracle") {
     throw Error("--policy must be random, popular or oracle; got " + QuoteForError(policy));
   }
+  if (episodes < 1) throw Error("--episodes must be >= 1, got " + std::to_string(episodes));
+  if (num_envs < 1) throw Error("--num-envs must be >= 1, got " + std::to_string(num_envs));
   const auto [cfg, device, sim] = OpenSimulator(cl.positional[0], role);
   env::VectorEnvOptions vo;
-  vo.num_envs = num_envs;
+  // More parallel users than episodes would only allocate: the job needs at most `episodes`.
+  vo.num_envs = std::min(num_envs, episodes);
   vo.device = device;
   vo.mask_repeats = mask_repeats;
   vo.leave_enabled = !no_leave;

@@ -156,6 +156,13 @@ TEST_CASE("strict number parsing names file, line and value", "[loaders][text]")
   CHECK_THAT(FileErrorMessage([] { ParseDouble("nan", "f.txt", 9, "rating"); }),
              Contains("f.txt:9") && Contains("'nan'"));
   CHECK_THAT(FileErrorMessage([] { ParseDouble("4,5", "f.txt", 9, "rating"); }), Contains("'4,5'"));
+  // Finite as a double, infinite as a float: refused, not stored as inf.
+  CHECK(ParseFloat("3.5", "f.txt", 3, "rating") == 3.5f);
+  CHECK(ParseFloat("-3.4e38", "f.txt", 3, "rating") == -3.4e38f);
+  CHECK_THAT(FileErrorMessage([] { ParseFloat("1e39", "f.txt", 4, "rating"); }),
+             Contains("f.txt:4") && Contains("'1e39'") && Contains("float range"));
+  CHECK_THAT(FileErrorMessage([] { ParseFloat("-1e300", "f.txt", 5, "rating"); }),
+             Contains("f.txt:5") && Contains("'-1e300'"));
   CHECK(SplitWhitespace("  1 0\t 3 ") == std::vector<std::string_view>{"1", "0", "3"});
   CHECK(SplitChar("a||b", '|') == std::vector<std::string_view>{"a", "", "b"});
 }
@@ -221,6 +228,12 @@ TEST_CASE("ml-latest-small: malformed lines are errors with file, line and value
   WriteMlLatest(dir, "4,1,abc,964982224\r\n4,999,3.0,1\r\n4,1\r\n2,7,5.0,964982224\r\n");
   const std::string msg = FileErrorMessage([&] { LoadMlLatestSmall(dir.path(), {}, nullptr); });
   CHECK_THAT(msg, Contains("ratings.csv:5") && Contains("rating") && Contains("'abc'"));
+  {
+    TempDir huge;
+    WriteMlLatest(huge, "4,1,1e39,964982224\r\n");
+    CHECK_THAT(FileErrorMessage([&] { LoadMlLatestSmall(huge.path(), {}, nullptr); }),
+               Contains("ratings.csv:5") && Contains("'1e39'") && Contains("float range"));
+  }
 
   LoadOptions opts;
   opts.skip_bad_lines = true;

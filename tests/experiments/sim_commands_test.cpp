@@ -80,6 +80,15 @@ TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
   auto again = RunCli({"sim", "rollout", dir.string(), "--policy", "random", "--episodes", "60",
                        "--no-leave", "--max-length", "5", "--num-envs", "64"});
   CHECK(nlohmann::json::parse(again.out)["return"] == rr["return"]);
+  // A huge --num-envs is capped by the episodes the job needs (100M slots would be ~4 GB of masks)
+  // and, B not mattering, gives the same numbers.
+  auto huge = RunCli({"sim", "rollout", dir.string(), "--policy", "random", "--episodes", "60",
+                      "--no-leave", "--max-length", "5", "--num-envs", "100000000"});
+  REQUIRE(huge.code == 0);
+  CHECK(nlohmann::json::parse(huge.out)["return"] == rr["return"]);
+  auto zero = RunCli({"sim", "rollout", dir.string(), "--num-envs", "0"});
+  CHECK(zero.code == 2);
+  CHECK_THAT(zero.err, Catch::Contains("--num-envs must be >= 1"));
 
   // sim predict: the eval role is the world's truth, so its answers have golden values
   // sigmoid((affinity_scale * <user affinity, item topics> + quality - no_click) / temperature).
