@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <map>
 #include <set>
 
 #include "core/atomic_file.h"
@@ -41,15 +42,35 @@ void YamlReader::Finish() const {
 }
 
 namespace {
+// Records where every key came from, and refuses what yaml-cpp accepts silently: a key given twice
+// in one mapping (yaml-cpp keeps one copy and drops the other), and documents nested or aliased
+// beyond what a config needs (an alias bomb would otherwise be walked without bound).
+constexpr int kMaxDepth = 64;
+constexpr int64_t kMaxKeys = 100000;
+
 void RecordOrigins(const YAML::Node& node, const std::string& path, const std::string& file,
-                   Origins& origins) {
+                   Origins& origins, int depth, int64_t& keys) {
   if (!node.IsMap()) return;
+  if (depth > kMaxDepth) {
+    throw Error(file + ": '" + path + "' is nested deeper than " + std::to_string(kMaxDepth) +
+                " levels");
+  }
+  std::map<std::string, int> seen;  // key -> 1-based line
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
     const std::string child = path.empty() ? key : path + "." + key;
     const int line = kv.first.Mark().line;
+    const auto [it, fresh] = seen.emplace(key, line + 1);
+    if (!fresh) {
+      throw Error(file + ":" + std::to_string(line + 1) + ": duplicate key '" + child +
+                  "' (first given on line " + std::to_string(it->second) + ")");
+    }
+    if (++keys > kMaxKeys) {
+      throw Error(file + ": more than " + std::to_string(kMaxKeys) +
+                  " keys (aliases expanding without bound?)");
+    }
     origins.Set(child, line >= 0 ? file + ":" + std::to_string(line + 1) : file);
-    RecordOrigins(kv.second, child, file, origins);
+    RecordOrigins(kv.second, child, file, origins, depth + 1, keys);
   }
 }
 
@@ -105,7 +126,8 @@ Document Document::FromString(const std::string& yaml, const std::string& name,
                               const std::vector<std::string>& overrides) {
   Document doc;
   doc.root_ = ParseYaml(yaml, name);
-  RecordOrigins(doc.root_, "", name, doc.origins_);
+  int64_t keys = 0;
+  RecordOrigins(doc.root_, "", name, doc.origins_, 0, keys);
   for (const auto& o : overrides) doc.ApplyOverride(o);
   return doc;
 }

@@ -79,6 +79,30 @@ TEST_CASE("config: unknown key names key, file, line and closest key", "[config]
   }
 }
 
+TEST_CASE("config: duplicate keys and runaway nesting are refused", "[config]") {
+  Top cfg;
+  CHECK_THROWS_WITH(Document::FromString("inner:\n  count: 7\n  count: 8\n", "dup.yaml").Read(cfg),
+                    Catch::Contains("dup.yaml:3") &&
+                        Catch::Contains("duplicate key 'inner.count'") &&
+                        Catch::Contains("line 2"));
+  CHECK_THROWS_WITH(Document::FromString("run:\n  seed: 1\nrun:\n  seed: 2\n", "top.yaml"),
+                    Catch::Contains("top.yaml:3") && Catch::Contains("duplicate key 'run'"));
+  std::string deep;
+  for (int d = 0; d < 70; ++d) deep += std::string(static_cast<size_t>(2 * d), ' ') + "k:\n";
+  CHECK_THROWS_WITH(Document::FromString(deep, "deep.yaml"), Catch::Contains("deeper than 64"));
+  // An alias bomb: each level refers to the previous one ten times.
+  std::string bomb = "a0: &a0 {x: 1, y: 2}\n";
+  for (int i = 1; i < 9; ++i) {
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " {";
+    for (int j = 0; j < 10; ++j) {
+      bomb +=
+          (j ? ", " : "") + std::string("k") + std::to_string(j) + ": *a" + std::to_string(i - 1);
+    }
+    bomb += "}\n";
+  }
+  CHECK_THROWS_WITH(Document::FromString(bomb, "bomb.yaml"), Catch::Contains("aliases"));
+}
+
 TEST_CASE("config: bad value type and bad enum are reported with their origin", "[config]") {
   Top cfg;
   CHECK_THROWS_WITH(Document::FromString("inner:\n  count: abc\n", "c.yaml").Read(cfg),
