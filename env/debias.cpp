@@ -30,16 +30,10 @@ Ratings Collect(const Dataset& ds, const CoatPropensities& prop, int part) {
   std::vector<float> v, w;
   for (const auto& x : ds.interactions) {
     if (x.part != part) continue;
-    const auto eu = std::stoll(ds.users.external_ids.at(static_cast<size_t>(x.user)));
-    const auto ei = std::stoll(ds.items.external_ids.at(static_cast<size_t>(x.item)));
-    if (eu < 0 || eu >= prop.users || ei < 0 || ei >= prop.items) {
-      throw Error("CompareNaiveIps: pair (" + std::to_string(eu) + ", " + std::to_string(ei) +
-                  ") is outside the propensity matrix");
-    }
     u.push_back(x.user);
     i.push_back(x.item);
     v.push_back(x.value);
-    w.push_back(static_cast<float>(1.0 / prop.at(eu, ei)));
+    w.push_back(static_cast<float>(1.0 / prop.OfDense(ds, x.user, x.item)));
   }
   if (u.empty()) throw Error("CompareNaiveIps: part " + std::to_string(part) + " has no ratings");
   return {torch::tensor(u, torch::kInt64), torch::tensor(i, torch::kInt64),

@@ -128,6 +128,16 @@ Dataset LoadCoat(const fs::path& dir, const LoadOptions& opts, LoadReport* repor
   return ds;
 }
 
+double CoatPropensities::OfDense(const Dataset& ds, UserId user, ItemId item) const {
+  const auto u = std::stoll(ds.users.external_ids.at(static_cast<size_t>(user)));
+  const auto i = std::stoll(ds.items.external_ids.at(static_cast<size_t>(item)));
+  if (u < 0 || u >= users || i < 0 || i >= items) {
+    throw Error(
+        fmt::format("pair ({}, {}) is outside the {} x {} propensity matrix", u, i, users, items));
+  }
+  return at(u, i);
+}
+
 CoatPropensities LoadCoatPropensities(const fs::path& dir) {
   const Matrix train = ReadMatrix(dir / "train.ascii", nullptr);
   const fs::path file = dir / "propensities.ascii";

@@ -35,6 +35,9 @@ struct CoatPropensities {
   double at(int64_t user, int64_t item) const {
     return p[static_cast<size_t>(user * items + item)];
   }
+  // The propensity of a dataset's dense (user, item) pair, through their external ids; Error when
+  // the pair is outside the matrix.
+  double OfDense(const Dataset& ds, UserId user, ItemId item) const;
 };
 CoatPropensities LoadCoatPropensities(const std::filesystem::path& dir);
 

@@ -342,13 +342,8 @@ std::vector<float> IpsWeights(const Dataset& ds, const DataConfig& data, const R
   std::vector<float> w(rows.size(), 1.0f);
   const auto group = static_cast<size_t>(1 + std::max<int64_t>(0, negatives));
   for (size_t r = 0; r < rows.size(); r += group) {
-    const auto u = std::stoll(ds.users.external_ids.at(static_cast<size_t>(rows.users[r])));
-    const auto i = std::stoll(ds.items.external_ids.at(static_cast<size_t>(rows.actions[r])));
-    if (u < 0 || u >= prop.users || i < 0 || i >= prop.items) {
-      throw Error("IpsWeights: pair (" + std::to_string(u) + ", " + std::to_string(i) +
-                  ") is outside the propensity matrix");
-    }
-    w[r] = static_cast<float>(1.0 / prop.at(u, i));
+    w[r] = static_cast<float>(1.0 / prop.OfDense(ds, static_cast<UserId>(rows.users[r]),
+                                                 static_cast<ItemId>(rows.actions[r])));
   }
   return w;
 }

@@ -1,6 +1,7 @@
 // Tiny simulator configs fitted in memory for env/ tests (seconds on one core).
 #pragma once
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,6 +82,18 @@ inline std::shared_ptr<const env::Simulator> FitTiny(const env::SimFitConfig& cf
                                                      env::SimRole role) {
   const auto data = env::BuildSimData(cfg);
   return env::FitRole(cfg, data, role, torch::kCPU);
+}
+
+// Two fixed click models over 2 items: logits 0 and ln(3), i.e. probabilities 0.5 and 0.75 for
+// every user (mean 0.625, population std 0.125), and a one-row input that scores item 0.
+inline std::vector<std::shared_ptr<env::ResponseModelImpl>> TwoClickModels() {
+  auto u1 = torch::zeros({1, 2}), u2 = torch::full({1, 2}, std::log(3.0));
+  return {std::make_shared<env::GroundTruthResponseImpl>(u1, 0.0, 1.0),
+          std::make_shared<env::GroundTruthResponseImpl>(u2, 0.0, 1.0)};
+}
+inline env::ResponseInput OneRowItem0() {
+  return {torch::full({1, 1}, 2, torch::kInt64), torch::ones({1}, torch::kInt64),
+          torch::zeros({1}, torch::kInt64), torch::zeros({1}, torch::kInt64)};
 }
 
 }  // namespace recarena::testing

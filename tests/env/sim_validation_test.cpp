@@ -29,10 +29,7 @@ TEST_CASE("pessimism applies to the train role only", "[simulator][pessimism]") 
 TEST_CASE("calibration is applied before the pessimism term", "[simulator][calibration]") {
   // Probabilities 0.5 and 0.75 (mean 0.625, population std 0.125); calibration a = 2, b = 0:
   // sigmoid(2 logit(0.625)) = (5/3)^2 / (1 + (5/3)^2) = 25/34; minus 2 * 0.125.
-  auto u1 = torch::zeros({1, 2}), u2 = torch::full({1, 2}, std::log(3.0));
-  std::vector<std::shared_ptr<env::ResponseModelImpl>> models{
-      std::make_shared<env::GroundTruthResponseImpl>(u1, 0.0, 1.0),
-      std::make_shared<env::GroundTruthResponseImpl>(u2, 0.0, 1.0)};
+  const auto models = recarena::testing::TwoClickModels();
   env::ResponseConfig cfg;
   cfg.pessimism = 2.0;
   env::ResponseEnsemble ens(cfg, models);
@@ -40,8 +37,7 @@ TEST_CASE("calibration is applied before the pessimism term", "[simulator][calib
   cal.kind = env::CalibrationKind::kTemperature;
   cal.a = 2.0;
   ens.SetCalibration(cal);
-  env::ResponseInput in{torch::full({1, 1}, 2, torch::kInt64), torch::ones({1}, torch::kInt64),
-                        torch::zeros({1}, torch::kInt64), torch::zeros({1}, torch::kInt64)};
+  const env::ResponseInput in = recarena::testing::OneRowItem0();
   CHECK(ens.Expected(in).item<float>() == Approx(25.0 / 34.0 - 0.25).epsilon(1e-5));
   CHECK(ens.ExpectedAll(in)[0][0].item<float>() == Approx(25.0 / 34.0 - 0.25).epsilon(1e-5));
 }

@@ -363,16 +363,12 @@ TEST_CASE("coat DeepFM simulator with user and item features: fit, save, load",
 
 TEST_CASE("response ensemble: mean minus pessimism times std, clamped to the bounds",
           "[simulator][response]") {
-  // Two fixed click models: logits 0 and ln(3) -> probabilities 0.5 and 0.75 for item 0.
-  auto u1 = torch::zeros({1, 2}), u2 = torch::full({1, 2}, std::log(3.0));
-  std::vector<std::shared_ptr<env::ResponseModelImpl>> models{
-      std::make_shared<env::GroundTruthResponseImpl>(u1, 0.0, 1.0),
-      std::make_shared<env::GroundTruthResponseImpl>(u2, 0.0, 1.0)};
+  // Probabilities 0.5 and 0.75 for item 0 (sim_fixtures.h).
+  const auto models = recarena::testing::TwoClickModels();
   env::ResponseConfig cfg;
   cfg.pessimism = 2.0;
   env::ResponseEnsemble ens(cfg, models);
-  env::ResponseInput in{torch::full({1, 1}, 2, torch::kInt64), torch::ones({1}, torch::kInt64),
-                        torch::zeros({1}, torch::kInt64), torch::zeros({1}, torch::kInt64)};
+  const env::ResponseInput in = recarena::testing::OneRowItem0();
   // mean 0.625, population std 0.125 -> 0.625 - 2 * 0.125 = 0.375.
   CHECK(ens.Expected(in).item<float>() == Approx(0.375));
   CHECK(ens.Disagreement(in).item<float>() == Approx(0.125));
