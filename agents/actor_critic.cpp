@@ -5,8 +5,8 @@
 #include <string>
 #include <utility>
 
-#include "agents/baseline_policies.h"
 #include "core/error.h"
+#include "policies/baseline_policies.h"
 
 namespace recarena::agents {
 
@@ -28,13 +28,13 @@ policies::ActionSelection SelectFromPolicy(const torch::Tensor& logits, const to
   auto m = mask.to(logits.device());
   if (explore) return explorer.Select(logits, m, step, rng);
   policies::ActionSelection sel;
-  sel.actions = MaskedArgmax(logits, m);
+  sel.actions = policies::MaskedArgmax(logits, m);
   sel.greedy = torch::ones({logits.size(0)}, logits.options().dtype(torch::kBool));
   return sel;
 }
 
-ActorCritic::ActorCritic(policies::EncoderOptions encoder, int64_t num_items,
-                         int64_t critic_outputs, double lr, double grad_clip, torch::Device device)
+ActorCritic::ActorCritic(models::EncoderOptions encoder, int64_t num_items, int64_t critic_outputs,
+                         double lr, double grad_clip, torch::Device device)
     : num_items_(num_items), grad_clip_(grad_clip), device_(device) {
   if (num_items < 1)
     throw Error("ActorCritic: num_items must be >= 1, got " + std::to_string(num_items));
@@ -47,7 +47,7 @@ ActorCritic::ActorCritic(policies::EncoderOptions encoder, int64_t num_items,
     throw Error("ActorCritic: grad_clip must be >= 0, got " + std::to_string(grad_clip));
   }
   encoder.num_items = num_items;
-  encoder_ = policies::MakeEncoder(encoder);
+  encoder_ = models::MakeEncoder(encoder);
   actor_ = torch::nn::Linear(encoder_->dim(), num_items);
   if (critic_outputs > 0) critic_ = torch::nn::Linear(encoder_->dim(), critic_outputs);
   encoder_->to(device_);

@@ -1,7 +1,7 @@
 // The network and the optimisation step shared by the policy-gradient agents (PgAgent, A2cAgent),
 // and the masked-softmax helpers they use.
 //
-// Network: one sequence encoder (policies/encoder.h) whose last state h [B, D] feeds
+// Network: one sequence encoder (models/encoder.h) whose last state h [B, D] feeds
 //   actor  Linear(D, N): policy logits over the catalog,
 //   critic Linear(D, C): C = 1 for a state value V(s) (PG baseline, standard A2C) or C = N for
 //                        Q(s, .) (thesis A2C); C = 0: no critic head.
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/rng.h"
-#include "policies/encoder.h"
+#include "models/encoder.h"
 #include "policies/exploration.h"
 
 namespace recarena::agents {
@@ -42,8 +42,8 @@ class ActorCritic {
  public:
   // encoder.num_items is overwritten with num_items. lr > 0, grad_clip >= 0 (0 = no clipping),
   // critic_outputs >= 0; violations throw recarena::Error.
-  ActorCritic(policies::EncoderOptions encoder, int64_t num_items, int64_t critic_outputs,
-              double lr, double grad_clip, torch::Device device);
+  ActorCritic(models::EncoderOptions encoder, int64_t num_items, int64_t critic_outputs, double lr,
+              double grad_clip, torch::Device device);
   ActorCritic(const ActorCritic&) = delete;
   ActorCritic& operator=(const ActorCritic&) = delete;
 
@@ -73,7 +73,7 @@ class ActorCritic {
   int64_t num_items_;
   double grad_clip_;
   torch::Device device_;
-  std::shared_ptr<policies::SequenceEncoderImpl> encoder_;
+  std::shared_ptr<models::SequenceEncoderImpl> encoder_;
   torch::nn::Linear actor_{nullptr};
   torch::nn::Linear critic_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;

@@ -1,13 +1,13 @@
 #include "agents/baseline_agents.h"
 
-#include "agents/baseline_policies.h"
 #include "core/error.h"
+#include "policies/baseline_policies.h"
 
 namespace recarena::agents {
 
 policies::ActionSelection RandomAgent::Act(const env::Observation& /*obs*/,
                                            const torch::Tensor& mask, bool /*explore*/, Rng& rng) {
-  auto a = RandomActions(mask, rng);
+  auto a = policies::RandomActions(mask, rng);
   return {a, torch::zeros_like(a, a.options().dtype(torch::kBool))};
 }
 
@@ -41,7 +41,7 @@ PopularAgent::PopularAgent(int64_t num_items, torch::Tensor popularity)
 policies::ActionSelection PopularAgent::Act(const env::Observation& /*obs*/,
                                             const torch::Tensor& mask, bool /*explore*/,
                                             Rng& /*rng*/) {
-  auto a = PopularActions(mask, popularity_);
+  auto a = policies::PopularActions(mask, popularity_);
   return {a, torch::ones_like(a, a.options().dtype(torch::kBool))};
 }
 
@@ -60,7 +60,7 @@ torch::Tensor OracleAgent::Scores(const env::Observation& obs) {
 
 policies::ActionSelection OracleAgent::Act(const env::Observation& obs, const torch::Tensor& mask,
                                            bool /*explore*/, Rng& /*rng*/) {
-  auto a = MaskedArgmax(Scores(obs), mask);
+  auto a = policies::MaskedArgmax(Scores(obs), mask);
   return {a, torch::ones_like(a, a.options().dtype(torch::kBool))};
 }
 

@@ -1,5 +1,5 @@
 // The non-learning baselines as OnlineAgents: random, most-popular and the oracle (the policies of
-// agents/baseline_policies.h). Observe stores nothing; Save/Load keep only the step counter.
+// policies/baseline_policies.h). Observe stores nothing; Save/Load keep only the step counter.
 #pragma once
 
 #include <memory>

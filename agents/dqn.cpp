@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "agents/baseline_policies.h"
 #include "core/error.h"
+#include "policies/baseline_policies.h"
 
 namespace recarena::agents {
 namespace {
@@ -73,11 +73,11 @@ DqnAgent::DqnAgent(const OnlineAgentOptions& options,
       explorer_(exploration, num_items),
       buffer_(options_.dqn.buffer_size, options_.encoder.state_len),
       nstep_(options_.dqn.n_step, options_.gamma) {
-  encoder_ = policies::MakeEncoder(options_.encoder);
+  encoder_ = models::MakeEncoder(options_.encoder);
   head_ = torch::nn::Linear(encoder_->dim(), num_items_);
   encoder_->to(device_);
   head_->to(device_);
-  target_encoder_ = policies::CloneEncoder(*encoder_);
+  target_encoder_ = models::CloneEncoder(*encoder_);
   target_head_ = torch::nn::Linear(encoder_->dim(), num_items_);
   target_head_->to(device_);
   for (auto& p : target_parameters()) p.set_requires_grad(false);
@@ -125,7 +125,7 @@ void DqnAgent::UpdateTarget() {
   for (size_t i = 0; i < sb.size(); ++i) db[i].copy_(sb[i]);
 }
 
-torch::Tensor DqnAgent::Q(policies::SequenceEncoderImpl& encoder, torch::nn::Linear& head,
+torch::Tensor DqnAgent::Q(models::SequenceEncoderImpl& encoder, torch::nn::Linear& head,
                           const env::Observation& obs) {
   auto out = encoder.forward(obs.items.to(device_), obs.lengths.to(device_));
   return head->forward(out.last);
@@ -155,7 +155,7 @@ policies::ActionSelection DqnAgent::Act(const env::Observation& obs, const torch
     sel = explorer_.Select(q, m, env_steps_, rng);
   } else {
     if (!m.any(1).all().item<bool>()) throw Error("dqn: a mask row allows no item");
-    sel.actions = MaskedArgmax(q, m);
+    sel.actions = policies::MaskedArgmax(q, m);
     sel.greedy =
         torch::ones({q.size(0)}, torch::TensorOptions().dtype(torch::kBool).device(device_));
   }
@@ -170,7 +170,7 @@ torch::Tensor DqnAgent::TdTargets(const ReplayBuffer::Batch& batch) {
   auto q_target = TargetScores(batch.next_obs);
   torch::Tensor v;
   if (options_.dqn.double_q) {
-    auto a_star = MaskedArgmax(Scores(batch.next_obs), next_mask);
+    auto a_star = policies::MaskedArgmax(Scores(batch.next_obs), next_mask);
     v = q_target.gather(1, a_star.unsqueeze(1)).squeeze(1);
   } else {
     const auto neg_inf = torch::full_like(q_target, -std::numeric_limits<float>::infinity());

@@ -37,7 +37,7 @@
 #include "agents/online_config.h"
 #include "agents/replay_buffer.h"
 #include "core/rng.h"
-#include "policies/encoder.h"
+#include "models/encoder.h"
 #include "policies/exploration.h"
 
 namespace recarena::agents {
@@ -92,14 +92,14 @@ class DqnAgent : public OnlineAgent {
 
  private:
   // Q-values [B, N] of (encoder, head) for obs moved to the agent's device, in the current mode.
-  torch::Tensor Q(policies::SequenceEncoderImpl& encoder, torch::nn::Linear& head,
+  torch::Tensor Q(models::SequenceEncoderImpl& encoder, torch::nn::Linear& head,
                   const env::Observation& obs);
   void UpdateTarget();
 
   OnlineAgentOptions options_;
   int64_t num_items_;
   torch::Device device_;
-  std::shared_ptr<policies::SequenceEncoderImpl> encoder_, target_encoder_;
+  std::shared_ptr<models::SequenceEncoderImpl> encoder_, target_encoder_;
   torch::nn::Linear head_{nullptr}, target_head_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
   policies::Explorer explorer_;

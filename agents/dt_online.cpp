@@ -57,7 +57,7 @@ DtOnlineAgent::DtOnlineAgent(const DtSetup& setup, const policies::ExplorationOp
 }
 
 std::string DtOnlineAgent::name() const {
-  return setup_.order == policies::TokenOrder::kMrdt ? "mrdt" : "modt4r";
+  return setup_.order == models::TokenOrder::kMrdt ? "mrdt" : "modt4r";
 }
 
 void DtOnlineAgent::SetTargets(double accuracy, double novelty) {

@@ -42,7 +42,7 @@ namespace recarena::agents {
 struct DtSetup {
   SupervisedOptions model;  // UserTrans + W_u; encoder.num_items and state_len filled in
   Modt4rOptions transformer;
-  policies::TokenOrder order = policies::TokenOrder::kModt4r;
+  models::TokenOrder order = models::TokenOrder::kModt4r;
   std::vector<uint8_t> long_tail;    // [num_items] 0/1: the novel-item set I_nov
   torch::Tensor similarity_vectors;  // [num_items, F] for transformer.similarity features
   std::string init_checkpoint;       // a best.pt of `recarena train` to load ('' = fresh networks)

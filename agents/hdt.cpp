@@ -56,9 +56,9 @@ HdtAgent::HdtAgent(const HdtAgentOptions& options, torch::Device device)
   if (options_.encoder.num_items < 1) throw Error("HdtAgent: encoder.num_items must be >= 1");
   options_.hdt.num_items = options_.encoder.num_items;
   const int64_t d = options_.hdt.dim, n = options_.encoder.num_items;
-  encoder_ = policies::MakeEncoder(options_.encoder);
-  inter_ = policies::InterDt(options_.hdt);
-  intra_ = policies::IntraDt(options_.hdt);
+  encoder_ = models::MakeEncoder(options_.encoder);
+  inter_ = models::InterDt(options_.hdt);
+  intra_ = models::IntraDt(options_.hdt);
   goal_fusion_ = torch::nn::Linear(2 * d, d);
   goal_head_ = torch::nn::Linear(d, n);
   seq_head_ = torch::nn::Linear(d, n);
@@ -101,17 +101,17 @@ HdtAgent::SessionPass HdtAgent::RunSession(const torch::Tensor& inter_returns,
                                            const torch::Tensor& items,
                                            const torch::Tensor& lengths) {
   const int64_t B = items.size(0), L = items.size(1), d = options_.hdt.dim;
-  const policies::InterDtOutput goal =
+  const models::InterDtOutput goal =
       inter_->forward(inter_returns.view({B, 1}), prev_states.view({B, 1, d}));
   SessionPass pass;
   pass.goal_state = goal.goal_state.select(1, 0);
   pass.goal_return = goal.goal_return.select(1, 0);
-  const policies::EncoderOutput enc = encoder_->forward(items, lengths);
-  const torch::Tensor mask = policies::LengthMask(lengths, L).unsqueeze(-1).to(torch::kFloat);
+  const models::EncoderOutput enc = encoder_->forward(items, lengths);
+  const torch::Tensor mask = models::LengthMask(lengths, L).unsqueeze(-1).to(torch::kFloat);
   pass.states = goal_fusion_->forward(
                     torch::cat({enc.states, pass.goal_state.unsqueeze(1).expand({B, L, d})}, -1)) *
                 mask;
-  pass.last_state = policies::GatherLast(pass.states, lengths);
+  pass.last_state = models::GatherLast(pass.states, lengths);
   return pass;
 }
 
@@ -139,9 +139,9 @@ MetricList HdtAgent::Update(const HdtBatch& batch) {
   const SessionPass pass = RunSession(batch.inter_returns.to(device_), prev, items, lengths);
   const torch::Tensor steps = lengths - 1;
   const torch::Tensor step_states = pass.states.narrow(1, 0, T);  // s_{c,1..T}
-  const policies::IntraDtOutput intra = intra_->forward(
+  const models::IntraDtOutput intra = intra_->forward(
       pass.goal_return, batch.novelty_returns.to(device_), step_states, actions, steps);
-  const torch::Tensor valid = policies::LengthMask(steps, T);  // [B, T] bool
+  const torch::Tensor valid = models::LengthMask(steps, T);  // [B, T] bool
   const torch::Tensor targets = actions.masked_select(valid);
   auto rows = [&](const torch::Tensor& x) {  // [B, T, k] -> [n_valid, k]
     return x.index({valid});
@@ -222,7 +222,7 @@ torch::Tensor HdtAgent::Scores(const std::vector<HdtQuery>& queries) {
     // a_{c,k} = x_{c,k+1} for k < t; the action of step t is unknown (padding; never attended).
     const torch::Tensor actions =
         torch::cat({items.narrow(1, 1, t - 1), torch::full({1, 1}, n, long_opts)}, 1);
-    const policies::IntraDtOutput intra = intra_->forward(
+    const models::IntraDtOutput intra = intra_->forward(
         pass.goal_return, torch::tensor(novelty, torch::kDouble).to(float_opts).view({1, t}),
         pass.states, actions, torch::full({1}, t, long_opts));
     const torch::Tensor seq = torch::log_softmax(seq_head_->forward(pass.last_state), -1);

@@ -1,5 +1,5 @@
 // HDT: the Hierarchical Decision Transformer (thesis Ch. 5) personalising a sequential
-// recommender (GRU4Rec / Caser / NextItNet / SASRec via policies::MakeEncoder) across sessions.
+// recommender (GRU4Rec / Caser / NextItNet / SASRec via models::MakeEncoder) across sessions.
 // See docs/hdt.md for the equations and every choice where the thesis is vague.
 //
 // Per session C_c of a user (one row of an HdtBatch):
@@ -16,7 +16,7 @@
 // activation delta of Eqs. 5.14/5.15/5.17 is the identity (logits go straight into the softmax).
 //
 // The agent owns its networks and its Adam optimizer. Parameters are initialised from LibTorch's
-// global generator (the caller seeds it, see policies/encoder.h).
+// global generator (the caller seeds it, see models/encoder.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -30,8 +30,8 @@
 #include "agents/hdt_batches.h"
 #include "agents/types.h"
 #include "core/config.h"
-#include "policies/encoder.h"
-#include "policies/hierarchical_dt.h"
+#include "models/encoder.h"
+#include "models/hierarchical_dt.h"
 
 namespace recarena::agents {
 
@@ -47,11 +47,11 @@ enum class HdtScoring {
 
 // Config section `model` of an HDT run.
 struct HdtAgentOptions {
-  policies::EncoderOptions encoder;  // encoder.num_items is filled from the data by the caller
-  policies::HdtOptions hdt;          // hdt.num_items is copied from encoder.num_items
-  double alpha = 0.5;                // weight of L_R (thesis, Album: 0.5)
-  double beta = 0.1;                 // weight of L_a (Album: 0.1)
-  double lambda = 0.2;               // weight of L_g (Album: 0.2)
+  models::EncoderOptions encoder;  // encoder.num_items is filled from the data by the caller
+  models::HdtOptions hdt;          // hdt.num_items is copied from encoder.num_items
+  double alpha = 0.5;              // weight of L_R (thesis, Album: 0.5)
+  double beta = 0.1;               // weight of L_a (Album: 0.1)
+  double lambda = 0.2;             // weight of L_g (Album: 0.2)
   double lr = 1e-3;
   double weight_decay = 0.0;
   double grad_clip = 0.0;  // max global L2 norm of gradients; 0 = off
@@ -121,9 +121,9 @@ class HdtAgent {
 
   HdtAgentOptions options_;
   torch::Device device_;
-  std::shared_ptr<policies::SequenceEncoderImpl> encoder_;
-  policies::InterDt inter_{nullptr};
-  policies::IntraDt intra_{nullptr};
+  std::shared_ptr<models::SequenceEncoderImpl> encoder_;
+  models::InterDt inter_{nullptr};
+  models::IntraDt intra_{nullptr};
   torch::nn::Linear goal_fusion_{nullptr};  // W_x: [2d] -> d (Eq. 5.5)
   torch::nn::Linear goal_head_{nullptr};    // W_u: d -> N (Eq. 5.15)
   torch::nn::Linear seq_head_{nullptr};     // W_s: d -> N (Eq. 5.17)

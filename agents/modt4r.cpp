@@ -30,7 +30,7 @@ void Modt4rOptions::Validate() const {
 }
 
 Modt4rAgent::Modt4rAgent(const SupervisedOptions& options, const Modt4rOptions& dt,
-                         policies::TokenOrder order, std::vector<uint8_t> long_tail,
+                         models::TokenOrder order, std::vector<uint8_t> long_tail,
                          torch::Device device)
     : SupervisedAgent(options, device), dt_(dt), long_tail_(std::move(long_tail)) {
   dt_.Validate();
@@ -46,7 +46,7 @@ Modt4rAgent::Modt4rAgent(const SupervisedOptions& options, const Modt4rOptions& 
   inference_.alpha = dt_.alpha;
   inference_.returns.epsilon = dt_.epsilon;
   inference_.returns.lambda = dt_.lambda;
-  policies::DecisionTransformerOptions o;
+  models::DecisionTransformerOptions o;
   o.hidden = options_.encoder.hidden;
   o.num_heads = dt_.num_heads;
   o.num_blocks = dt_.num_blocks;
@@ -54,7 +54,7 @@ Modt4rAgent::Modt4rAgent(const SupervisedOptions& options, const Modt4rOptions& 
   o.token_order = order;
   o.max_len = options_.encoder.state_len;
   o.num_items = options_.encoder.num_items;
-  motrans_ = policies::DecisionTransformer(o);
+  motrans_ = models::DecisionTransformer(o);
   action_head_ = torch::nn::Linear(o.hidden, o.num_items);
   motrans_->to(device_);
   action_head_->to(device_);
@@ -198,10 +198,10 @@ Modt4rLoss Modt4rAgent::Loss(const torch::Tensor& items, const torch::Tensor& le
   action_head_->train();
   const auto enc = encoder_->forward(items, lengths);
   const auto dt = motrans_->forward(enc.states, returns, actions, lengths);
-  const torch::Tensor valid = policies::LengthMask(lengths, items.size(1));  // [B, L]
-  const torch::Tensor targets = actions.masked_select(valid);                // [M]
-  const torch::Tensor s_rows = enc.states.index({valid});                    // [M, D]
-  const torch::Tensor a_rows = dt.action_repr.index({valid});                // [M, D]
+  const torch::Tensor valid = models::LengthMask(lengths, items.size(1));  // [B, L]
+  const torch::Tensor targets = actions.masked_select(valid);              // [M]
+  const torch::Tensor s_rows = enc.states.index({valid});                  // [M, D]
+  const torch::Tensor a_rows = dt.action_repr.index({valid});              // [M, D]
   Modt4rLoss r;
   r.l_s = torch::nn::functional::cross_entropy(head_->forward(s_rows), targets);
   r.l_a = torch::nn::functional::cross_entropy(action_head_->forward(a_rows), targets);
@@ -242,7 +242,7 @@ torch::Tensor Modt4rAgent::ScoresWithReturns(const torch::Tensor& items_in,
   const auto enc = encoder_->forward(items, lengths);
   const auto dt = motrans_->forward(enc.states, returns.to(device_), actions, lengths);
   const torch::Tensor y = head_->forward(enc.last);
-  const torch::Tensor a = action_head_->forward(policies::GatherLast(dt.action_repr, lengths));
+  const torch::Tensor a = action_head_->forward(models::GatherLast(dt.action_repr, lengths));
   return a + inference_.alpha * y;
 }
 

@@ -5,7 +5,7 @@
 //   UserTrans = the SupervisedAgent's sequence encoder (SASRec in the shipped configs), its W_u
 //   head
 //               = the SupervisedAgent's output layer (Eq. 4.13);
-//   MoTrans   = policies::DecisionTransformer (Eqs. 4.7-4.11, W_o inside it);
+//   MoTrans   = models::DecisionTransformer (Eqs. 4.7-4.11, W_o inside it);
 //   W_a       = action_head_ (Eq. 4.12).
 //   L = L_S + L_a + beta L_R (Eqs. 4.14-4.17) over every real position of a window.
 //   Score_p = A^_p + alpha Y^_p (Eq. 4.19), with Algorithm 2's returns.
@@ -24,7 +24,7 @@
 #include "agents/supervised.h"
 #include "agents/types.h"
 #include "core/config.h"
-#include "policies/decision_transformer.h"
+#include "models/decision_transformer.h"
 
 namespace recarena::agents {
 
@@ -32,7 +32,7 @@ namespace recarena::agents {
 // kLearned: the UserTrans item embeddings as they are at the moment the returns are computed
 // (detached; during training: at every step, at inference: the trained ones).
 // kFeatures: fixed item attribute vectors given by the caller (SetSimilarityVectors; e.g. the
-// multi-hot genres / categories of the dataset, env::ItemAttributeVectors).
+// multi-hot genres / categories of the dataset, models::ItemAttributeVectors).
 enum class ReturnSimilarity { kLearned, kFeatures };
 
 // Config section `dt` (model_kind modt4r | mrdt). alpha, lambda and epsilon only act at inference
@@ -77,7 +77,7 @@ class Modt4rAgent : public SupervisedAgent {
  public:
   // options.encoder.num_items and state_len must be filled in; long_tail [num_items] 0/1 is the
   // novel-item set I_nov (bottom 90% of items by training popularity). order picks MODT4R / MRDT.
-  Modt4rAgent(const SupervisedOptions& options, const Modt4rOptions& dt, policies::TokenOrder order,
+  Modt4rAgent(const SupervisedOptions& options, const Modt4rOptions& dt, models::TokenOrder order,
               std::vector<uint8_t> long_tail, torch::Device device);
 
   // batch.items [B, L] windows x_1..x_n, batch.targets [B] = x_{n+1}: every position t of a window
@@ -123,7 +123,7 @@ class Modt4rAgent : public SupervisedAgent {
   void Load(torch::serialize::InputArchive& archive) override;
   std::vector<torch::Tensor> parameters() const override;
 
-  policies::DecisionTransformer& motrans() { return motrans_; }
+  models::DecisionTransformer& motrans() { return motrans_; }
   const std::vector<uint8_t>& long_tail() const { return long_tail_; }
   const SupervisedOptions& options() const { return options_; }
 
@@ -141,7 +141,7 @@ class Modt4rAgent : public SupervisedAgent {
   Modt4rOptions dt_;
   std::vector<uint8_t> long_tail_;
   Modt4rInference inference_;
-  policies::DecisionTransformer motrans_{nullptr};
+  models::DecisionTransformer motrans_{nullptr};
   torch::nn::Linear action_head_{nullptr};  // W_a, b_a
   torch::Tensor similarity_vectors_;        // [num_items, F] float CPU (kFeatures)
 };

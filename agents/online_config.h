@@ -12,7 +12,7 @@
 #include "agents/online_agent.h"
 #include "core/config.h"
 #include "env/simulator.h"
-#include "policies/encoder.h"
+#include "models/encoder.h"
 #include "policies/exploration.h"
 
 namespace recarena::agents {
@@ -107,7 +107,7 @@ struct DtTargetOptions {
 // agent.kind dt: a MODT4R / MRDT decision transformer in the simulator (agents/dt_online.h,
 // docs/decision_transformer.md "In the simulator").
 struct DtOnlineOptions {
-  policies::TokenOrder order = policies::TokenOrder::kModt4r;  // fresh networks only
+  models::TokenOrder order = models::TokenOrder::kModt4r;  // fresh networks only
   // A `recarena train` run (model_kind modt4r | mrdt) whose best.pt starts the agent: its
   // networks, options and optimizer state are used (agent.encoder, agent.lr, dt.order and
   // dt.transformer are then ignored). '' = fresh networks from agent.encoder + dt.transformer.
@@ -137,7 +137,7 @@ struct DtOnlineOptions {
 
 struct OnlineAgentOptions {
   OnlineAgentKind kind = OnlineAgentKind::kDqn;
-  policies::EncoderOptions encoder;  // state encoder over the observation's history
+  models::EncoderOptions encoder;  // state encoder over the observation's history
   double lr = 1e-3;
   double gamma = 0.9;
   double grad_clip = 10.0;  // max global L2 norm; 0 = off

@@ -2,7 +2,7 @@
 
 namespace recarena::agents {
 
-PopularityRecommender::PopularityRecommender(const std::vector<env::Sequence>& train,
+PopularityRecommender::PopularityRecommender(const std::vector<data::Sequence>& train,
                                              int32_t num_items)
     : scores_(static_cast<size_t>(num_items), 0.0f) {
   for (const auto& s : train) {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "env/sequences.h"
+#include "data/sequences.h"
 
 namespace recarena::agents {
 
@@ -13,7 +13,7 @@ class PopularityRecommender {
  public:
   // counts target occurrences (positions >= 1 and the first item too: every item occurrence
   // counts).
-  PopularityRecommender(const std::vector<env::Sequence>& train, int32_t num_items);
+  PopularityRecommender(const std::vector<data::Sequence>& train, int32_t num_items);
   // Score of each item: its count (float). Size num_items.
   const std::vector<float>& scores() const { return scores_; }
 

@@ -20,7 +20,7 @@ void SupervisedOptions::Validate() const {
 
 SupervisedAgent::SupervisedAgent(const SupervisedOptions& options, torch::Device device)
     : options_(options), device_(device) {
-  encoder_ = policies::MakeEncoder(options_.encoder);
+  encoder_ = models::MakeEncoder(options_.encoder);
   head_ = torch::nn::Linear(encoder_->dim(), options_.encoder.num_items);
   encoder_->to(device_);
   head_->to(device_);

@@ -14,12 +14,12 @@
 
 #include "agents/types.h"
 #include "core/config.h"
-#include "policies/encoder.h"
+#include "models/encoder.h"
 
 namespace recarena::agents {
 
 struct SupervisedOptions {
-  policies::EncoderOptions encoder;  // encoder.num_items is filled from the data by the runner
+  models::EncoderOptions encoder;  // encoder.num_items is filled from the data by the runner
   double lr = 1e-3;
   double weight_decay = 0.0;
   double grad_clip = 0.0;  // max global L2 norm of gradients; 0 = off
@@ -66,7 +66,7 @@ class SupervisedAgent {
 
   SupervisedOptions options_;
   torch::Device device_;
-  std::shared_ptr<policies::SequenceEncoderImpl> encoder_;
+  std::shared_ptr<models::SequenceEncoderImpl> encoder_;
   torch::nn::Linear head_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
   int64_t step_ = 0;

@@ -5,9 +5,9 @@
 #include <iostream>
 #include <thread>
 
-#include "core/device.h"
 #include "core/error.h"
 #include "core/strings.h"
+#include "models/device.h"
 
 namespace recarena::bench {
 
@@ -68,13 +68,13 @@ std::vector<std::string> ResolveDevices(const std::vector<std::string>& names) {
     if (d == "cpu") {
       add("cpu");
     } else if (d == "cuda") {
-      if (!CudaAvailable()) {
+      if (!models::CudaAvailable()) {
         throw Error("--device cuda: LibTorch sees no CUDA device (use auto or cpu)");
       }
       add("cuda");
     } else if (d == "auto") {
       add("cpu");
-      if (CudaAvailable()) add("cuda");
+      if (models::CudaAvailable()) add("cuda");
     } else {
       throw Error("--device: unknown device " + QuoteForError(d) + "; choices: cpu, cuda, auto");
     }

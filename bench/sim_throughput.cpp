@@ -162,7 +162,7 @@ std::shared_ptr<env::Simulator> BuildSimulator(const BenchOptions& o, const torc
   cfg.response.kind = env::ResponseKind::kSequential;
   cfg.response.target = env::ResponseTarget::kClick;
   cfg.response.reward = env::RewardMode::kProbability;
-  cfg.response.encoder.kind = recarena::policies::EncoderKind::kSasRec;
+  cfg.response.encoder.kind = recarena::models::EncoderKind::kSasRec;
   cfg.response.encoder.state_len = o.state_len;
   cfg.response.encoder.hidden = o.hidden;
   cfg.response.encoder.dropout = 0.1;
@@ -179,7 +179,7 @@ std::shared_ptr<env::Simulator> BuildSimulator(const BenchOptions& o, const torc
   sim->num_items = o.items;
   sim->num_users = o.starts;
   sim->state_len = o.state_len;
-  recarena::policies::EncoderOptions enc = cfg.response.encoder;
+  recarena::models::EncoderOptions enc = cfg.response.encoder;
   enc.num_items = o.items;
   torch::manual_seed(o.seed);
   auto model = std::make_shared<env::SequentialResponseImpl>(enc);

@@ -10,7 +10,7 @@ bench/run_sim_throughput.sh runs both side by side.
 What is ported, operation for operation (keep it in step with env/vector_env.cpp and
 env/response_model.cpp):
   - the response model: SASRec encoder (the module of bench/train_throughput.py, which mirrors
-    policies/sasrec.cpp) in eval mode, out = h . W[a] + b[a], the ensemble's stack -> sigmoid ->
+    models/sasrec.cpp) in eval mode, out = h . W[a] + b[a], the ensemble's stack -> sigmoid ->
     mean -> clamp; reward = P(click) (RewardMode::kProbability), accepted = uniform < P;
   - per-slot random streams: episode e draws from recarena::Rng(seed).Fork(e) (SplitMix64-seeded
     xoshiro256**, core/rng.cpp): the start state with UniformInt at episode start, then two

@@ -28,7 +28,7 @@
 #include "bench/bench_util.h"
 #include "core/error.h"
 #include "core/strings.h"
-#include "policies/encoder.h"
+#include "models/encoder.h"
 
 namespace {
 
@@ -131,7 +131,7 @@ nlohmann::json RunOne(const BenchOptions& o, const std::string& encoder,
 
   recarena::agents::SupervisedOptions options;
   options.encoder.kind =
-      recarena::config::ParseEnum<recarena::policies::EncoderKind>(encoder, "--encoders");
+      recarena::config::ParseEnum<recarena::models::EncoderKind>(encoder, "--encoders");
   options.encoder.num_items = o.items;
   options.encoder.state_len = o.state_len;
   options.encoder.hidden = o.hidden;

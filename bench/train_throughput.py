@@ -8,7 +8,7 @@ cross-entropy + backward + Adam step, plus what recarena's SupervisedAgent::Upda
 and one read of the loss and the norm) -- for GRU4Rec and SASRec. It prints one JSON line per (impl, encoder, device) with the
 same keys as the C++ program; bench/run_train_throughput.sh runs both side by side.
 
-The modules mirror policies/encoder.cpp, policies/gru4rec.cpp and policies/sasrec.cpp and
+The modules mirror models/encoder.cpp, models/gru4rec.cpp and models/sasrec.cpp and
 agents/supervised.cpp: same parameter shapes, same initialisation, same forward computation and
 dropout placement, and modules are created in the same order as the C++ constructors create theirs,
 so that after torch.manual_seed(seed) both programs start from the same weights and draw the same
@@ -33,25 +33,25 @@ ENCODERS = ("gru4rec", "sasrec")
 
 
 def layer_norm(dim):
-    # policies/sasrec.cpp MakeLayerNorm: eps 1e-8 as in the SASRec reference code.
+    # models/sasrec.cpp MakeLayerNorm: eps 1e-8 as in the SASRec reference code.
     return nn.LayerNorm(dim, eps=1e-8)
 
 
 def length_mask(lengths, L):
-    """[B, L] bool: True at positions t < lengths[b] (policies::LengthMask)."""
+    """[B, L] bool: True at positions t < lengths[b] (models::LengthMask)."""
     positions = torch.arange(L, dtype=torch.long, device=lengths.device)
     return positions.unsqueeze(0) < lengths.unsqueeze(1)
 
 
 def gather_last(states, lengths):
-    """states [B, L, D], lengths [B] -> states[b, lengths[b] - 1] (policies::GatherLast)."""
+    """states [B, L, D], lengths [B] -> states[b, lengths[b] - 1] (models::GatherLast)."""
     D = states.size(2)
     index = (lengths - 1).view(-1, 1, 1).expand(states.size(0), 1, D)
     return states.gather(1, index).squeeze(1)
 
 
 class SequenceEncoder(nn.Module):
-    """policies::SequenceEncoderImpl: item embedding (padding row N, zero) + input dropout."""
+    """models::SequenceEncoderImpl: item embedding (padding row N, zero) + input dropout."""
 
     def __init__(self, num_items, state_len, hidden, dropout):
         super().__init__()
@@ -86,7 +86,7 @@ class SequenceEncoder(nn.Module):
 
 
 class Gru4Rec(SequenceEncoder):
-    """policies::Gru4RecImpl: embedding + one GRU layer; states zeroed at padding; last at len-1."""
+    """models::Gru4RecImpl: embedding + one GRU layer; states zeroed at padding; last at len-1."""
 
     def __init__(self, num_items, state_len, hidden, dropout):
         super().__init__(num_items, state_len, hidden, dropout)
@@ -102,7 +102,7 @@ class Gru4Rec(SequenceEncoder):
 
 
 class SasRecBlock(nn.Module):
-    """policies::SasRecBlockImpl: q = LN(x); x = q + Dropout(Attn(q, x, x));
+    """models::SasRecBlockImpl: q = LN(x); x = q + Dropout(Attn(q, x, x));
     h = LN(x); x = h + Dropout(W2 Dropout(ReLU(W1 h))); x *= mask."""
 
     def __init__(self, dim, num_heads, dropout):
@@ -144,7 +144,7 @@ class SasRecBlock(nn.Module):
 
 
 class SasRec(SequenceEncoder):
-    """policies::SasRecImpl: item + learned positional embedding, dropout, padding zeroed; blocks
+    """models::SasRecImpl: item + learned positional embedding, dropout, padding zeroed; blocks
     with causal + key-padding masks; final layer norm; states zeroed at padding; last at len-1."""
 
     def __init__(self, num_items, state_len, hidden, dropout, num_heads=1, num_blocks=1):

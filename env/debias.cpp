@@ -25,7 +25,7 @@ struct Ratings {
   }
 };
 
-Ratings Collect(const Dataset& ds, const CoatPropensities& prop, int part) {
+Ratings Collect(const data::Dataset& ds, const data::CoatPropensities& prop, int part) {
   std::vector<int64_t> u, i;
   std::vector<float> v, w;
   for (const auto& x : ds.interactions) {
@@ -99,8 +99,8 @@ void Evaluate(const Mf& m, const Ratings& test, double liked, DebiasArm& arm) {
 
 }  // namespace
 
-DebiasResult CompareNaiveIps(const Dataset& ds, const CoatPropensities& prop, int train_part,
-                             int test_part, uint64_t seed, const DebiasOptions& o) {
+DebiasResult CompareNaiveIps(const data::Dataset& ds, const data::CoatPropensities& prop,
+                             int train_part, int test_part, uint64_t seed, const DebiasOptions& o) {
   if (o.seeds < 1 || o.steps < 1 || o.dim < 1 || o.lambdas.empty()) {
     throw Error("CompareNaiveIps: seeds, steps and dim must be >= 1 and lambdas non-empty");
   }

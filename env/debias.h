@@ -15,8 +15,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "env/dataset.h"
-#include "env/load_coat.h"
+#include "data/dataset.h"
+#include "data/load_coat.h"
 
 namespace recarena::env {
 
@@ -43,7 +43,8 @@ struct DebiasResult {
 // validation split, the initialisation and nothing else). train_part: the self-selected ratings,
 // test_part: the random-exposure ones; prop indexes users and items by their external ids
 // ("0", "1", ...). Throws recarena::Error when a part has no ratings.
-DebiasResult CompareNaiveIps(const Dataset& ds, const CoatPropensities& prop, int train_part,
-                             int test_part, uint64_t seed, const DebiasOptions& options = {});
+DebiasResult CompareNaiveIps(const data::Dataset& ds, const data::CoatPropensities& prop,
+                             int train_part, int test_part, uint64_t seed,
+                             const DebiasOptions& options = {});
 
 }  // namespace recarena::env

@@ -9,7 +9,7 @@
 
 namespace recarena::env {
 
-ItemKnn::ItemKnn(const std::vector<Sequence>& seqs, int64_t num_items, int64_t window)
+ItemKnn::ItemKnn(const std::vector<data::Sequence>& seqs, int64_t num_items, int64_t window)
     : num_items_(num_items),
       counts_(ItemCounts(seqs, num_items)),
       next_(static_cast<size_t>(num_items)) {
@@ -126,12 +126,12 @@ std::vector<float> ScoreRows(HistoryMf& model, const ResponseRows& rows) {
   return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
 }
 
-ReferenceModels::ReferenceModels(const std::vector<Sequence>& seqs, const ResponseConfig& cfg,
+ReferenceModels::ReferenceModels(const std::vector<data::Sequence>& seqs, const ResponseConfig& cfg,
                                  int64_t num_items, int64_t state_len, Rng& rng,
                                  int64_t max_cal_rows) {
-  std::set<UserId> user_set;
+  std::set<data::UserId> user_set;
   for (const auto& s : seqs) user_set.insert(s.user);
-  std::vector<UserId> users(user_set.begin(), user_set.end());
+  std::vector<data::UserId> users(user_set.begin(), user_set.end());
   if (users.size() < 2) {
     throw Error("ReferenceModels: needs logs of at least 2 users, got " +
                 std::to_string(users.size()));
@@ -140,9 +140,9 @@ ReferenceModels::ReferenceModels(const std::vector<Sequence>& seqs, const Respon
   auto n_val =
       static_cast<size_t>(std::llround(cfg.validation_users * static_cast<double>(users.size())));
   n_val = std::clamp<size_t>(n_val, 1, users.size() - 1);
-  const std::set<UserId> val_users(users.begin(),
-                                   users.begin() + static_cast<std::ptrdiff_t>(n_val));
-  std::vector<Sequence> fit, val;
+  const std::set<data::UserId> val_users(users.begin(),
+                                         users.begin() + static_cast<std::ptrdiff_t>(n_val));
+  std::vector<data::Sequence> fit, val;
   for (const auto& s : seqs) (val_users.count(s.user) ? val : fit).push_back(s);
 
   counts_ = ItemCounts(fit, num_items);

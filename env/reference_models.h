@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "data/sequences.h"
 #include "env/calibration.h"
-#include "env/sequences.h"
 #include "env/sim_fit.h"
 
 namespace recarena::env {
@@ -34,7 +34,7 @@ namespace recarena::env {
 class ItemKnn {
  public:
   // seqs: the role's logged sequences; window: how many preceding items co-occur (>= 1).
-  ItemKnn(const std::vector<Sequence>& seqs, int64_t num_items, int64_t window);
+  ItemKnn(const std::vector<data::Sequence>& seqs, int64_t num_items, int64_t window);
   // Raw scores of rows ([rows.size()]).
   std::vector<float> Score(const ResponseRows& rows) const;
   // c(j, a) / sqrt(n_j * n_a); 0 when the pair never co-occurred.
@@ -81,8 +81,8 @@ class ReferenceModels {
   // negative_sampling, as the learned model's rows), and each model's calibration on the held-out
   // users' rows (at most max_cal_rows of them), so that no reference is calibrated on the rows it
   // memorised.
-  ReferenceModels(const std::vector<Sequence>& seqs, const ResponseConfig& cfg, int64_t num_items,
-                  int64_t state_len, Rng& rng, int64_t max_cal_rows = 50000);
+  ReferenceModels(const std::vector<data::Sequence>& seqs, const ResponseConfig& cfg,
+                  int64_t num_items, int64_t state_len, Rng& rng, int64_t max_cal_rows = 50000);
   static const std::vector<std::string>& Names();  // popularity, item_knn, mf
   // Reward-scale predictions of the named model for rows.
   std::vector<float> Predict(const std::string& name, const ResponseRows& rows);

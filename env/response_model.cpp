@@ -7,10 +7,10 @@
 
 namespace recarena::env {
 
-SequentialResponseImpl::SequentialResponseImpl(const policies::EncoderOptions& options,
+SequentialResponseImpl::SequentialResponseImpl(const models::EncoderOptions& options,
                                                bool history_bag)
     : num_items_(options.num_items) {
-  encoder = register_module("encoder", policies::MakeEncoder(options));
+  encoder = register_module("encoder", models::MakeEncoder(options));
   if (history_bag) {
     bag_table_ = register_module(
         "bag_table",

@@ -53,14 +53,13 @@ class ResponseModelImpl : public torch::nn::Module {
 // reference model of the fidelity reports as a special case. With the bag, P and the output table
 // start from N(0, 0.05^2) (FISM's init) instead of N(0, 1/D).
 struct SequentialResponseImpl : ResponseModelImpl {
-  explicit SequentialResponseImpl(const policies::EncoderOptions& options,
-                                  bool history_bag = false);
+  explicit SequentialResponseImpl(const models::EncoderOptions& options, bool history_bag = false);
   torch::Tensor forward(const ResponseInput& in) override;
   torch::Tensor ScoreAll(const ResponseInput& in) override;
   torch::Tensor ItemVectors() const override { return out_table_->weight; }
   torch::Tensor State(const ResponseInput& in);  // [B, D]
 
-  std::shared_ptr<policies::SequenceEncoderImpl> encoder;
+  std::shared_ptr<models::SequenceEncoderImpl> encoder;
   torch::nn::Embedding bag_table_{nullptr};  // [num_items + 1, D] (history_bag only)
   torch::nn::Embedding out_table_{nullptr};  // [num_items, D]
   torch::nn::Embedding out_bias_{nullptr};   // [num_items, 1]

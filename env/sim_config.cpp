@@ -104,7 +104,7 @@ void SimFitConfig::Validate() const {
   run.Validate();
   data.Validate();
   sim.Validate();
-  if (sim.eval.kind == EvalSimKind::kGroundTruth && data.dataset != DatasetKind::kSynthetic) {
+  if (sim.eval.kind == EvalSimKind::kGroundTruth && data.dataset != data::DatasetKind::kSynthetic) {
     throw ConfigError("sim.eval.kind",
                       "sim.eval.kind ground_truth needs the synthetic world (data.dataset: "
                       "synthetic); got data.dataset " +

@@ -18,8 +18,8 @@
 
 #include "core/config.h"
 #include "core/run_config.h"
-#include "env/data_config.h"
-#include "policies/encoder.h"
+#include "data/data_config.h"
+#include "models/encoder.h"
 
 namespace recarena::env {
 
@@ -64,9 +64,9 @@ struct ResponseConfig {
   ResponseKind kind = ResponseKind::kSequential;
   ResponseTarget target = ResponseTarget::kClick;
   RewardMode reward = RewardMode::kProbability;
-  policies::EncoderOptions encoder;  // kSequential; encoder.num_items is set from the data
-  bool history_bag = false;          // kSequential: add FISM's bag of the history to the state
-  int64_t deepfm_dim = 16;           // kDeepFm: field embedding size
+  models::EncoderOptions encoder;  // kSequential; encoder.num_items is set from the data
+  bool history_bag = false;        // kSequential: add FISM's bag of the history to the state
+  int64_t deepfm_dim = 16;         // kDeepFm: field embedding size
   std::vector<int64_t> deepfm_hidden{64, 32};  // kDeepFm: the deep part's MLP widths
   int64_t negatives = 4;                       // sampled negatives per logged positive
   NegativeSampling negative_sampling = NegativeSampling::kUniform;  // of the training rows
@@ -222,7 +222,7 @@ struct SimConfig {
 // The config file of `recarena sim fit`.
 struct SimFitConfig {
   RunConfig run;
-  DataConfig data;
+  data::DataConfig data;
   SimConfig sim;
   template <class V>
   void Visit(V& v) {

@@ -9,15 +9,15 @@
 #include <set>
 
 #include "core/atomic_file.h"
-#include "core/device.h"
 #include "core/error.h"
-#include "env/item_attributes.h"
-#include "env/load_coat.h"
+#include "data/load_coat.h"
+#include "models/device.h"
+#include "models/item_attributes.h"
 
 namespace recarena::env {
 namespace {
 
-int PartIndex(const Dataset& ds, const std::string& name, const std::string& key) {
+int PartIndex(const data::Dataset& ds, const std::string& name, const std::string& key) {
   for (size_t i = 0; i < ds.parts.size(); ++i) {
     if (ds.parts[i] == name) return static_cast<int>(i);
   }
@@ -32,8 +32,8 @@ int PartIndex(const Dataset& ds, const std::string& name, const std::string& key
 SimData BuildSimData(const SimFitConfig& cfg) {
   cfg.Validate();
   SimData out;
-  out.prepared = PrepareDataset(cfg.data, cfg.run.seed);
-  const Dataset& ds = out.prepared.dataset;
+  out.prepared = data::PrepareDataset(cfg.data, cfg.run.seed);
+  const data::Dataset& ds = out.prepared.dataset;
   const auto& sim = cfg.sim;
 
   int eval_part = -1;
@@ -64,10 +64,10 @@ SimData BuildSimData(const SimFitConfig& cfg) {
                       "sim.leave.repetition.similarity features needs item features, and dataset " +
                           QuoteForError(ds.name) + " has none (use category or item)");
   }
-  const auto seqs = BuildSequences(ds, out.prepared.unit, fit_parts);
-  std::set<UserId> user_set;
+  const auto seqs = data::BuildSequences(ds, out.prepared.unit, fit_parts);
+  std::set<data::UserId> user_set;
   for (const auto& s : seqs) user_set.insert(s.user);
-  std::vector<UserId> users(user_set.begin(), user_set.end());
+  std::vector<data::UserId> users(user_set.begin(), user_set.end());
   if (users.size() < 2) {
     throw ConfigError("data",
                       "the simulator needs logs of at least 2 users to split them into train "
@@ -83,13 +83,13 @@ SimData BuildSimData(const SimFitConfig& cfg) {
   out.test_users.assign(users.begin() + static_cast<std::ptrdiff_t>(cut), users.end());
   std::sort(out.train_users.begin(), out.train_users.end());
   std::sort(out.test_users.begin(), out.test_users.end());
-  const std::set<UserId> train_set(out.train_users.begin(), out.train_users.end());
+  const std::set<data::UserId> train_set(out.train_users.begin(), out.train_users.end());
   auto& train = out.sequences[SimRole::kTrain];
   auto& test = out.sequences[SimRole::kTest];
   for (const auto& s : seqs) (train_set.count(s.user) ? train : test).push_back(s);
   out.roles = {SimRole::kTrain, SimRole::kTest};
   if (sim.eval.kind == EvalSimKind::kPart) {
-    out.sequences[SimRole::kEval] = BuildSequences(ds, out.prepared.unit, {eval_part});
+    out.sequences[SimRole::kEval] = data::BuildSequences(ds, out.prepared.unit, {eval_part});
     out.roles.push_back(SimRole::kEval);
   } else if (sim.eval.kind == EvalSimKind::kGroundTruth) {
     out.sequences[SimRole::kEval] = test;  // start states from the test users; truth responds
@@ -151,7 +151,7 @@ ResponseRows HeadRows(const ResponseRows& rows, size_t n) {
   return SelectRows(rows, pick);
 }
 
-std::vector<int64_t> ItemCounts(const std::vector<Sequence>& seqs, int64_t num_items) {
+std::vector<int64_t> ItemCounts(const std::vector<data::Sequence>& seqs, int64_t num_items) {
   std::vector<int64_t> counts(static_cast<size_t>(num_items), 0);
   for (const auto& s : seqs) {
     for (auto item : s.items) ++counts[static_cast<size_t>(item)];
@@ -159,7 +159,7 @@ std::vector<int64_t> ItemCounts(const std::vector<Sequence>& seqs, int64_t num_i
   return counts;
 }
 
-ResponseRows MakeResponseRows(const std::vector<Sequence>& seqs, const ResponseConfig& cfg,
+ResponseRows MakeResponseRows(const std::vector<data::Sequence>& seqs, const ResponseConfig& cfg,
                               int64_t num_items, int64_t state_len, Rng& rng,
                               const NegativeSampler* sampler) {
   const NegativeSampler uniform(NegativeSampling::kUniform, num_items);
@@ -167,7 +167,7 @@ ResponseRows MakeResponseRows(const std::vector<Sequence>& seqs, const ResponseC
   ResponseRows rows;
   rows.state_len = state_len;
   const bool from_first = cfg.kind == ResponseKind::kDeepFm;
-  auto add = [&](const Sequence& s, int32_t t, int64_t action, float target) {
+  auto add = [&](const data::Sequence& s, int32_t t, int64_t action, float target) {
     const int64_t start = std::max<int64_t>(0, t - state_len);
     const int64_t len = t - start;
     for (int64_t j = 0; j < state_len; ++j) {
@@ -330,25 +330,25 @@ std::vector<float> PredictRows(const ResponseEnsemble& response, const ResponseR
   return pred;
 }
 
-std::vector<float> IpsWeights(const Dataset& ds, const DataConfig& data, const ResponseRows& rows,
-                              int64_t negatives) {
-  if (data.dataset != DatasetKind::kCoat) {
+std::vector<float> IpsWeights(const data::Dataset& ds, const data::DataConfig& data,
+                              const ResponseRows& rows, int64_t negatives) {
+  if (data.dataset != data::DatasetKind::kCoat) {
     throw ConfigError("sim.response.ips",
                       "sim.response.ips needs known exposure propensities, which only the coat "
                       "dataset has (propensities.ascii); dataset " +
                           QuoteForError(ds.name) + " has none");
   }
-  const auto prop = LoadCoatPropensities(ResolveSource(data));
+  const auto prop = data::LoadCoatPropensities(data::ResolveSource(data));
   std::vector<float> w(rows.size(), 1.0f);
   const auto group = static_cast<size_t>(1 + std::max<int64_t>(0, negatives));
   for (size_t r = 0; r < rows.size(); r += group) {
-    w[r] = static_cast<float>(1.0 / prop.OfDense(ds, static_cast<UserId>(rows.users[r]),
-                                                 static_cast<ItemId>(rows.actions[r])));
+    w[r] = static_cast<float>(1.0 / prop.OfDense(ds, static_cast<data::UserId>(rows.users[r]),
+                                                 static_cast<data::ItemId>(rows.actions[r])));
   }
   return w;
 }
 
-std::vector<int64_t> SessionLengths(const std::vector<Sequence>& seqs, double gap_minutes) {
+std::vector<int64_t> SessionLengths(const std::vector<data::Sequence>& seqs, double gap_minutes) {
   std::vector<int64_t> out;
   for (const auto& s : seqs) {
     if (s.size() == 0) continue;
@@ -370,7 +370,8 @@ std::vector<int64_t> SessionLengths(const std::vector<Sequence>& seqs, double ga
 namespace {
 
 // Similarity keys and threshold for the repetition rule (see Simulator::item_keys).
-std::pair<torch::Tensor, double> ItemKeys(const Dataset& ds, const RepetitionLeaveConfig& cfg) {
+std::pair<torch::Tensor, double> ItemKeys(const data::Dataset& ds,
+                                          const RepetitionLeaveConfig& cfg) {
   const int64_t I = ds.items.size();
   if (cfg.similarity == SimilarityKind::kItem) return {torch::Tensor(), 0.5};
   if (cfg.similarity == SimilarityKind::kFeatures) {
@@ -380,7 +381,7 @@ std::pair<torch::Tensor, double> ItemKeys(const Dataset& ds, const RepetitionLea
     f = f / f.norm(2, 1, true).clamp_min(1e-12);
     return {f, cfg.threshold};
   }
-  torch::Tensor keys = CategoryMultiHot(ds.items);
+  torch::Tensor keys = models::CategoryMultiHot(ds.items);
   if (!keys.defined()) return {torch::Tensor(), 0.5};  // no categories: the same item only
   return {keys, 0.5};  // dot >= 0.5 <=> at least one shared category
 }
@@ -395,7 +396,7 @@ torch::Tensor Features(const std::vector<float>& values, int64_t rows, int64_t d
 std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data, SimRole role,
                                    torch::Device device,
                                    const std::function<void(const std::string&)>& report) {
-  const Dataset& ds = data.prepared.dataset;
+  const data::Dataset& ds = data.prepared.dataset;
   const auto& seqs = data.sequences.at(role);
   if (seqs.empty()) {
     throw ConfigError("sim", "the " + RoleName(role) + " simulator has no logged sequences to fit");
@@ -446,11 +447,11 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
     const bool validate = calibrate || response_cfg.early_stopping > 0;
     // Validation users: a share of the role's users, drawn from their own stream so that the
     // model rows of a fit without validation are unchanged.
-    std::vector<Sequence> fit_seqs, cal_seqs;
+    std::vector<data::Sequence> fit_seqs, cal_seqs;
     if (validate) {
-      std::set<UserId> role_users;
+      std::set<data::UserId> role_users;
       for (const auto& s : seqs) role_users.insert(s.user);
-      std::vector<UserId> order(role_users.begin(), role_users.end());
+      std::vector<data::UserId> order(role_users.begin(), role_users.end());
       if (order.size() < 2) {
         throw ConfigError("sim.response.validation_users",
                           "calibration and early stopping need at least 2 users in the " +
@@ -461,8 +462,8 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
       auto n_cal = static_cast<size_t>(
           std::llround(response_cfg.validation_users * static_cast<double>(order.size())));
       n_cal = std::clamp<size_t>(n_cal, 1, order.size() - 1);
-      const std::set<UserId> cal_users(order.begin(),
-                                       order.begin() + static_cast<std::ptrdiff_t>(n_cal));
+      const std::set<data::UserId> cal_users(order.begin(),
+                                             order.begin() + static_cast<std::ptrdiff_t>(n_cal));
       for (const auto& s : seqs) (cal_users.count(s.user) ? cal_seqs : fit_seqs).push_back(s);
     }
     const auto& train_seqs = validate ? fit_seqs : seqs;
@@ -560,7 +561,7 @@ void FitSimulator(const SimFitConfig& cfg, const std::filesystem::path& dir,
   } else {
     WriteFileAtomic(config_file, resolved);
   }
-  const auto device = ResolveDevice(cfg.run.device);
+  const auto device = models::ResolveDevice(cfg.run.device);
   const SimData data = BuildSimData(cfg);
   nlohmann::json meta;
   meta["dataset"] = data.prepared.dataset.name;

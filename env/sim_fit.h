@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "env/prepare.h"
+#include "data/prepare.h"
 #include "env/sim_config.h"
 #include "env/simulator.h"
 
@@ -20,10 +20,10 @@ namespace recarena::env {
 // The logs behind each role, a pure function of the config (data prepared with run.seed; the user
 // split draws from Rng(run.seed).Fork(10)).
 struct SimData {
-  PreparedDataset prepared;
+  data::PreparedDataset prepared;
   std::vector<SimRole> roles;  // train, test, and eval when configured
-  std::map<SimRole, std::vector<Sequence>> sequences;
-  std::vector<UserId> train_users, test_users;  // ascending
+  std::map<SimRole, std::vector<data::Sequence>> sequences;
+  std::vector<data::UserId> train_users, test_users;  // ascending
 };
 
 // Loads and prepares the data and splits it into roles. Throws ConfigError for incompatible
@@ -63,14 +63,14 @@ ResponseRows SelectRows(const ResponseRows& rows, const std::vector<size_t>& pic
 ResponseRows HeadRows(const ResponseRows& rows, size_t n);
 
 // Item counts of sequences ([num_items]).
-std::vector<int64_t> ItemCounts(const std::vector<Sequence>& seqs, int64_t num_items);
+std::vector<int64_t> ItemCounts(const std::vector<data::Sequence>& seqs, int64_t num_items);
 
 // Positive rows from the sequences (sequential models: every position t >= 1 with the last
 // state_len items before it; DeepFM: every interaction, with its history if any, or the padding
 // history of length 1 at t = 0) plus cfg.negatives items per positive from the sampler (uniform
 // when none is given) with target 0 (click) or negative_value (rating). Click targets are 1 for
 // every logged interaction.
-ResponseRows MakeResponseRows(const std::vector<Sequence>& seqs, const ResponseConfig& cfg,
+ResponseRows MakeResponseRows(const std::vector<data::Sequence>& seqs, const ResponseConfig& cfg,
                               int64_t num_items, int64_t state_len, Rng& rng,
                               const NegativeSampler* sampler = nullptr);
 
@@ -96,11 +96,11 @@ std::vector<float> PredictRows(const ResponseEnsemble& response, const ResponseR
 // logged rows (every row of a rating fit without negatives; the first of each 1 + negatives group
 // otherwise) get 1 / p, sampled negatives 1. Needs a dataset whose exposure is known (Coat's
 // propensities.ascii); ConfigError("sim.response.ips") for any other.
-std::vector<float> IpsWeights(const Dataset& ds, const DataConfig& data, const ResponseRows& rows,
-                              int64_t negatives);
+std::vector<float> IpsWeights(const data::Dataset& ds, const data::DataConfig& data,
+                              const ResponseRows& rows, int64_t negatives);
 
 // Session lengths of sequences, cutting them additionally at time gaps > gap_minutes when > 0.
-std::vector<int64_t> SessionLengths(const std::vector<Sequence>& seqs, double gap_minutes);
+std::vector<int64_t> SessionLengths(const std::vector<data::Sequence>& seqs, double gap_minutes);
 
 // Builds (and trains) the simulator of one role. With sim.response.calibration set, a
 // calibration_users share of the role's users (at least one, never all) is held out of the

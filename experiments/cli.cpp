@@ -4,7 +4,6 @@
 
 #include <boost/program_options/errors.hpp>
 
-#include "core/device.h"
 #include "core/error.h"
 #include "core/strings.h"
 #include "experiments/conformal_commands.h"
@@ -15,6 +14,7 @@
 #include "experiments/online_commands.h"
 #include "experiments/sim_commands.h"
 #include "experiments/train_command.h"
+#include "models/device.h"
 
 namespace recarena::experiments {
 
@@ -36,7 +36,8 @@ int RunInfo(const std::vector<std::string>& args, std::ostream& out) {
   if (!args.empty()) {
     throw Error("info takes no arguments (got " + QuoteForError(args[0]) + ")");
   }
-  out << "recarena " << RECARENA_VERSION << "\n" << FormatTorchBuild(QueryTorchBuild());
+  out << "recarena " << RECARENA_VERSION << "\n"
+      << models::FormatTorchBuild(models::QueryTorchBuild());
   return 0;
 }
 }  // namespace

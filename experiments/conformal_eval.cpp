@@ -18,7 +18,6 @@
 #include "agents/supervised.h"
 #include "core/atomic_file.h"
 #include "core/config.h"
-#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
@@ -28,6 +27,7 @@
 #include "experiments/offline_config.h"
 #include "experiments/offline_eval.h"
 #include "experiments/offline_trainer.h"
+#include "models/device.h"
 
 namespace recarena::experiments {
 
@@ -368,20 +368,20 @@ ConformalEvalReport EvaluateRunConformal(const fs::path& run_dir,
   if (!fs::exists(ckpt))
     throw FileError(ckpt.string(), 0, "not found: the run has no best checkpoint yet");
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
-  const torch::Device device = ResolveDevice(cfg.run.device);
+  const torch::Device device = models::ResolveDevice(cfg.run.device);
 
   const OfflineData od = BuildOfflineData(cfg);
   const size_t n_items = static_cast<size_t>(od.num_items());
   agents::SupervisedAgent agent(ResolvedModelOptions(cfg, od.num_items()), device);
   LoadArchiveFile(ckpt, [&](torch::serialize::InputArchive& a) { agent.Load(a); });
-  const env::Windows& w = od.test_w;
+  const data::Windows& w = od.test_w;
   const std::vector<int64_t> rows =
       SelectRows(w, cfg.eval.protocol == EvalProtocol::kLast, max_queries);
   if (rows.size() < 2)
     throw Error(fmt::format("conformal-eval: the run's test set gives {} queries", rows.size()));
   std::vector<int32_t> labels;
   std::vector<int64_t> activity;
-  std::map<env::UserId, int64_t> train_count;
+  std::map<data::UserId, int64_t> train_count;
   for (const auto& s : od.train_seqs) train_count[s.user] += s.size();
   bool any_train = false;
   for (int64_t r : rows) {

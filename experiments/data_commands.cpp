@@ -6,10 +6,10 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "env/data_config.h"
-#include "env/prepare.h"
-#include "env/prepared_io.h"
-#include "env/stats.h"
+#include "data/data_config.h"
+#include "data/prepare.h"
+#include "data/prepared_io.h"
+#include "data/stats.h"
 #include "experiments/command_util.h"
 
 namespace recarena::experiments {
@@ -42,13 +42,13 @@ int RunDataPrepare(const std::vector<std::string>& args, std::ostream& out) {
   std::vector<std::string> overrides = cl.overrides;
   if (!dataset.empty()) overrides.push_back("data.dataset=" + dataset);
   if (!source.empty()) overrides.push_back("data.source=" + source);
-  env::DataPrepareConfig cfg = config::Load<env::DataPrepareConfig>(config_file, overrides);
+  data::DataPrepareConfig cfg = config::Load<data::DataPrepareConfig>(config_file, overrides);
   const auto dir = SetupRunDir(cfg.run, out_dir);
 
   const auto t0 = std::chrono::steady_clock::now();
   log::Info("preparing dataset '{}' (seed {})", config::EnumToString(cfg.data.dataset),
             cfg.run.seed);
-  env::PreparedDataset prepared = env::PrepareDataset(cfg.data, cfg.run.seed);
+  data::PreparedDataset prepared = data::PrepareDataset(cfg.data, cfg.run.seed);
   if (prepared.load_report.skipped_lines > 0) {
     log::Warn("skipped {} bad lines (skip_bad_lines is on); first: {}",
               prepared.load_report.skipped_lines,
@@ -56,11 +56,11 @@ int RunDataPrepare(const std::vector<std::string>& args, std::ostream& out) {
                   ? ""
                   : prepared.load_report.skipped_examples[0]);
   }
-  env::SavePrepared(dir, prepared);
+  data::SavePrepared(dir, prepared);
   WriteFileAtomic(dir / "config.yaml", config::ToYamlString(cfg));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   log::Info("wrote {} in {:.2f} s", dir.string(), secs);
-  auto stats = env::StatsToJson(env::ComputeStats(prepared));
+  auto stats = data::StatsToJson(data::ComputeStats(prepared));
   stats["dir"] = dir.string();
   out << stats.dump(2) << "\n";
   return 0;
@@ -79,8 +79,8 @@ int RunDataStats(const std::vector<std::string>& args, std::ostream& out) {
   }
   if (cl.positional.size() != 1)
     throw Error("expected exactly one prepared dataset directory (data stats DIR)");
-  const auto prepared = env::LoadPrepared(cl.positional[0]);
-  out << env::StatsToJson(env::ComputeStats(prepared)).dump(2) << "\n";
+  const auto prepared = data::LoadPrepared(cl.positional[0]);
+  out << data::StatsToJson(data::ComputeStats(prepared)).dump(2) << "\n";
   return 0;
 }
 

@@ -8,7 +8,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "env/prepare.h"
+#include "data/prepare.h"
 #include "env/sim_config.h"
 #include "experiments/metrics.h"
 #include "experiments/offline_trainer.h"
@@ -27,12 +27,12 @@ double Quantile(std::vector<double> v, double q) {
 }
 
 // The simulator's logged sequences (its fit's data), prepared again from its config.yaml.
-env::PreparedDataset SimulatorData(const fs::path& sim_dir) {
+data::PreparedDataset SimulatorData(const fs::path& sim_dir) {
   const auto sim_cfg = config::Load<env::SimFitConfig>(sim_dir / "config.yaml");
-  return env::PrepareDataset(sim_cfg.data, sim_cfg.run.seed);
+  return data::PrepareDataset(sim_cfg.data, sim_cfg.run.seed);
 }
 
-void CheckSameCatalog(const env::PreparedDataset& run, const env::PreparedDataset& sim,
+void CheckSameCatalog(const data::PreparedDataset& run, const data::PreparedDataset& sim,
                       const fs::path& run_cfg, const fs::path& sim_dir) {
   const auto& a = run.dataset.items.external_ids;
   const auto& b = sim.dataset.items.external_ids;
@@ -55,7 +55,7 @@ void CheckSameCatalog(const env::PreparedDataset& run, const env::PreparedDatase
 
 }  // namespace
 
-LoggedReturnQuantiles FirstStepReturnQuantiles(const env::Windows& windows,
+LoggedReturnQuantiles FirstStepReturnQuantiles(const data::Windows& windows,
                                                const std::vector<uint8_t>& long_tail, double q) {
   if (windows.size() == 0) throw Error("FirstStepReturnQuantiles: no logged windows");
   std::vector<double> acc, nov;
@@ -88,7 +88,7 @@ agents::DtSetup ResolveDtSetup(const OnlineRunConfig& cfg, const env::Simulator&
   setup.learning_starts = o.learning_starts;
   setup.buffer_size = o.buffer_size;
   const int32_t L = static_cast<int32_t>(train_sim.state_len);
-  std::vector<env::Sequence> logged;  // for quantile targets
+  std::vector<data::Sequence> logged;  // for quantile targets
   if (!o.init_from.empty()) {
     const fs::path run = o.init_from, run_cfg = run / "config.yaml", best = run / "best.pt";
     if (!fs::exists(run_cfg)) {
@@ -135,7 +135,7 @@ agents::DtSetup ResolveDtSetup(const OnlineRunConfig& cfg, const env::Simulator&
     setup.long_tail = LongTailFromPopularity(train_sim.logged_item_counts, 0.1);
     const bool features = o.transformer.similarity == agents::ReturnSimilarity::kFeatures;
     if (o.target.kind == agents::DtTargetKind::kQuantile || features) {
-      const env::PreparedDataset sim_data = SimulatorData(sim_dir);
+      const data::PreparedDataset sim_data = SimulatorData(sim_dir);
       logged = sim_data.split.train;
       if (features) setup.similarity_vectors = DtSimilarityVectors(o.transformer, sim_data);
     }
@@ -146,8 +146,8 @@ agents::DtSetup ResolveDtSetup(const OnlineRunConfig& cfg, const env::Simulator&
     setup.target_accuracy = o.target.accuracy;
     setup.target_novelty = o.target.novelty;
   } else {
-    const env::Windows w =
-        env::MakeWindows(logged, L, static_cast<env::ItemId>(train_sim.num_items));
+    const data::Windows w =
+        data::MakeWindows(logged, L, static_cast<data::ItemId>(train_sim.num_items));
     const auto qs = FirstStepReturnQuantiles(w, setup.long_tail, o.target.quantile);
     setup.target_accuracy = std::max(1.0, qs.accuracy);
     setup.target_novelty = qs.novelty;

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "agents/dt_online.h"
+#include "data/windows.h"
 #include "env/simulator.h"
-#include "env/windows.h"
 #include "experiments/online_config.h"
 
 namespace recarena::experiments {
@@ -27,7 +27,7 @@ struct LoggedReturnQuantiles {
   double accuracy = 0.0, novelty = 0.0;
   int64_t windows = 0;
 };
-LoggedReturnQuantiles FirstStepReturnQuantiles(const env::Windows& windows,
+LoggedReturnQuantiles FirstStepReturnQuantiles(const data::Windows& windows,
                                                const std::vector<uint8_t>& long_tail, double q);
 
 }  // namespace recarena::experiments

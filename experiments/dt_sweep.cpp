@@ -9,7 +9,6 @@
 #include "agents/modt4r.h"
 #include "core/atomic_file.h"
 #include "core/config.h"
-#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/process.h"
@@ -18,6 +17,7 @@
 #include "experiments/command_util.h"
 #include "experiments/offline_eval.h"
 #include "experiments/offline_trainer.h"
+#include "models/device.h"
 
 namespace recarena::experiments {
 
@@ -43,7 +43,7 @@ std::vector<DtSweepPoint> RunDtSweep(const fs::path& run_dir, const DtSweepOptio
   }
   if (!fs::exists(ckpt)) throw FileError(ckpt.string(), 0, "not found: the run has no best.pt");
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
-  const torch::Device device = ResolveDevice(cfg.run.device);
+  const torch::Device device = models::ResolveDevice(cfg.run.device);
   const OfflineData od = BuildOfflineData(cfg);
   agents::Modt4rAgent agent(ResolvedModelOptions(cfg, od.num_items()), cfg.dt,
                             OrderOf(cfg.model_kind),

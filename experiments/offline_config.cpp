@@ -41,7 +41,7 @@ void OfflineTrainConfig::Validate() const {
   data.Validate();
   if (IsSessionModel()) {
     // Sessions are whole encoder inputs: the encoder must hold a full (truncated) session.
-    const policies::EncoderOptions& enc =
+    const models::EncoderOptions& enc =
         model_kind == OfflineModel::kHdt ? hdt_model.encoder : model.encoder;
     if (model_kind == OfflineModel::kHdt) {
       agents::HdtAgentOptions m = hdt_model;

@@ -11,7 +11,7 @@
 #include "agents/supervised.h"
 #include "core/config.h"
 #include "core/run_config.h"
-#include "env/data_config.h"
+#include "data/data_config.h"
 
 namespace recarena::experiments {
 
@@ -88,7 +88,7 @@ struct EvalConfig {
 
 struct OfflineTrainConfig {
   RunConfig run;
-  env::DataConfig data;
+  data::DataConfig data;
   OfflineModel model_kind = OfflineModel::kNormal;
   agents::SupervisedOptions model;
   TrainLoopConfig train;

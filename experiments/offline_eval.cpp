@@ -6,7 +6,7 @@
 
 namespace recarena::experiments {
 
-std::vector<int64_t> SelectRows(const env::Windows& w, bool last_only, int64_t max_queries) {
+std::vector<int64_t> SelectRows(const data::Windows& w, bool last_only, int64_t max_queries) {
   std::vector<int64_t> rows;
   const auto n = static_cast<int64_t>(w.size());
   for (int64_t i = 0; i < n; ++i) {
@@ -24,7 +24,7 @@ std::vector<int64_t> SelectRows(const env::Windows& w, bool last_only, int64_t m
   return rows;
 }
 
-std::pair<torch::Tensor, torch::Tensor> WindowTensors(const env::Windows& w,
+std::pair<torch::Tensor, torch::Tensor> WindowTensors(const data::Windows& w,
                                                       const std::vector<int64_t>& rows) {
   const int64_t L = w.state_len;
   auto items = torch::empty({static_cast<int64_t>(rows.size()), L}, torch::kInt64);
@@ -39,7 +39,7 @@ std::pair<torch::Tensor, torch::Tensor> WindowTensors(const env::Windows& w,
   return {items, lengths};
 }
 
-std::map<std::string, double> EvaluateWindows(const BatchScorer& scorer, const env::Windows& w,
+std::map<std::string, double> EvaluateWindows(const BatchScorer& scorer, const data::Windows& w,
                                               const MetricsContext& ctx,
                                               const OfflineEvalOptions& opts) {
   MetricsContext context = ctx;

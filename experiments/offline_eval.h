@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "env/windows.h"
+#include "data/windows.h"
 #include "experiments/metrics.h"
 
 namespace recarena::experiments {
@@ -30,15 +30,15 @@ struct OfflineEvalOptions {
 };
 
 // Builds the [B, L] / [B] CPU tensors of windows rows [begin, end) (or the listed rows).
-std::pair<torch::Tensor, torch::Tensor> WindowTensors(const env::Windows& w,
+std::pair<torch::Tensor, torch::Tensor> WindowTensors(const data::Windows& w,
                                                       const std::vector<int64_t>& rows);
 
 // Evaluates scorer on every selected window of w. ctx gives the catalog size and long-tail flags.
-std::map<std::string, double> EvaluateWindows(const BatchScorer& scorer, const env::Windows& w,
+std::map<std::string, double> EvaluateWindows(const BatchScorer& scorer, const data::Windows& w,
                                               const MetricsContext& ctx,
                                               const OfflineEvalOptions& opts);
 
 // The rows of w that OfflineEvalOptions selects (last_only / max_queries), in order.
-std::vector<int64_t> SelectRows(const env::Windows& w, bool last_only, int64_t max_queries);
+std::vector<int64_t> SelectRows(const data::Windows& w, bool last_only, int64_t max_queries);
 
 }  // namespace recarena::experiments

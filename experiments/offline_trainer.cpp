@@ -13,20 +13,20 @@
 #include "agents/supervised.h"
 #include "core/atomic_file.h"
 #include "core/config.h"
-#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/strings.h"
-#include "env/item_attributes.h"
-#include "env/prepare.h"
-#include "env/windows.h"
+#include "data/prepare.h"
+#include "data/windows.h"
 #include "experiments/checkpoint_util.h"
 #include "experiments/metrics.h"
 #include "experiments/offline_eval.h"
 #include "experiments/session_trainer.h"
 #include "experiments/train_state.h"
+#include "models/device.h"
+#include "models/item_attributes.h"
 
 namespace recarena::experiments {
 
@@ -135,7 +135,7 @@ fs::path CheckCpftInit(const OfflineTrainConfig& cfg) {
 
 }  // namespace
 
-MetricsContext ContextFor(const env::PreparedDataset& p) {
+MetricsContext ContextFor(const data::PreparedDataset& p) {
   MetricsContext ctx;
   ctx.num_items = p.dataset.items.size();
   ctx.long_tail = p.item_stats.long_tail;
@@ -143,18 +143,18 @@ MetricsContext ContextFor(const env::PreparedDataset& p) {
   return ctx;
 }
 
-std::vector<uint8_t> TrainingLongTail(const std::vector<env::Sequence>& train_seqs,
+std::vector<uint8_t> TrainingLongTail(const std::vector<data::Sequence>& train_seqs,
                                       int32_t num_items) {
   std::vector<int64_t> counts(static_cast<size_t>(num_items), 0);
   for (const auto& s : train_seqs)
-    for (env::ItemId it : s.items) ++counts[static_cast<size_t>(it)];
+    for (data::ItemId it : s.items) ++counts[static_cast<size_t>(it)];
   return LongTailFromPopularity(counts, 0.1);
 }
 
 torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
-                                  const env::PreparedDataset& data) {
+                                  const data::PreparedDataset& data) {
   if (dt.similarity != agents::ReturnSimilarity::kFeatures) return {};
-  torch::Tensor v = env::ItemAttributeVectors(data.dataset.items);
+  torch::Tensor v = models::ItemAttributeVectors(data.dataset.items);
   if (!v.defined()) {
     throw ConfigError("dt.similarity",
                       fmt::format("dt.similarity is features, but dataset '{}' has no item "
@@ -164,17 +164,17 @@ torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
   return v;
 }
 
-policies::TokenOrder OrderOf(OfflineModel kind) {
-  return kind == OfflineModel::kMrdt ? policies::TokenOrder::kMrdt : policies::TokenOrder::kModt4r;
+models::TokenOrder OrderOf(OfflineModel kind) {
+  return kind == OfflineModel::kMrdt ? models::TokenOrder::kMrdt : models::TokenOrder::kModt4r;
 }
 
 OfflineData BuildOfflineData(const OfflineTrainConfig& cfg) {
   OfflineData od;
-  od.prepared = env::PrepareDataset(cfg.data, cfg.run.seed);
-  const env::PreparedDataset& data = od.prepared;
-  const env::ItemId pad = data.padding_id();
-  std::vector<env::Sequence>& train_seqs = od.train_seqs;
-  std::vector<env::Sequence>& valid_seqs = od.valid_seqs;
+  od.prepared = data::PrepareDataset(cfg.data, cfg.run.seed);
+  const data::PreparedDataset& data = od.prepared;
+  const data::ItemId pad = data.padding_id();
+  std::vector<data::Sequence>& train_seqs = od.train_seqs;
+  std::vector<data::Sequence>& valid_seqs = od.valid_seqs;
   train_seqs = data.split.train;
   valid_seqs = data.split.valid;
   if (valid_seqs.empty()) {
@@ -187,7 +187,7 @@ OfflineData BuildOfflineData(const OfflineTrainConfig& cfg) {
         static_cast<size_t>(cfg.train.valid_fraction_if_missing * static_cast<double>(idx.size()));
     std::vector<uint8_t> is_valid(train_seqs.size(), 0);
     for (size_t i = 0; i < n_valid; ++i) is_valid[idx[i]] = 1;
-    std::vector<env::Sequence> kept;
+    std::vector<data::Sequence> kept;
     for (size_t i = 0; i < train_seqs.size(); ++i)
       (is_valid[i] ? valid_seqs : kept).push_back(train_seqs[i]);
     train_seqs.swap(kept);
@@ -195,9 +195,9 @@ OfflineData BuildOfflineData(const OfflineTrainConfig& cfg) {
               valid_seqs.size() + train_seqs.size());
   }
   const int L = cfg.data.window.state_len;
-  od.train_w = env::MakeWindows(train_seqs, L, pad);
-  od.valid_w = env::MakeWindows(valid_seqs, L, pad);
-  od.test_w = env::MakeWindows(data.split.test, L, pad);
+  od.train_w = data::MakeWindows(train_seqs, L, pad);
+  od.valid_w = data::MakeWindows(valid_seqs, L, pad);
+  od.test_w = data::MakeWindows(data.split.test, L, pad);
   return od;
 }
 
@@ -214,15 +214,15 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   OfflineTrainConfig cfg = cfg_in;
   OfflineRunResult result;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
-  const torch::Device device = ResolveDevice(cfg.run.device);
+  const torch::Device device = models::ResolveDevice(cfg.run.device);
 
   OfflineData od = BuildOfflineData(cfg);
-  const env::PreparedDataset& data = od.prepared;
+  const data::PreparedDataset& data = od.prepared;
   const int32_t num_items = od.num_items();
-  const std::vector<env::Sequence>& train_seqs = od.train_seqs;
-  const env::Windows& train_w = od.train_w;
-  const env::Windows& valid_w = od.valid_w;
-  const env::Windows& test_w = od.test_w;
+  const std::vector<data::Sequence>& train_seqs = od.train_seqs;
+  const data::Windows& train_w = od.train_w;
+  const data::Windows& valid_w = od.valid_w;
+  const data::Windows& test_w = od.test_w;
   log::Info("{}: {} items, windows train {} / valid {} / test {}", data.dataset.name, num_items,
             train_w.size(), valid_w.size(), test_w.size());
   if (train_w.size() == 0 || test_w.size() == 0) {

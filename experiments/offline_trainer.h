@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "env/prepare.h"
-#include "env/windows.h"
+#include "data/prepare.h"
+#include "data/windows.h"
 #include "experiments/metrics.h"
 #include "experiments/offline_config.h"
 
@@ -39,15 +39,15 @@ struct OfflineRunResult {
 };
 
 // The data of a run exactly as RunOfflineTraining builds it (used again by `recarena
-// conformal-eval`): env::PrepareDataset(cfg.data, cfg.run.seed); the validation sequences are
+// conformal-eval`): data::PrepareDataset(cfg.data, cfg.run.seed); the validation sequences are
 // split.valid, or, when the split has none, a deterministic share
 // (train.valid_fraction_if_missing, Rng(run.seed).Fork(3)) held out of split.train; windows of
 // length data.window.state_len with padding id = catalog size.
 struct OfflineData {
-  env::PreparedDataset prepared;
-  std::vector<env::Sequence> train_seqs;  // training sequences (after the hold-out, if any)
-  std::vector<env::Sequence> valid_seqs;
-  env::Windows train_w, valid_w, test_w;
+  data::PreparedDataset prepared;
+  std::vector<data::Sequence> train_seqs;  // training sequences (after the hold-out, if any)
+  std::vector<data::Sequence> valid_seqs;
+  data::Windows train_w, valid_w, test_w;
   int32_t num_items() const { return static_cast<int32_t>(prepared.dataset.items.size()); }
 };
 OfflineData BuildOfflineData(const OfflineTrainConfig& cfg);
@@ -57,19 +57,19 @@ agents::SupervisedOptions ResolvedModelOptions(const OfflineTrainConfig& cfg, in
 
 // The metrics context of a run's test evaluation: catalog size and the dataset's long-tail flags
 // (no earlier-session history).
-MetricsContext ContextFor(const env::PreparedDataset& p);
+MetricsContext ContextFor(const data::PreparedDataset& p);
 
 // The novel-item set I_nov of the decision transformers' novelty returns: the bottom 90% of items
 // by interaction count in the training sequences (thesis Sec. 4.4.3), [num_items] 0/1.
-std::vector<uint8_t> TrainingLongTail(const std::vector<env::Sequence>& train_seqs,
+std::vector<uint8_t> TrainingLongTail(const std::vector<data::Sequence>& train_seqs,
                                       int32_t num_items);
-// The fixed item vectors of dt.similarity features (env::ItemAttributeVectors of the dataset's
+// The fixed item vectors of dt.similarity features (models::ItemAttributeVectors of the dataset's
 // catalog: multi-hot categories / genres, else dense features); undefined for learned. Throws
 // ConfigError("dt.similarity") when the dataset has neither categories nor features.
 torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
-                                  const env::PreparedDataset& data);
+                                  const data::PreparedDataset& data);
 // The token order of a decision-transformer model_kind (mrdt -> kMrdt, otherwise kModt4r).
-policies::TokenOrder OrderOf(OfflineModel kind);
+models::TokenOrder OrderOf(OfflineModel kind);
 
 // Runs (or resumes) training in run_dir. The session models (model_kind hdt, session_normal) are
 // delegated to RunSessionTraining (experiments/session_trainer.h). stop_after_steps > 0 stops the

@@ -7,7 +7,6 @@
 
 #include "agents/online_agent.h"
 #include "core/atomic_file.h"
-#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
@@ -17,6 +16,7 @@
 #include "experiments/dt_setup.h"
 #include "experiments/metrics.h"
 #include "experiments/rollout.h"
+#include "models/device.h"
 
 namespace recarena::experiments {
 namespace fs = std::filesystem;
@@ -252,7 +252,7 @@ LoadedOnlineRun LoadOnlineRun(const fs::path& run_dir) {
   LoadedOnlineRun out;
   out.cfg = config::Load<OnlineRunConfig>(run_dir / "config.yaml");
   out.cfg.Validate();
-  out.device = ResolveDevice(out.cfg.run.device);
+  out.device = models::ResolveDevice(out.cfg.run.device);
   auto train_sim = env::LoadSimulator(out.cfg.simulator.dir,
                                       env::ParseRole(out.cfg.simulator.train_role), out.device);
   out.eval_sim = env::LoadSimulator(out.cfg.simulator.dir,
@@ -268,7 +268,7 @@ OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir
                           int64_t stop_after_segments) {
   cfg_in.Validate();
   OnlineRunConfig cfg = cfg_in;
-  const auto device = ResolveDevice(cfg.run.device);
+  const auto device = models::ResolveDevice(cfg.run.device);
   auto train_sim =
       env::LoadSimulator(cfg.simulator.dir, env::ParseRole(cfg.simulator.train_role), device);
   auto eval_sim =

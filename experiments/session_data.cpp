@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
-#include "env/sequences.h"
+#include "data/sequences.h"
 
 namespace recarena::experiments {
 
@@ -26,7 +26,7 @@ double DisMax(const agents::ItemVectors& vectors) {
   return agents::MaxPairwiseDissimilarity(agents::ItemVectors(distinct.begin(), distinct.end()));
 }
 
-std::vector<agents::UserSessions> GroupByUser(const env::Dataset& ds) {
+std::vector<agents::UserSessions> GroupByUser(const data::Dataset& ds) {
   for (const auto& x : ds.interactions) {
     if (x.session < 0) {
       throw ConfigError("data.preprocess.sessionize",
@@ -38,7 +38,7 @@ std::vector<agents::UserSessions> GroupByUser(const env::Dataset& ds) {
   }
   std::vector<agents::UserSessions> users;
   // Sequences come ordered by (user, first timestamp, session).
-  for (const env::Sequence& s : env::BuildSequences(ds, env::SequenceUnit::kSession)) {
+  for (const data::Sequence& s : data::BuildSequences(ds, data::SequenceUnit::kSession)) {
     if (users.empty() || users.back().user != s.user) users.push_back({s.user, {}});
     users.back().sessions.emplace_back(s.items.begin(), s.items.end());
   }
@@ -51,7 +51,7 @@ agents::UserSessions DropLast(const agents::UserSessions& u, size_t n) {
 
 }  // namespace
 
-agents::ItemVectors MakeItemVectors(const env::Dataset& ds, const SessionRunConfig& cfg,
+agents::ItemVectors MakeItemVectors(const data::Dataset& ds, const SessionRunConfig& cfg,
                                     uint64_t seed) {
   const auto n = static_cast<size_t>(ds.items.size());
   agents::ItemVectors vectors;
@@ -99,8 +99,8 @@ agents::ItemVectors MakeItemVectors(const env::Dataset& ds, const SessionRunConf
 
 SessionData BuildSessionData(const OfflineTrainConfig& cfg) {
   SessionData sd;
-  sd.prepared = env::PrepareDataset(cfg.data, cfg.run.seed);
-  const env::Dataset& ds = sd.prepared.dataset;
+  sd.prepared = data::PrepareDataset(cfg.data, cfg.run.seed);
+  const data::Dataset& ds = sd.prepared.dataset;
   sd.num_items = ds.items.size();
   const agents::HdtDataOptions& data_opts = cfg.hdt_data;
   const auto grouped = GroupByUser(ds);

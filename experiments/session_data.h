@@ -4,7 +4,7 @@
 // like with like.
 //
 // Pipeline (a pure function of the config and run.seed):
-//   env::PrepareDataset(cfg.data) (its sessionization / filters; its split is not used) ->
+//   data::PrepareDataset(cfg.data) (its sessionization / filters; its split is not used) ->
 //   sessions grouped per user in time order -> agents::PrepareUsers(cfg.hdt_data) (truncate to the
 //   last max_session_len items, drop sessions < 2 items, drop users < min_sessions sessions) ->
 //   test session = each user's last, validation session = the second-last, training = the rest.
@@ -14,14 +14,14 @@
 #include <vector>
 
 #include "agents/hdt_batches.h"
-#include "env/prepare.h"
+#include "data/prepare.h"
 #include "experiments/metrics.h"
 #include "experiments/offline_config.h"
 
 namespace recarena::experiments {
 
 struct SessionData {
-  env::PreparedDataset prepared;
+  data::PreparedDataset prepared;
   int64_t num_items = 0;
   std::vector<agents::UserSessions> users;      // after PrepareUsers: all sessions of each user
   std::vector<agents::UserSessions> train;      // each user's sessions but the last two
@@ -37,7 +37,7 @@ struct SessionData {
 SessionData BuildSessionData(const OfflineTrainConfig& cfg);
 
 // The item vectors of cfg.session.item_vectors for ds's catalog (see ItemVectorSource).
-agents::ItemVectors MakeItemVectors(const env::Dataset& ds, const SessionRunConfig& cfg,
+agents::ItemVectors MakeItemVectors(const data::Dataset& ds, const SessionRunConfig& cfg,
                                     uint64_t seed);
 
 }  // namespace recarena::experiments

@@ -10,16 +10,16 @@
 #include "agents/hdt.h"
 #include "agents/supervised.h"
 #include "core/atomic_file.h"
-#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
-#include "env/windows.h"
+#include "data/windows.h"
 #include "experiments/checkpoint_util.h"
 #include "experiments/offline_eval.h"
 #include "experiments/session_data.h"
 #include "experiments/train_state.h"
+#include "models/device.h"
 
 namespace recarena::experiments {
 
@@ -88,18 +88,19 @@ class NormalModel : public SessionModel {
         pad_(data.num_items),
         batch_size_(batch_size),
         seed_(seed) {
-    std::vector<env::Sequence> seqs;
+    std::vector<data::Sequence> seqs;
     for (const auto& u : data.train) {
       for (const auto& session : u.sessions) {
-        env::Sequence s;
-        s.user = static_cast<env::UserId>(u.user);
+        data::Sequence s;
+        s.user = static_cast<data::UserId>(u.user);
         s.items.assign(session.begin(), session.end());
         s.timestamps.assign(session.size(), 0.0);
         s.values.assign(session.size(), 1.0f);
         seqs.push_back(std::move(s));
       }
     }
-    windows_ = env::MakeWindows(seqs, static_cast<int>(state_len_), static_cast<env::ItemId>(pad_));
+    windows_ =
+        data::MakeWindows(seqs, static_cast<int>(state_len_), static_cast<data::ItemId>(pad_));
   }
   void StartEpoch(int64_t epoch, bool /*fresh*/) override {
     perm_.resize(windows_.size());
@@ -146,7 +147,7 @@ class NormalModel : public SessionModel {
   int64_t pad_;
   int64_t batch_size_;
   uint64_t seed_;
-  env::Windows windows_;
+  data::Windows windows_;
   std::vector<int64_t> perm_;
 };
 
@@ -218,7 +219,7 @@ OfflineRunResult RunSessionTraining(const OfflineTrainConfig& cfg_in, const fs::
   OfflineTrainConfig cfg = cfg_in;
   OfflineRunResult result;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
-  const torch::Device device = ResolveDevice(cfg.run.device);
+  const torch::Device device = models::ResolveDevice(cfg.run.device);
   const bool is_hdt = cfg.model_kind == OfflineModel::kHdt;
   const SessionData data = BuildSessionData(cfg);
   cfg.hdt_model.encoder.num_items = data.num_items;
@@ -248,8 +249,7 @@ OfflineRunResult RunSessionTraining(const OfflineTrainConfig& cfg_in, const fs::
     throw Error(fmt::format("dataset '{}': the training sessions give no batches",
                             data.prepared.dataset.name));
   }
-  const policies::EncoderKind encoder =
-      is_hdt ? cfg.hdt_model.encoder.kind : cfg.model.encoder.kind;
+  const models::EncoderKind encoder = is_hdt ? cfg.hdt_model.encoder.kind : cfg.model.encoder.kind;
   const std::string name =
       config::EnumToString(encoder) + " + " + config::EnumToString(cfg.model_kind);
   const int64_t total_steps = cfg.train.max_steps;

@@ -6,9 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agents/baseline_policies.h"
 #include "core/config.h"
-#include "core/device.h"
 #include "core/log.h"
 #include "env/sim_fit.h"
 #include "env/vector_env.h"
@@ -16,6 +14,8 @@
 #include "experiments/rollout.h"
 #include "experiments/sim_predict.h"
 #include "experiments/sim_report.h"
+#include "models/device.h"
+#include "policies/baseline_policies.h"
 
 namespace recarena::experiments {
 namespace po = boost::program_options;
@@ -33,7 +33,7 @@ struct OpenedSimulator {
 OpenedSimulator OpenSimulator(const std::filesystem::path& dir, const std::string& role) {
   env::FittedRoles(dir);
   auto cfg = config::Load<env::SimFitConfig>(dir / "config.yaml");
-  const auto device = ResolveDevice(cfg.run.device);
+  const auto device = models::ResolveDevice(cfg.run.device);
   auto sim = env::LoadSimulator(dir, env::ParseRole(role), device);
   return {std::move(cfg), device, std::move(sim)};
 }
@@ -138,9 +138,9 @@ int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
   Rng rng = Rng(seed).Fork(1);
   auto popularity = torch::tensor(sim->logged_item_counts).to(torch::kFloat);
   PolicyFn fn = [&](const env::StepResult& r) -> torch::Tensor {
-    if (policy == "random") return agents::RandomActions(r.candidate_mask, rng);
-    if (policy == "popular") return agents::PopularActions(r.candidate_mask, popularity);
-    return agents::OracleActions(venv, r.candidate_mask);
+    if (policy == "random") return policies::RandomActions(r.candidate_mask, rng);
+    if (policy == "popular") return policies::PopularActions(r.candidate_mask, popularity);
+    return policies::OracleActions(venv, r.candidate_mask);
   };
   auto stats = RunEpisodes(venv, fn, episodes, seed);
   auto ci = [](const MeanCi& s) {
@@ -175,7 +175,7 @@ int RunSimPredict(const std::vector<std::string>& args, std::ostream& out) {
   if (input.empty()) throw Error("sim predict needs --input FILE");
   const auto [cfg, device, sim] = OpenSimulator(cl.positional[0], role);
   // The id tables of the fit: the same data and preprocessing, from the stored config.
-  const auto prepared = env::PrepareDataset(cfg.data, cfg.run.seed);
+  const auto prepared = data::PrepareDataset(cfg.data, cfg.run.seed);
   const bool need_user = !sim->ground_truth && cfg.sim.response.kind == env::ResponseKind::kDeepFm;
   const auto queries = ReadPredictQueries(input, prepared.dataset, need_user || sim->ground_truth);
   for (float p : PredictQueries(*sim, queries, device)) out << fmt::format("{:.6f}\n", p);

@@ -6,10 +6,10 @@
 #include <cmath>
 #include <set>
 
+#include "data/load_coat.h"
+#include "data/prepare.h"
 #include "env/calibration.h"
 #include "env/debias.h"
-#include "env/load_coat.h"
-#include "env/prepare.h"
 #include "env/reference_models.h"
 #include "experiments/rollout.h"
 #include "experiments/sim_report.h"
@@ -164,8 +164,8 @@ nlohmann::json RandomExposureQuality(const env::Simulator& sim, const env::SimDa
     return nullptr;
   }
   const auto& users = role == env::SimRole::kTrain ? data.train_users : data.test_users;
-  const std::set<env::UserId> own(users.begin(), users.end());
-  std::vector<env::Sequence> seqs;
+  const std::set<data::UserId> own(users.begin(), users.end());
+  std::vector<data::Sequence> seqs;
   for (const auto& s : data.sequences.at(env::SimRole::kEval)) {
     if (own.count(s.user)) seqs.push_back(s);
   }
@@ -196,7 +196,7 @@ nlohmann::json DebiasingComparison(const env::SimData& data, const env::SimFitCo
     if (ds.parts[p] == "test") test_part = static_cast<int>(p);
   }
   if (train_part < 0 || test_part < 0) return nullptr;
-  const auto prop = env::LoadCoatPropensities(env::ResolveSource(cfg.data));
+  const auto prop = data::LoadCoatPropensities(data::ResolveSource(cfg.data));
   const env::DebiasOptions options;
   const auto r =
       env::CompareNaiveIps(ds, prop, train_part, test_part, MixSeed(cfg.run.seed, 60), options);

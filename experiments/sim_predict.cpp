@@ -3,13 +3,13 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "env/text_reader.h"
+#include "data/text_reader.h"
 
 namespace recarena::experiments {
 
 std::vector<PredictQuery> ReadPredictQueries(const std::filesystem::path& file,
-                                             const env::Dataset& dataset, bool need_user) {
-  env::CsvReader reader(file, ',');
+                                             const data::Dataset& dataset, bool need_user) {
+  data::CsvReader reader(file, ',');
   const std::string name = file.string();
   std::vector<std::string> fields;
   if (!reader.Next(fields) || fields != std::vector<std::string>{"user", "history", "item"}) {
@@ -36,7 +36,7 @@ std::vector<PredictQuery> ReadPredictQueries(const std::filesystem::path& file,
       if (u < 0) throw FileError(name, line, "unknown user id " + QuoteForError(fields[0]));
       q.user = u;
     }
-    for (auto id : env::SplitWhitespace(fields[1])) {
+    for (auto id : data::SplitWhitespace(fields[1])) {
       const auto i = dataset.items.Find(std::string(id));
       if (i < 0) {
         throw FileError(name, line,

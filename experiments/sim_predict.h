@@ -17,7 +17,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "env/dataset.h"
+#include "data/dataset.h"
 #include "env/simulator.h"
 
 namespace recarena::experiments {
@@ -31,7 +31,7 @@ struct PredictQuery {
 // Parses FILE against the dataset's id tables. FileError(file, line, value) for a bad header, a
 // wrong field count, an unknown user or item id, or an empty user when need_user.
 std::vector<PredictQuery> ReadPredictQueries(const std::filesystem::path& file,
-                                             const env::Dataset& dataset, bool need_user);
+                                             const data::Dataset& dataset, bool need_user);
 
 // The simulator's expected reward for every query (batches of 4096 on device), on the host.
 std::vector<float> PredictQueries(const env::Simulator& sim, const std::vector<PredictQuery>& q,

@@ -6,14 +6,14 @@
 #include <cmath>
 #include <numeric>
 
-#include "agents/baseline_policies.h"
 #include "core/atomic_file.h"
 #include "core/config.h"
-#include "core/device.h"
 #include "env/sim_fit.h"
 #include "env/vector_env.h"
 #include "experiments/rollout.h"
 #include "experiments/sim_heldout.h"
+#include "models/device.h"
+#include "policies/baseline_policies.h"
 
 namespace recarena::experiments {
 namespace {
@@ -56,7 +56,7 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
   const auto roles = env::FittedRoles(dir);  // first: "not a fitted simulator" beats a missing file
   const auto cfg = config::Load<env::SimFitConfig>(dir / "config.yaml");
   const auto data = env::BuildSimData(cfg);
-  const auto device = ResolveDevice(cfg.run.device);
+  const auto device = models::ResolveDevice(cfg.run.device);
   nlohmann::json report;
   report["dir"] = dir.string();
   report["dataset"] = data.prepared.dataset.name;
@@ -83,14 +83,14 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
     auto random_stats = RunEpisodes(
         venv,
         [&](const env::StepResult& r) {
-          return agents::RandomActions(r.candidate_mask, policy_rng);
+          return policies::RandomActions(r.candidate_mask, policy_rng);
         },
         options.episodes, cfg.run.seed);
     auto popularity = torch::tensor(sim->logged_item_counts).to(torch::kFloat);
     auto popular_stats = RunEpisodes(
         venv,
         [&](const env::StepResult& r) {
-          return agents::PopularActions(r.candidate_mask, popularity);
+          return policies::PopularActions(r.candidate_mask, popularity);
         },
         options.episodes, cfg.run.seed);
     auto rollout_json = [](const EpisodeStats& s) {
@@ -145,7 +145,7 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
         auto all = sim->response->ExpectedAll(in).to(torch::kCPU, torch::kDouble);
         for (int64_t r = 0; r < k; ++r) {
           std::vector<double> x(static_cast<size_t>(sim->num_items)),
-              y = truth.UserUtilities(static_cast<env::UserId>(users[r].item<int64_t>()));
+              y = truth.UserUtilities(static_cast<data::UserId>(users[r].item<int64_t>()));
           for (int64_t i = 0; i < sim->num_items; ++i)
             x[static_cast<size_t>(i)] = all[r][i].item<double>();
           const double c = Pearson(x, y);
@@ -159,7 +159,7 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
     }
     report["roles"][env::RoleName(role)] = rj;
   }
-  if (cfg.data.dataset == env::DatasetKind::kCoat) {
+  if (cfg.data.dataset == data::DatasetKind::kCoat) {
     report["debiasing"] = DebiasingComparison(data, cfg);
   }
   WriteFileAtomic(dir / "report.json", report.dump(2) + "\n");

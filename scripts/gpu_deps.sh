@@ -13,7 +13,6 @@ PKGS=(
   libboost1.74-dev libboost-program-options1.74-dev libboost-program-options1.74.0
   catch2
   nlohmann-json3-dev
-  libsqlite3-dev libsqlite3-0
 )
 mkdir -p "$DIR"
 rm -f "$DIR"/*.deb

@@ -18,7 +18,6 @@ PKGS=(
   libboost-dev libboost-program-options-dev
   catch2
   nlohmann-json3-dev
-  libsqlite3-dev
   clang-format
 )
 # Extra packages can be asked for with RECARENA_EXTRA_PKGS="a b c".

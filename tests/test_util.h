@@ -5,8 +5,6 @@
 #include <fstream>
 #include <string>
 
-#include <torch/cuda.h>
-
 #include "core/paths.h"
 
 namespace recarena::testing {
@@ -43,13 +41,6 @@ bool DataRequired();
   do {                                 \
     WARN("RECARENA_SKIPPED: " << msg); \
     return;                            \
-  } while (false)
-
-// Skips the rest of the current test case when LibTorch sees no CUDA device. Tests that use it are
-// tagged [cuda] (scripts/gpu_check.sh runs exactly those on a GPU machine).
-#define RECARENA_REQUIRE_CUDA()                                                            \
-  do {                                                                                     \
-    if (!torch::cuda::is_available()) RECARENA_SKIP("no CUDA device visible to LibTorch"); \
   } while (false)
 
 // Skips the rest of the current test case, with a clear message, when a shared dataset is absent

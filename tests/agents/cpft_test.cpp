@@ -171,7 +171,7 @@ TEST_CASE("CpftOptions validation names the key", "[cpft]") {
 TEST_CASE("CpftAgent starts from a supervised checkpoint and takes CPFT steps", "[cpft]") {
   recarena::testing::TempDir dir;
   SupervisedOptions so;
-  so.encoder.kind = recarena::policies::EncoderKind::kGru4Rec;
+  so.encoder.kind = recarena::models::EncoderKind::kGru4Rec;
   so.encoder.num_items = 12;
   so.encoder.state_len = 4;
   so.encoder.hidden = 8;

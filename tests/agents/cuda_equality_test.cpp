@@ -18,12 +18,12 @@
 #include "agents/modt4r.h"
 #include "agents/pg.h"
 #include "agents/supervised.h"
-#include "test_util.h"
+#include "cuda_util.h"
 #include "toy_env.h"
 
 using namespace recarena::agents;
 using recarena::Rng;
-using recarena::policies::EncoderKind;
+using recarena::models::EncoderKind;
 
 namespace {
 
@@ -134,8 +134,7 @@ TEST_CASE("CUDA: one MODT4R / MRDT update matches the CPU", "[agents][cuda]") {
   dt.dropout = 0.0;
   std::vector<uint8_t> long_tail(kItems, 1);
   long_tail[0] = long_tail[1] = 0;
-  for (auto order :
-       {recarena::policies::TokenOrder::kModt4r, recarena::policies::TokenOrder::kMrdt}) {
+  for (auto order : {recarena::models::TokenOrder::kModt4r, recarena::models::TokenOrder::kMrdt}) {
     torch::manual_seed(5);
     Modt4rAgent cpu(Supervised(EncoderKind::kSasRec), dt, order, long_tail, torch::kCPU);
     torch::manual_seed(5);

@@ -7,11 +7,11 @@
 #include <sstream>
 #include <vector>
 
-#include "agents/baseline_policies.h"
 #include "agents/dqn.h"
 #include "agents/online_config.h"
 #include "agents/replay_buffer.h"
 #include "env/vector_env.h"
+#include "policies/baseline_policies.h"
 #include "toy_env.h"
 
 using recarena::Rng;
@@ -80,7 +80,7 @@ void Deserialize(const std::string& bytes,
 
 OnlineAgentOptions SmallOptions(int64_t num_items = 4) {
   OnlineAgentOptions o;
-  o.encoder.kind = recarena::policies::EncoderKind::kGru4Rec;
+  o.encoder.kind = recarena::models::EncoderKind::kGru4Rec;
   o.encoder.num_items = num_items;
   o.encoder.hidden = 16;
   o.encoder.state_len = 3;
@@ -423,7 +423,8 @@ TEST_CASE("dqn: Act never picks masked items", "[dqn]") {
         REQUIRE(sel.actions.sizes() == torch::IntArrayRef{B});
         CHECK(mask.gather(1, sel.actions.unsqueeze(1)).all().item<bool>());
         if (!explore) {
-          CHECK(torch::equal(sel.actions, recarena::agents::MaskedArgmax(agent.Scores(obs), mask)));
+          CHECK(
+              torch::equal(sel.actions, recarena::policies::MaskedArgmax(agent.Scores(obs), mask)));
           CHECK(sel.greedy.all().item<bool>());
         }
       }

@@ -24,7 +24,7 @@ namespace {
 
 DtSetup Setup(int64_t num_items, int64_t state_len, std::vector<uint8_t> long_tail) {
   DtSetup s;
-  s.model.encoder.kind = recarena::policies::EncoderKind::kSasRec;
+  s.model.encoder.kind = recarena::models::EncoderKind::kSasRec;
   s.model.encoder.num_items = num_items;
   s.model.encoder.state_len = state_len;
   s.model.encoder.hidden = 16;

@@ -17,7 +17,7 @@ using recarena::agents::HdtQuery;
 using recarena::agents::HdtReturnInputs;
 using recarena::agents::HdtScoring;
 using recarena::agents::UserSessions;
-using recarena::policies::EncoderKind;
+using recarena::models::EncoderKind;
 
 namespace {
 constexpr int64_t kItems = 10;

@@ -13,11 +13,11 @@
 
 #include "agents/a2c.h"
 #include "agents/dqn.h"
+#include "agents/host_sync_counter.h"
 #include "agents/pg.h"
 #include "agents/supervised.h"
-#include "host_sync_counter.h"
+#include "cuda_util.h"
 #include "policies/exploration.h"
-#include "test_util.h"
 #include "toy_env.h"
 
 using namespace recarena::agents;
@@ -118,7 +118,7 @@ TEST_CASE("host syncs: VectorEnv::Step, Select and updates stay within their bud
 
 TEST_CASE("host syncs: a supervised update reads its metrics once", "[host_sync]") {
   SupervisedOptions o;
-  o.encoder.kind = recarena::policies::EncoderKind::kSasRec;
+  o.encoder.kind = recarena::models::EncoderKind::kSasRec;
   o.encoder.num_items = 20;
   o.encoder.hidden = 16;
   o.encoder.state_len = 4;

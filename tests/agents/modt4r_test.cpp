@@ -10,7 +10,7 @@
 #include "core/error.h"
 
 using namespace recarena::agents;
-using recarena::policies::TokenOrder;
+using recarena::models::TokenOrder;
 
 namespace {
 
@@ -18,7 +18,7 @@ constexpr int64_t kItems = 12, kL = 4;
 
 SupervisedOptions Opts() {
   SupervisedOptions o;
-  o.encoder.kind = recarena::policies::EncoderKind::kSasRec;
+  o.encoder.kind = recarena::models::EncoderKind::kSasRec;
   o.encoder.num_items = kItems;
   o.encoder.hidden = 16;
   o.encoder.state_len = kL;

@@ -12,7 +12,7 @@ using recarena::agents::SupervisedOptions;
 TEST_CASE("supervised agent: the preferred next item's probability rises", "[agents][supervised]") {
   torch::manual_seed(3);
   SupervisedOptions opts;
-  opts.encoder.kind = recarena::policies::EncoderKind::kGru4Rec;
+  opts.encoder.kind = recarena::models::EncoderKind::kGru4Rec;
   opts.encoder.num_items = 12;
   opts.encoder.hidden = 16;
   opts.encoder.state_len = 4;
@@ -44,7 +44,7 @@ TEST_CASE("supervised agent: save/load restores parameters, optimizer and step",
           "[agents][supervised]") {
   torch::manual_seed(5);
   SupervisedOptions opts;
-  opts.encoder.kind = recarena::policies::EncoderKind::kSasRec;
+  opts.encoder.kind = recarena::models::EncoderKind::kSasRec;
   opts.encoder.num_items = 9;
   opts.encoder.hidden = 8;
   opts.encoder.state_len = 4;
@@ -71,7 +71,7 @@ TEST_CASE("supervised agent: save/load restores parameters, optimizer and step",
 }
 
 TEST_CASE("popularity recommender counts item occurrences", "[agents][popularity]") {
-  std::vector<recarena::env::Sequence> seqs(2);
+  std::vector<recarena::data::Sequence> seqs(2);
   seqs[0].items = {0, 1, 1};
   seqs[1].items = {2, 1};
   recarena::agents::PopularityRecommender pop(seqs, 4);

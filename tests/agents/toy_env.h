@@ -42,7 +42,7 @@ inline std::shared_ptr<env::Simulator> ToySimulator(int64_t num_items = 4, int64
 // PG updates every 4 episodes, A2C every 5 steps, DQN from 16 transitions in batches of 16.
 inline agents::OnlineAgentOptions ToyAgentOptions() {
   agents::OnlineAgentOptions o;
-  o.encoder.kind = policies::EncoderKind::kGru4Rec;
+  o.encoder.kind = models::EncoderKind::kGru4Rec;
   o.encoder.hidden = 16;
   o.encoder.state_len = 3;
   o.encoder.caser_heights = {2, 3};  // validated for every kind; must fit state_len

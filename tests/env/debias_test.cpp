@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "core/rng.h"
+#include "data/prepare.h"
 #include "env/debias.h"
-#include "env/prepare.h"
 #include "env/sim_fit.h"
 #include "test_util.h"
 
@@ -19,8 +19,8 @@ namespace {
 // observed in part 0 with propensity 0.05 * rating^2 / 1.25 (liked items are rated far more
 // often, as in Coat); part 1 holds 10 uniformly exposed ratings per user.
 struct World {
-  env::Dataset ds;
-  env::CoatPropensities prop;
+  data::Dataset ds;
+  data::CoatPropensities prop;
 };
 
 World Planted() {
@@ -43,7 +43,7 @@ World Planted() {
       const double p = 0.04 * r * r;  // 0.04 .. 1.0
       w.prop.p[static_cast<size_t>(u * I + i)] = p;
       if (rng.Uniform() < p) {
-        env::Interaction x;
+        data::Interaction x;
         x.user = u;
         x.item = i;
         x.value = static_cast<float>(r);
@@ -51,7 +51,7 @@ World Planted() {
         w.ds.interactions.push_back(x);
       }
       if (i % 3 == u % 3) {  // 10 random-exposure ratings per user
-        env::Interaction x;
+        data::Interaction x;
         x.user = u;
         x.item = i;
         x.value = static_cast<float>(r);
@@ -93,13 +93,13 @@ TEST_CASE("IPS corrects a planted self-selection bias", "[env][debias]") {
 
 TEST_CASE("IPS weights of Coat rows are inverse propensities", "[env][debias][data]") {
   RECARENA_REQUIRE_DATASET(dir, "coat");
-  const auto prop = env::LoadCoatPropensities(dir);
+  const auto prop = data::LoadCoatPropensities(dir);
   CHECK(prop.users == 290);
   CHECK(prop.items == 300);
-  env::DataConfig data;
-  data.dataset = env::DatasetKind::kCoat;
+  data::DataConfig data;
+  data.dataset = data::DatasetKind::kCoat;
   data.source = dir.string();
-  const auto prepared = env::PrepareDataset(data, 1);
+  const auto prepared = data::PrepareDataset(data, 1);
   env::ResponseRows rows;
   rows.state_len = 1;
   rows.items = {300, 300};
@@ -110,8 +110,8 @@ TEST_CASE("IPS weights of Coat rows are inverse propensities", "[env][debias][da
   const auto w = env::IpsWeights(prepared.dataset, data, rows, 0);
   CHECK(w[0] == Approx(1.0 / prop.at(3, 10)));
   CHECK(w[1] == Approx(1.0 / prop.at(7, 250)));
-  env::DataConfig other;
-  other.dataset = env::DatasetKind::kSynthetic;
+  data::DataConfig other;
+  other.dataset = data::DatasetKind::kSynthetic;
   CHECK_THROWS_WITH(env::IpsWeights(prepared.dataset, other, rows, 0),
                     Catch::Contains("sim.response.ips"));
 }

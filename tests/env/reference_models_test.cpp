@@ -12,8 +12,8 @@ using namespace recarena;
 
 namespace {
 
-env::Sequence Seq(env::UserId user, std::vector<env::ItemId> items) {
-  env::Sequence s;
+data::Sequence Seq(data::UserId user, std::vector<data::ItemId> items) {
+  data::Sequence s;
   s.user = user;
   s.items = std::move(items);
   s.timestamps.assign(s.items.size(), 0.0);
@@ -40,7 +40,7 @@ env::ResponseRows OneRow(std::vector<int64_t> history, int64_t L, int64_t num_it
 
 TEST_CASE("item kNN golden similarities and scores", "[env][reference]") {
   // counts: item 0 twice, 1 twice, 2 once; c(0->1) = 2, c(0->2) = 1, c(1->2) = 1 (window 2).
-  const std::vector<env::Sequence> seqs = {Seq(0, {0, 1, 2}), Seq(1, {0, 1})};
+  const std::vector<data::Sequence> seqs = {Seq(0, {0, 1, 2}), Seq(1, {0, 1})};
   env::ItemKnn knn(seqs, 3, 2);
   CHECK(knn.Similarity(0, 1) == Approx(2.0 / std::sqrt(2.0 * 2.0)));
   CHECK(knn.Similarity(0, 2) == Approx(1.0 / std::sqrt(2.0)));
@@ -71,23 +71,23 @@ TEST_CASE("reference models rank a planted successor structure", "[env][referenc
   // 40 items; in every user's log item (i + 1) mod 40 follows item i. Popularity is flat, so
   // it cannot rank the logged next item, while item kNN and the factored model can.
   const int64_t I = 40, L = 3;
-  std::vector<env::Sequence> seqs;
+  std::vector<data::Sequence> seqs;
   Rng start_rng(11);
-  for (env::UserId u = 0; u < 60; ++u) {
-    std::vector<env::ItemId> items;
+  for (data::UserId u = 0; u < 60; ++u) {
+    std::vector<data::ItemId> items;
     int64_t i = static_cast<int64_t>(start_rng.UniformInt(I));
-    for (int t = 0; t < 20; ++t, i = (i + 1) % I) items.push_back(static_cast<env::ItemId>(i));
+    for (int t = 0; t < 20; ++t, i = (i + 1) % I) items.push_back(static_cast<data::ItemId>(i));
     seqs.push_back(Seq(u, items));
   }
   env::ResponseConfig cfg;
   cfg.negatives = 4;
   Rng rng(7);
   env::ReferenceModels refs(seqs, cfg, I, L, rng);
-  std::vector<env::Sequence> held;
-  for (env::UserId u = 100; u < 110; ++u) {
-    std::vector<env::ItemId> items;
+  std::vector<data::Sequence> held;
+  for (data::UserId u = 100; u < 110; ++u) {
+    std::vector<data::ItemId> items;
     int64_t i = static_cast<int64_t>(start_rng.UniformInt(I));
-    for (int t = 0; t < 20; ++t, i = (i + 1) % I) items.push_back(static_cast<env::ItemId>(i));
+    for (int t = 0; t < 20; ++t, i = (i + 1) % I) items.push_back(static_cast<data::ItemId>(i));
     held.push_back(Seq(u, items));
   }
   Rng row_rng(8);

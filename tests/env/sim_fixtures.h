@@ -15,12 +15,12 @@ inline env::SimFitConfig TinySimConfig() {
   env::SimFitConfig cfg;
   cfg.run.seed = 7;
   cfg.run.device = DeviceKind::kCpu;
-  cfg.data.dataset = env::DatasetKind::kSynthetic;
+  cfg.data.dataset = data::DatasetKind::kSynthetic;
   cfg.data.synthetic.num_users = 60;
   cfg.data.synthetic.num_items = 40;
   cfg.data.synthetic.num_topics = 4;
   cfg.data.synthetic.sessions_per_user = 2;
-  cfg.data.preprocess.sequence_unit = env::SequenceUnit::kUser;
+  cfg.data.preprocess.sequence_unit = data::SequenceUnit::kUser;
   cfg.sim.response.encoder.hidden = 8;
   cfg.sim.response.encoder.state_len = 5;
   cfg.sim.response.epochs = 1;
@@ -65,7 +65,7 @@ inline std::vector<SimVariant> SimVariants() {
   }
   {
     auto c = TinySimConfig();
-    c.sim.response.encoder.kind = policies::EncoderKind::kGru4Rec;
+    c.sim.response.encoder.kind = models::EncoderKind::kGru4Rec;
     c.sim.rejected_in_history = true;
     c.sim.leave.repetition.similarity = env::SimilarityKind::kItem;
     v.push_back({"gru4rec-rejected-in-history", c});

@@ -82,7 +82,7 @@ TEST_CASE("validation settings are checked", "[simulator][calibration][errors]")
 
 TEST_CASE("the history-bag response model: shapes and padding", "[simulator][response]") {
   torch::manual_seed(3);
-  recarena::policies::EncoderOptions o;
+  recarena::models::EncoderOptions o;
   o.num_items = 20;
   o.state_len = 4;
   o.hidden = 8;

@@ -6,11 +6,12 @@
 #include <set>
 
 #include "core/config.h"
+#include "cuda_util.h"
 #include "env/simulator.h"
 #include "env/vector_env.h"
 #include "sim_fixtures.h"
-#include "test_util.h"
 
+namespace data = recarena::data;
 namespace env = recarena::env;
 using recarena::testing::FitTiny;
 using recarena::testing::SimVariants;
@@ -309,7 +310,7 @@ TEST_CASE("simulator: clear errors for bad configs and artifacts", "[simulator][
   bad.sim.leave.repetition.max_similar = 9;
   CHECK_THROWS_WITH(bad.Validate(), Catch::Contains("sim.leave.repetition.max_similar"));
   bad = cfg;
-  bad.data.dataset = env::DatasetKind::kCoat;
+  bad.data.dataset = data::DatasetKind::kCoat;
   bad.sim.eval.kind = env::EvalSimKind::kGroundTruth;
   CHECK_THROWS_WITH(bad.Validate(), Catch::Contains("ground_truth needs the synthetic world"));
   // Unknown component names are refused with the choices.

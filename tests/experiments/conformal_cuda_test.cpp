@@ -8,15 +8,15 @@
 #include <vector>
 
 #include "agents/supervised.h"
+#include "cuda_util.h"
 #include "experiments/conformal.h"
-#include "test_util.h"
 
 using namespace recarena::experiments;
 
 TEST_CASE("CUDA: conformal scores from GPU probabilities match the CPU", "[conformal][cuda]") {
   RECARENA_REQUIRE_CUDA();
   recarena::agents::SupervisedOptions o;
-  o.encoder.kind = recarena::policies::EncoderKind::kSasRec;
+  o.encoder.kind = recarena::models::EncoderKind::kSasRec;
   o.encoder.num_items = 50;
   o.encoder.hidden = 16;
   o.encoder.state_len = 5;

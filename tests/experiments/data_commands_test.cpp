@@ -6,8 +6,8 @@
 
 #include "core/atomic_file.h"
 #include "core/config.h"
-#include "env/data_config.h"
-#include "env/prepared_io.h"
+#include "data/data_config.h"
+#include "data/prepared_io.h"
 #include "experiments/cli.h"
 #include "experiments/cli_runner.h"
 #include "test_util.h"
@@ -59,7 +59,7 @@ TEST_CASE("data prepare + stats on a small synthetic world: files, resolved conf
   CHECK_THAT(resolved, Catch::Contains("num_users: 60") && Catch::Contains("seed: 7") &&
                            Catch::Contains("min_item_freq"));
   // It loads back as a valid config.
-  auto cfg = recarena::config::Load<recarena::env::DataPrepareConfig>(out / "config.yaml");
+  auto cfg = recarena::config::Load<recarena::data::DataPrepareConfig>(out / "config.yaml");
   CHECK(cfg.data.synthetic.num_users == 60);
 
   auto s = RunCli({"data", "stats", out.string()});
@@ -84,7 +84,7 @@ TEST_CASE("data prepare + stats on a small synthetic world: files, resolved conf
   for (const char* f : {"interactions.tsv", "train.tsv", "test.tsv", "items.tsv"}) {
     CHECK(recarena::ReadFile(out / f) == recarena::ReadFile(out2 / f));
   }
-  auto loaded = recarena::env::LoadPrepared(out);
+  auto loaded = recarena::data::LoadPrepared(out);
   CHECK(loaded.dataset.interactions.size() ==
         static_cast<size_t>(stats["interactions"].get<int64_t>()));
   CHECK(loaded.truth.has_value());
@@ -113,7 +113,7 @@ TEST_CASE("every shipped data config is schema-valid", "[config]") {
   for (const auto& e : fs::directory_iterator(kRepo / "configs" / "data")) {
     if (e.path().extension() != ".yaml") continue;
     INFO(e.path().string());
-    CHECK_NOTHROW(recarena::config::Load<recarena::env::DataPrepareConfig>(e.path()));
+    CHECK_NOTHROW(recarena::config::Load<recarena::data::DataPrepareConfig>(e.path()));
     ++n;
   }
   CHECK(n >= 7);

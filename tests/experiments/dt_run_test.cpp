@@ -67,7 +67,7 @@ TEST_CASE("train: modt4r and mrdt runs train, evaluate and record their loss ter
 }
 
 TEST_CASE("train: a killed mrdt run resumes to exactly the uninterrupted result", "[dt][resume]") {
-  auto cfg = recarena::testing::TinyOfflineConfig(recarena::policies::EncoderKind::kSasRec);
+  auto cfg = recarena::testing::TinyOfflineConfig(recarena::models::EncoderKind::kSasRec);
   cfg.model_kind = recarena::experiments::OfflineModel::kMrdt;
   cfg.train.max_steps = 16;
   TempDir straight, resumed;
@@ -83,7 +83,7 @@ TEST_CASE("train: dt.similarity features takes the item categories", "[dt]") {
   CHECK_THAT(recarena::ReadFile(tmp.path() / "features" / "config.yaml"),
              Catch::Contains("similarity: features"));
   // A catalog without categories or features cannot give feature similarity.
-  recarena::env::PreparedDataset p;
+  recarena::data::PreparedDataset p;
   p.dataset.name = "bare";
   p.dataset.items.Intern("a");
   p.dataset.items.Intern("b");

@@ -21,7 +21,7 @@ using recarena::experiments::OfflineTrainConfig;
 namespace {
 
 OfflineTrainConfig TinyConfig(
-    recarena::policies::EncoderKind kind = recarena::policies::EncoderKind::kGru4Rec) {
+    recarena::models::EncoderKind kind = recarena::models::EncoderKind::kGru4Rec) {
   return recarena::testing::TinyOfflineConfig(kind);
 }
 
@@ -40,7 +40,7 @@ std::vector<torch::Tensor> LoadParams(const OfflineTrainConfig& cfg_in, const fs
 
 TEST_CASE("offline trainer: writes the run directory and its training curve", "[trainer]") {
   recarena::testing::TempDir tmp;
-  auto cfg = TinyConfig(recarena::policies::EncoderKind::kSasRec);
+  auto cfg = TinyConfig(recarena::models::EncoderKind::kSasRec);
   cfg.train.max_steps = 30;
   cfg.train.eval_every = 10;
   const auto r = recarena::experiments::RunOfflineTraining(cfg, tmp.path());
@@ -76,10 +76,10 @@ TEST_CASE(
   }
   const auto file = tmp.Write("toy.csv", csv);
   for (auto kind :
-       {recarena::policies::EncoderKind::kGru4Rec, recarena::policies::EncoderKind::kSasRec,
-        recarena::policies::EncoderKind::kCaser, recarena::policies::EncoderKind::kNextItNet}) {
+       {recarena::models::EncoderKind::kGru4Rec, recarena::models::EncoderKind::kSasRec,
+        recarena::models::EncoderKind::kCaser, recarena::models::EncoderKind::kNextItNet}) {
     auto cfg = TinyConfig(kind);
-    cfg.data.dataset = recarena::env::DatasetKind::kCsv;
+    cfg.data.dataset = recarena::data::DatasetKind::kCsv;
     cfg.data.source = file.string();
     cfg.model.encoder.hidden = 32;
     cfg.model.encoder.dropout = 0.0;

@@ -7,7 +7,7 @@
 
 #include "cli_runner.h"
 #include "core/config.h"
-#include "env/prepare.h"
+#include "data/prepare.h"
 #include "env/sim_config.h"
 #include "experiments/rollout.h"
 #include "experiments/sim_report.h"
@@ -94,7 +94,7 @@ TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
   // sigmoid((affinity_scale * <user affinity, item topics> + quality - no_click) / temperature).
   {
     const auto cfg = recarena::config::Load<recarena::env::SimFitConfig>(dir / "config.yaml");
-    const auto prepared = recarena::env::PrepareDataset(cfg.data, cfg.run.seed);
+    const auto prepared = recarena::data::PrepareDataset(cfg.data, cfg.run.seed);
     const auto& ds = prepared.dataset;
     const auto& truth = *prepared.truth;
     std::string csv = "user,history,item\n";

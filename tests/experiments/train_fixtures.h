@@ -13,7 +13,7 @@ namespace recarena::testing {
 // The tiny synthetic world of the offline tests (80 users, 40 items, slates of 8), one thread,
 // 24 steps validated every 8, no early stop.
 inline experiments::OfflineTrainConfig TinyOfflineConfig(
-    policies::EncoderKind kind = policies::EncoderKind::kGru4Rec) {
+    models::EncoderKind kind = models::EncoderKind::kGru4Rec) {
   experiments::OfflineTrainConfig cfg;
   cfg.run.seed = 11;
   cfg.run.device = DeviceKind::kCpu;

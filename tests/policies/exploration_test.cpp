@@ -13,7 +13,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/rng.h"
-#include "test_util.h"
+#include "cuda_util.h"
 
 using recarena::ConfigError;
 using recarena::Rng;

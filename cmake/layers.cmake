@@ -1,0 +1,13 @@
+# The layers, lowest first: each folder's code may include its own headers and those of the folders
+# listed for it, nothing above. This table is the one statement of the layering: CMake builds each
+# target's include root from it (recarena_add_library), and scripts/check_layers.py checks every
+# #include of the tree against it in CI. docs/architecture.md draws it.
+set(RECARENA_LAYERS core data models env policies agents llm_bridge experiments)
+set(RECARENA_LAYER_DEPS_core "")
+set(RECARENA_LAYER_DEPS_data core)
+set(RECARENA_LAYER_DEPS_models core data)
+set(RECARENA_LAYER_DEPS_env core data models)
+set(RECARENA_LAYER_DEPS_policies core data models env)
+set(RECARENA_LAYER_DEPS_agents core data models env policies)
+set(RECARENA_LAYER_DEPS_llm_bridge core data models env policies)
+set(RECARENA_LAYER_DEPS_experiments core data models env policies agents llm_bridge)

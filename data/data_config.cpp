@@ -1,0 +1,13 @@
+#include "data/data_config.h"
+
+namespace recarena::data {
+
+void DataConfig::Validate() const {
+  if (dataset == DatasetKind::kCsv) csv.Validate();
+  if (dataset == DatasetKind::kSynthetic) synthetic.Validate();
+  preprocess.Validate("data.preprocess");
+  split.Validate("data.split");
+  window.Validate("data.window");
+}
+
+}  // namespace recarena::data

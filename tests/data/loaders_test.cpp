@@ -1,0 +1,791 @@
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <set>
+#include <string>
+
+#include "core/error.h"
+#include "data/dataset_registry.h"
+#include "data/load_amazon.h"
+#include "data/load_coat.h"
+#include "data/load_generic_csv.h"
+#include "data/load_lastfm.h"
+#include "data/load_movielens.h"
+#include "data/load_rc15.h"
+#include "data/text_reader.h"
+#include "test_util.h"
+
+namespace data = recarena::data;
+using Catch::Matchers::Contains;
+using recarena::Error;
+using recarena::FileError;
+using recarena::testing::TempDir;
+
+namespace {
+
+// The message of the FileError fn throws ("" if it throws nothing).
+template <class F>
+std::string FileErrorMessage(F&& fn) {
+  try {
+    fn();
+  } catch (const FileError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::vector<data::ItemId> ItemsOf(const data::Dataset& ds, int64_t session) {
+  std::vector<data::ItemId> out;
+  for (const auto& x : ds.interactions) {
+    if (x.session == session) out.push_back(x.item);
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- text_reader
+
+TEST_CASE("LineReader strips CRLF, numbers lines, and rejects missing, empty and bad UTF-8",
+          "[loaders][text]") {
+  TempDir dir;
+  const auto f = dir.Write("a.txt", "one\r\ntwo\n\nthree");
+  data::LineReader in(f);
+  std::string line;
+  REQUIRE(in.Next(line));
+  CHECK(line == "one");
+  CHECK(in.line_number() == 1);
+  REQUIRE(in.Next(line));
+  CHECK(line == "two");
+  REQUIRE(in.Next(line));
+  CHECK(line.empty());
+  REQUIRE(in.Next(line));
+  CHECK(line == "three");
+  CHECK(in.line_number() == 4);
+  CHECK_FALSE(in.Next(line));
+
+  CHECK_THAT(FileErrorMessage([&] { data::LineReader r(dir.path() / "nope.txt"); }),
+             Contains("nope.txt") && Contains("not found"));
+  const auto empty = dir.Write("empty.txt", "");
+  CHECK_THAT(FileErrorMessage([&] { data::LineReader r(empty); }), Contains("empty"));
+
+  const auto bad = dir.Write("bad.txt", "fine\ncaf\xE9 au lait\n");
+  data::LineReader r(bad);
+  REQUIRE(r.Next(line));
+  const std::string msg = FileErrorMessage([&] { r.Next(line); });
+  CHECK_THAT(msg, Contains("bad.txt:2") && Contains("offset 3") && Contains("0xE9"));
+  CHECK_FALSE(r.Next(line));  // moved past the bad line
+
+  data::LineReader latin(bad, data::TextEncoding::kLatin1);
+  REQUIRE(latin.Next(line));
+  REQUIRE(latin.Next(line));
+  CHECK(line == "caf\xC3\xA9 au lait");
+  const auto mixed = dir.Write("mixed.txt",
+                               "caf\xC3\xA9\nfu\xDF"
+                               "ball\n");
+  data::LineReader m(mixed, data::TextEncoding::kUtf8OrLatin1);
+  REQUIRE(m.Next(line));
+  CHECK(line == "caf\xC3\xA9");
+  REQUIRE(m.Next(line));
+  CHECK(line ==
+        "fu\xC3\x9F"
+        "ball");
+}
+
+TEST_CASE("UTF-8 validation and Latin-1 conversion", "[loaders][text]") {
+  CHECK(data::FindInvalidUtf8("plain") == -1);
+  CHECK(data::FindInvalidUtf8("R\xC3\xB6yksopp \xE2\x82\xAC \xF0\x9F\x8E\xB5") == -1);
+  CHECK(data::FindInvalidUtf8("ab\xC0\xAF") == 2);         // overlong
+  CHECK(data::FindInvalidUtf8("\xED\xA0\x80") == 0);       // surrogate
+  CHECK(data::FindInvalidUtf8("x\xF4\x90\x80\x80") == 1);  // above U+10FFFF
+  CHECK(data::FindInvalidUtf8("abc\xE2\x82") == 3);        // truncated
+  CHECK(data::Latin1ToUtf8("Mis\xE9rables \xC4") == "Mis\xC3\xA9rables \xC3\x84");
+}
+
+TEST_CASE("SplitCsv handles quotes, doubled quotes, empty fields and open quotes",
+          "[loaders][text]") {
+  std::vector<std::string> f;
+  REQUIRE(data::SplitCsv("1,\"Toy Story, The (1995)\",Comedy", ',', f) ==
+          data::CsvSplit::kComplete);
+  CHECK(f == std::vector<std::string>{"1", "Toy Story, The (1995)", "Comedy"});
+  REQUIRE(data::SplitCsv("\"say \"\"hi\"\"\",,x,", ',', f) == data::CsvSplit::kComplete);
+  CHECK(f == std::vector<std::string>{"say \"hi\"", "", "x", ""});
+  CHECK(data::SplitCsv("1,\"open", ',', f) == data::CsvSplit::kOpenQuote);
+  std::string problem;
+  CHECK(data::SplitCsv("\"a\"b,c", ',', f, &problem) == data::CsvSplit::kMalformed);
+  CHECK_THAT(problem, Contains("after the closing quote"));
+  REQUIRE(data::SplitCsv("a\tb c\t", '\t', f) == data::CsvSplit::kComplete);
+  CHECK(f == std::vector<std::string>{"a", "b c", ""});
+}
+
+TEST_CASE("CsvReader joins a quoted field spanning lines and reports the start line",
+          "[loaders][text]") {
+  TempDir dir;
+  const auto p = dir.Write("x.csv", "a,b\r\n1,\"line one\r\nline two, still\"\r\n\r\n2,z\r\n");
+  data::CsvReader in(p, ',');
+  std::vector<std::string> f;
+  REQUIRE(in.Next(f));
+  CHECK(in.line_number() == 1);
+  REQUIRE(in.Next(f));
+  CHECK(in.line_number() == 2);
+  CHECK(f == std::vector<std::string>{"1", "line one\nline two, still"});
+  REQUIRE(in.Next(f));
+  CHECK(in.line_number() == 5);
+  CHECK(f == std::vector<std::string>{"2", "z"});
+  CHECK_FALSE(in.Next(f));
+
+  const auto open = dir.Write("open.csv", "a,b\n1,\"never closed\n2,3\n");
+  data::CsvReader bad(open, ',');
+  REQUIRE(bad.Next(f));
+  CHECK_THAT(FileErrorMessage([&] { bad.Next(f); }),
+             Contains("open.csv:2") && Contains("not closed"));
+}
+
+TEST_CASE("strict number parsing names file, line and value", "[loaders][text]") {
+  CHECK(data::ParseInt64("-42", "f.txt", 3, "id") == -42);
+  CHECK(data::ParseInt64("+7", "f.txt", 3, "id") == 7);
+  CHECK(data::ParseDouble("4.5", "f.txt", 3, "rating") == 4.5);
+  CHECK(data::ParseDouble("1396860669.277", "f.txt", 3, "t") == Approx(1396860669.277));
+  CHECK_THAT(FileErrorMessage([] { data::ParseInt64("12x", "f.txt", 3, "user id"); }),
+             Contains("f.txt:3") && Contains("user id") && Contains("'12x'"));
+  CHECK_THAT(FileErrorMessage([] { data::ParseInt64("", "f.txt", 3, "id"); }), Contains("''"));
+  CHECK_THAT(FileErrorMessage([] { data::ParseInt64(" 1", "f.txt", 3, "id"); }), Contains("' 1'"));
+  CHECK_THAT(FileErrorMessage([] { data::ParseInt64("99999999999999999999", "f.txt", 3, "id"); }),
+             Contains("out of range"));
+  CHECK_THAT(FileErrorMessage([] { data::ParseInt32("3000000000", "f.txt", 3, "id"); }),
+             Contains("32-bit"));
+  CHECK_THAT(FileErrorMessage([] { data::ParseDouble("nan", "f.txt", 9, "rating"); }),
+             Contains("f.txt:9") && Contains("'nan'"));
+  CHECK_THAT(FileErrorMessage([] { data::ParseDouble("4,5", "f.txt", 9, "rating"); }),
+             Contains("'4,5'"));
+  // Finite as a double, infinite as a float: refused, not stored as inf.
+  CHECK(data::ParseFloat("3.5", "f.txt", 3, "rating") == 3.5f);
+  CHECK(data::ParseFloat("-3.4e38", "f.txt", 3, "rating") == -3.4e38f);
+  CHECK_THAT(FileErrorMessage([] { data::ParseFloat("1e39", "f.txt", 4, "rating"); }),
+             Contains("f.txt:4") && Contains("'1e39'") && Contains("float range"));
+  CHECK_THAT(FileErrorMessage([] { data::ParseFloat("-1e300", "f.txt", 5, "rating"); }),
+             Contains("f.txt:5") && Contains("'-1e300'"));
+  CHECK(data::SplitWhitespace("  1 0\t 3 ") == std::vector<std::string_view>{"1", "0", "3"});
+  CHECK(data::SplitChar("a||b", '|') == std::vector<std::string_view>{"a", "", "b"});
+}
+
+TEST_CASE("calendar helpers", "[loaders][text]") {
+  CHECK(data::DaysFromCivil(1970, 1, 1) == 0);
+  CHECK(data::DaysFromCivil(2009, 4, 1) * 86400 == 1238544000);
+  CHECK(data::DaysFromCivil(1969, 12, 31) == -1);
+  CHECK(data::IsValidDate(2008, 2, 29));
+  CHECK_FALSE(data::IsValidDate(2009, 2, 29));
+  CHECK_FALSE(data::IsValidDate(1900, 2, 29));
+  CHECK_FALSE(data::IsValidDate(2000, 13, 1));
+  CHECK_FALSE(data::IsValidDate(2000, 4, 31));
+}
+
+// ---------------------------------------------------------------- MovieLens
+
+namespace {
+void WriteMlLatest(const TempDir& dir, const std::string& ratings_extra = "") {
+  dir.Write("movies.csv",
+            "movieId,title,genres\r\n"
+            "1,Toy Story (1995),Adventure|Animation|Children\r\n"
+            "11,\"American President, The (1995)\",Comedy|Drama|Romance\r\n"
+            "5,\"Film \"\"Quoted\"\" Title (2000)\",(no genres listed)\r\n"
+            "7,Never Rated (1999),Drama\r\n");
+  dir.Write("ratings.csv",
+            "userId,movieId,rating,timestamp\r\n"
+            "3,11,4.5,964982703\r\n"
+            "3,1,3.0,964981247\r\n"
+            "1,5,0.5,964982224\r\n" +
+                ratings_extra);
+}
+}  // namespace
+
+TEST_CASE("ml-latest-small fixture: catalog order, quoted titles, genres, users", "[loaders]") {
+  TempDir dir;
+  WriteMlLatest(dir);
+  data::LoadReport report;
+  const data::Dataset ds = data::LoadMlLatestSmall(dir.path(), {}, &report);
+  CHECK(ds.name == "ml-latest-small");
+  CHECK(ds.value_kind == data::ValueKind::kRating);
+  REQUIRE(ds.items.size() == 4);
+  CHECK(ds.items.external_ids == std::vector<std::string>{"1", "11", "5", "7"});
+  CHECK(ds.items.titles[1] == "American President, The (1995)");
+  CHECK(ds.items.titles[2] == "Film \"Quoted\" Title (2000)");
+  CHECK(ds.items.categories[0] == std::vector<std::string>{"Adventure", "Animation", "Children"});
+  CHECK(ds.items.categories[2].empty());
+  CHECK(ds.items.titles[3] == "Never Rated (1999)");
+  CHECK(ds.users.external_ids == std::vector<std::string>{"3", "1"});
+  REQUIRE(ds.interactions.size() == 3);
+  CHECK(ds.interactions[0].user == 0);
+  CHECK(ds.interactions[0].item == 1);
+  CHECK(ds.interactions[0].value == 4.5f);
+  CHECK(ds.interactions[0].timestamp == 964982703.0);
+  CHECK(ds.interactions[2].user == 1);
+  CHECK(ds.interactions[2].item == 2);
+  CHECK(report.files_read.size() == 2);
+}
+
+TEST_CASE("ml-latest-small: malformed lines are errors with file, line and value, or skipped",
+          "[loaders]") {
+  TempDir dir;
+  WriteMlLatest(dir, "4,1,abc,964982224\r\n4,999,3.0,1\r\n4,1\r\n2,7,5.0,964982224\r\n");
+  const std::string msg =
+      FileErrorMessage([&] { data::LoadMlLatestSmall(dir.path(), {}, nullptr); });
+  CHECK_THAT(msg, Contains("ratings.csv:5") && Contains("rating") && Contains("'abc'"));
+  {
+    TempDir huge;
+    WriteMlLatest(huge, "4,1,1e39,964982224\r\n");
+    CHECK_THAT(FileErrorMessage([&] { data::LoadMlLatestSmall(huge.path(), {}, nullptr); }),
+               Contains("ratings.csv:5") && Contains("'1e39'") && Contains("float range"));
+  }
+
+  data::LoadOptions opts;
+  opts.skip_bad_lines = true;
+  data::LoadReport report;
+  const data::Dataset ds = data::LoadMlLatestSmall(dir.path(), opts, &report);
+  CHECK(ds.interactions.size() == 4);
+  CHECK(report.skipped_lines == 3);
+  REQUIRE(report.skipped_examples.size() == 3);
+  CHECK_THAT(report.skipped_examples[1],
+             Contains("ratings.csv:6") && Contains("'999'") && Contains("not in movies.csv"));
+  CHECK_THAT(report.skipped_examples[2],
+             Contains("ratings.csv:7") && Contains("expected 4 fields"));
+
+  dir.Write("ratings.csv", "userId,movie,rating,timestamp\n1,1,4,5\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadMlLatestSmall(dir.path(), opts, nullptr); }),
+             Contains("ratings.csv:1") && Contains("unexpected header"));
+  std::filesystem::remove(dir.path() / "ratings.csv");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadMlLatestSmall(dir.path(), opts, nullptr); }),
+             Contains("ratings.csv") && Contains("not found"));
+}
+
+namespace {
+void WriteMl100k(const TempDir& dir) {
+  dir.Write("u.genre", "unknown|0\nAction|1\nComedy|2\n\n");
+  dir.Write("u.item",
+            "1|Toy Story (1995)|01-Jan-1995||http://x|0|0|1\n"
+            "2|Mis\xE9rables, Les (1995)|01-Jan-1995||http://y|0|1|1\n"
+            "3|Nothing (1990)|01-Jan-1990||http://z|1|0|0\n");
+  dir.Write("u.occupation", "artist\nwriter\nother\n");
+  dir.Write("u.user", "1|24|M|writer|85711\n2|53|F|other|94043\n3|17|F|artist|1\n");
+  dir.Write("u.data", "2\t3\t4\t881250949\n1\t1\t5\t881250950\n2\t2\t1\t881250951\n");
+}
+}  // namespace
+
+TEST_CASE("ml-100k fixture: latin-1 titles, genre flags, user features", "[loaders]") {
+  TempDir dir;
+  WriteMl100k(dir);
+  const data::Dataset ds = data::LoadMl100k(dir.path(), {}, nullptr);
+  REQUIRE(ds.items.size() == 3);
+  CHECK(ds.items.titles[1] == "Mis\xC3\xA9rables, Les (1995)");
+  CHECK(ds.items.categories[0] == std::vector<std::string>{"Comedy"});
+  CHECK(ds.items.categories[1] == std::vector<std::string>{"Action", "Comedy"});
+  CHECK(ds.items.categories[2] == std::vector<std::string>{"unknown"});
+  REQUIRE(ds.users.size() == 3);
+  CHECK(ds.users.external_ids == std::vector<std::string>{"1", "2", "3"});
+  // 7 age buckets + 2 genders + 3 occupations.
+  REQUIRE(ds.users.feature_dim == 12);
+  CHECK(ds.users.feature_names[1] == "age:18-24");
+  CHECK(ds.users.feature_names[7] == "gender:M");
+  CHECK(ds.users.feature_names[10] == "occupation:writer");
+  const auto row = [&](int u) {
+    return std::vector<float>(ds.users.features.begin() + u * 12,
+                              ds.users.features.begin() + (u + 1) * 12);
+  };
+  CHECK(row(0) == std::vector<float>{0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0});
+  CHECK(row(1) == std::vector<float>{0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1});
+  CHECK(row(2) == std::vector<float>{1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0});
+  REQUIRE(ds.interactions.size() == 3);
+  CHECK(ds.interactions[0].user == 1);
+  CHECK(ds.interactions[0].item == 2);
+  CHECK(ds.interactions[0].value == 4.0f);
+  CHECK(ds.interactions[1].timestamp == 881250950.0);
+}
+
+TEST_CASE("ml-100k: bad lines name file, line and value", "[loaders]") {
+  TempDir dir;
+  WriteMl100k(dir);
+  dir.Write("u.data", "2\t3\t4\t881250949\n1\t1\t5\n9\t1\t5\t1\n1\t1\t5\t1.5x\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadMl100k(dir.path(), {}, nullptr); }),
+             Contains("u.data:2") && Contains("expected 4 fields"));
+  data::LoadOptions opts;
+  opts.skip_bad_lines = true;
+  data::LoadReport report;
+  const data::Dataset ds = data::LoadMl100k(dir.path(), opts, &report);
+  CHECK(ds.interactions.size() == 1);
+  CHECK(report.skipped_lines == 3);
+  CHECK_THAT(report.skipped_examples[1], Contains("u.data:3") && Contains("'9'"));
+  CHECK_THAT(report.skipped_examples[2], Contains("u.data:4") && Contains("'1.5x'"));
+  dir.Write("u.user", "1|24|M|wrtier|85711\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadMl100k(dir.path(), {}, nullptr); }),
+             Contains("u.user:1") && Contains("'wrtier'") && Contains("writer"));
+}
+
+// ---------------------------------------------------------------- coat
+
+namespace {
+void WriteCoat(const TempDir& dir) {
+  // 3 users x 4 items, CRLF like the real files.
+  dir.Write("train.ascii", "0 5 0 1 \r\n0 0 0 0 \r\n2 0 3 0 \r\n");
+  dir.Write("test.ascii", "4 0 0 0 \r\n0 1 0 2 \r\n0 0 0 5 \r\n");
+  dir.Write("user_item_features/user_features.ascii", "1 0\r\n0 1\r\n0 1\r\n");
+  dir.Write("user_item_features/user_features_map.txt", "gender:men\ngender:women");
+  dir.Write("user_item_features/item_features.ascii", "1 0 1\r\n0 1 1\r\n1 0 0\r\n0 1 0\r\n");
+  dir.Write("user_item_features/item_features_map.txt", "gender:men\ngender:women\ncolor:red");
+}
+}  // namespace
+
+TEST_CASE("coat fixture: parts, pseudo-timestamps, features and categories", "[loaders]") {
+  TempDir dir;
+  WriteCoat(dir);
+  const data::Dataset ds = data::LoadCoat(dir.path(), {}, nullptr);
+  CHECK(ds.parts == std::vector<std::string>{"train", "test"});
+  CHECK(ds.users.size() == 3);
+  CHECK(ds.items.size() == 4);
+  CHECK(data::CountByPart(ds) == std::vector<int64_t>{4, 4});
+  REQUIRE(ds.interactions.size() == 8);
+  const auto& a = ds.interactions[0];
+  CHECK((a.user == 0 && a.item == 1 && a.value == 5.0f && a.timestamp == 0 && a.part == 0));
+  const auto& b = ds.interactions[3];
+  CHECK((b.user == 2 && b.item == 2 && b.value == 3.0f));
+  const auto& c = ds.interactions[4];
+  CHECK((c.user == 0 && c.item == 0 && c.value == 4.0f && c.timestamp == 1 && c.part == 1));
+  CHECK(ds.users.feature_dim == 2);
+  CHECK(ds.users.features == std::vector<float>{1, 0, 0, 1, 0, 1});
+  CHECK(ds.items.feature_dim == 3);
+  CHECK(ds.items.feature_names[2] == "color:red");
+  CHECK(ds.items.categories[0] == std::vector<std::string>{"gender:men", "color:red"});
+  CHECK(ds.items.categories[3] == std::vector<std::string>{"gender:women"});
+}
+
+TEST_CASE("coat: ragged rows, bad numbers and shape mismatches are errors", "[loaders]") {
+  TempDir dir;
+  WriteCoat(dir);
+  dir.Write("test.ascii", "4 0 0 0\r\n0 1 0\r\n0 0 0 5\r\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadCoat(dir.path(), {}, nullptr); }),
+             Contains("test.ascii:2") && Contains("expected 4 columns"));
+  dir.Write("test.ascii", "4 0 0 0\r\n0 1 0 x\r\n0 0 0 5\r\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadCoat(dir.path(), {}, nullptr); }),
+             Contains("test.ascii:2") && Contains("'x'"));
+  dir.Write("test.ascii", "4 0 0 0\r\n0 1 0 0\r\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadCoat(dir.path(), {}, nullptr); }),
+             Contains("2 x 4, expected 3 x 4"));
+  dir.Write("test.ascii", "4 0 0 0\r\n0 1 0 9\r\n0 0 0 5\r\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadCoat(dir.path(), {}, nullptr); }),
+             Contains("test.ascii:2") && Contains("rating 9"));
+  data::LoadOptions opts;
+  opts.skip_bad_lines = true;
+  data::LoadReport report;
+  CHECK(data::LoadCoat(dir.path(), opts, &report).interactions.size() == 4 + 3);
+  CHECK(report.skipped_lines == 1);
+  WriteCoat(dir);
+  dir.Write("user_item_features/item_features_map.txt", "gender:men\ngender:women");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadCoat(dir.path(), {}, nullptr); }),
+             Contains("item_features.ascii") && Contains("4 x 3, expected 4 x 2"));
+}
+
+// ---------------------------------------------------------------- rc15
+
+TEST_CASE("rc15 fixture: sessions are users, parts train/test, float times", "[loaders]") {
+  TempDir dir;
+  dir.Write("yoochoose-clicks-100k_train_full.txt",
+            "SessionId\tItemId\tTime\n3\t214716935\t1396437466.94\n3\t214832672\t1396438212.318\n"
+            "6\t214716935\t1396796300.848\n");
+  dir.Write("yoochoose-clicks-100k_test.txt",
+            "SessionId\tItemId\tTime\n1\t214536502\t1396860669.277\n");
+  const data::Dataset ds = data::LoadRc15(dir.path(), {}, nullptr);
+  CHECK(ds.value_kind == data::ValueKind::kClick);
+  CHECK(data::CountByPart(ds) == std::vector<int64_t>{3, 1});
+  CHECK(ds.users.external_ids == std::vector<std::string>{"3", "6", "1"});
+  CHECK(ds.items.external_ids == std::vector<std::string>{"214716935", "214832672", "214536502"});
+  CHECK(ds.interactions[1].session == 3);
+  CHECK(ds.interactions[1].timestamp == Approx(1396438212.318));
+  CHECK(ds.interactions[2].item == 0);
+  CHECK(ds.interactions[3].session == 1);
+  CHECK(ds.interactions[3].part == 1);
+
+  dir.Write("yoochoose-clicks-100k_test.txt",
+            "SessionId\tItemId\tTime\n1\t214536502\t1396860669.277\n1\t2145x\t1\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadRc15(dir.path(), {}, nullptr); }),
+             Contains("yoochoose-clicks-100k_test.txt:3") && Contains("'2145x'"));
+  dir.Write("yoochoose-clicks-100k_test.txt", "Session\tItem\tTime\n1\t2\t3\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadRc15(dir.path(), {}, nullptr); }),
+             Contains("header"));
+}
+
+// ---------------------------------------------------------------- amazon
+
+TEST_CASE("Python literal list parsers are strict", "[loaders][amazon]") {
+  CHECK(data::ParsePythonIntList("[3466, 2697]") == std::vector<int64_t>{3466, 2697});
+  CHECK(data::ParsePythonIntList("[7]") == std::vector<int64_t>{7});
+  CHECK(data::ParsePythonIntList(" [ ] ") == std::vector<int64_t>{});
+  CHECK_FALSE(data::ParsePythonIntList("[1, 2,]"));
+  CHECK_FALSE(data::ParsePythonIntList("[1 2]"));
+  CHECK_FALSE(data::ParsePythonIntList("[1.5]"));
+  CHECK_FALSE(data::ParsePythonIntList("['1']"));
+  CHECK_FALSE(data::ParsePythonIntList("[1, 2] x"));
+  CHECK_FALSE(data::ParsePythonIntList("1, 2"));
+  CHECK_FALSE(data::ParsePythonIntList("[1, [2]]"));
+  CHECK(data::ParsePythonStringList("['a, b', \"it's\", 'x\\'y']") ==
+        std::vector<std::string>{"a, b", "it's", "x'y"});
+  CHECK_FALSE(data::ParsePythonStringList("['open]"));
+  CHECK_FALSE(data::ParsePythonStringList("plain text"));
+}
+
+namespace {
+void WriteAmazon(const TempDir& dir) {
+  dir.Write("index/Cat.item.json", R"({
+  "1": {"title": "Glue, strong", "description": "['Sticks.', 'Fast.']", "brand": "Loctite", "categories": ""},
+  "0": {"title": "", "description": "", "brand": "", "categories": ""},
+  "2": {"title": "Tape", "description": "plain", "brand": "Scotch", "categories": ""}
+})");
+  dir.Write("info/Cat_5.txt", "<a_1>\tRelay kit\t0\n<a_2>\tGlue, strong\t1\n");
+  dir.Write("valid/Cat_5.csv",
+            "user_id,history_item_title,item_title,history_item_id,item_id\n"
+            "A1,\"['Relay kit']\",\"Glue, strong\",[0],1\n"
+            "A2,\"['Relay kit', 'Glue,\nstrong']\",Tape,\"[0, 1]\",2\n");
+  dir.Write("test/Cat_5.csv",
+            "user_id,history_item_title,item_title,history_item_id,item_id\n"
+            "A1,\"['Relay kit', 'Glue']\",Tape,\"[0, 1]\",2\n");
+}
+}  // namespace
+
+TEST_CASE("amazon fixture: numeric catalog order, row sequences, multi-line quoted fields",
+          "[loaders][amazon]") {
+  TempDir dir;
+  WriteAmazon(dir);
+  data::LoadReport report;
+  const data::Dataset ds = data::LoadAmazon(dir.path(), {}, &report);
+  CHECK(report.files_read.size() == 4);
+  REQUIRE(ds.items.size() == 3);
+  CHECK(ds.items.external_ids == std::vector<std::string>{"0", "1", "2"});
+  CHECK(ds.items.titles[0] == "Relay kit");  // filled from info/
+  CHECK(ds.items.titles[1] == "Glue, strong");
+  CHECK(ds.items.texts[1] == "Sticks.\nFast.");
+  CHECK(ds.items.texts[2] == "plain");
+  CHECK(ds.items.categories[2] == std::vector<std::string>{"Scotch"});
+  CHECK(ds.parts == std::vector<std::string>{"valid", "test"});
+  CHECK(data::CountByPart(ds) == std::vector<int64_t>{5, 3});
+  CHECK(ds.users.external_ids == std::vector<std::string>{"A1", "A2"});
+  CHECK(ItemsOf(ds, 0) == std::vector<data::ItemId>{0, 1});
+  CHECK(ItemsOf(ds, 1) == std::vector<data::ItemId>{0, 1, 2});
+  CHECK(ItemsOf(ds, 2) == std::vector<data::ItemId>{0, 1, 2});
+  const auto& last = ds.interactions.back();
+  CHECK((last.user == 0 && last.session == 2 && last.timestamp == 2 && last.part == 1));
+}
+
+TEST_CASE("amazon: bad lists, unknown items and ambiguous folders are errors",
+          "[loaders][amazon]") {
+  TempDir dir;
+  WriteAmazon(dir);
+  dir.Write("test/Cat_5.csv",
+            "user_id,history_item_title,item_title,history_item_id,item_id\n"
+            "A1,x,y,\"[0, 'a']\",2\n"
+            "A1,x,y,[0],9\n"
+            "A3,x,y,[2],0\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadAmazon(dir.path(), {}, nullptr); }),
+             Contains("Cat_5.csv:2") && Contains("[0, 'a']"));
+  data::LoadOptions opts;
+  opts.skip_bad_lines = true;
+  data::LoadReport report;
+  const data::Dataset ds = data::LoadAmazon(dir.path(), opts, &report);
+  CHECK(report.skipped_lines == 2);
+  CHECK_THAT(report.skipped_examples[1], Contains("Cat_5.csv:3") && Contains("item id 9"));
+  CHECK(data::CountByPart(ds) == std::vector<int64_t>{5, 2});
+  CHECK(ItemsOf(ds, 2) == std::vector<data::ItemId>{2, 0});
+
+  dir.Write("test/Other.csv", "user_id\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadAmazon(dir.path(), {}, nullptr); }),
+             Contains("more than one file") && Contains("Other.csv"));
+  std::filesystem::remove(dir.path() / "test/Other.csv");
+  dir.Write("test/Cat_5.csv", "user,history_item_id,item_id\nA1,[0],1\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadAmazon(dir.path(), {}, nullptr); }),
+             Contains("no column 'user_id'") && Contains("user,history_item_id,item_id"));
+  dir.Write("index/Cat.item.json", "{\"0\": {\"title\": \"a\"},\n \"x\": {}}");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadAmazon(dir.path(), {}, nullptr); }), Contains("'x'"));
+  dir.Write("index/Cat.item.json", "{\"0\": {\"title\": \"a\"},\n oops}");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadAmazon(dir.path(), {}, nullptr); }),
+             Contains("Cat.item.json:2") && Contains("invalid JSON"));
+}
+
+// ---------------------------------------------------------------- lastfm
+
+namespace {
+void WriteLastfm(const TempDir& dir) {
+  dir.Write("artists.dat",
+            "id\tname\turl\tpictureURL\n1\tMALICE MIZER\thttp://a\thttp://b\n"
+            "2\tR\xC3\xB6yksopp\thttp://c\t\n");
+  dir.Write("tags.dat",
+            "tagID\ttagValue\n1\tmetal\n2\tfu\xDF"
+            "ball\n3\tjazz\n");
+  dir.Write("user_artists.dat", "userID\tartistID\tweight\n5\t1\t100\n7\t2\t3\n");
+  dir.Write("user_taggedartists.dat",
+            "userID\tartistID\ttagID\tday\tmonth\tyear\n"
+            "7\t2\t2\t1\t4\t2009\n"
+            "7\t2\t3\t1\t4\t2009\n"  // same (user, artist, date): no new interaction
+            "5\t2\t3\t1\t5\t2009\n"
+            "5\t9\t1\t1\t1\t1970\n"  // artist 9 is not in artists.dat
+            "7\t1\t1\t29\t2\t2008\n");
+}
+}  // namespace
+
+TEST_CASE("lastfm fixture: dated tag events, plays part, top tags, unknown artists",
+          "[loaders][lastfm]") {
+  TempDir dir;
+  WriteLastfm(dir);
+  data::LoadReport report;
+  const data::Dataset ds = data::LoadLastfm(dir.path(), {}, &report);
+  CHECK(ds.parts == std::vector<std::string>{"tags", "plays"});
+  CHECK(data::CountByPart(ds) == std::vector<int64_t>{4, 2});
+  CHECK(ds.items.external_ids == std::vector<std::string>{"1", "2", "9"});
+  CHECK(ds.items.titles[1] == "R\xC3\xB6yksopp");
+  CHECK(ds.items.titles[2].empty());
+  REQUIRE(report.notes.size() == 1);
+  CHECK_THAT(report.notes[0], Contains("1 artists"));
+  CHECK(ds.users.external_ids == std::vector<std::string>{"5", "7"});
+  const auto& first = ds.interactions[0];
+  CHECK((first.user == 1 && first.item == 1 && first.value == 1.0f && first.part == 0));
+  CHECK(first.timestamp == 1238544000.0);  // 2009-04-01 00:00 UTC
+  CHECK(ds.interactions[2].timestamp == 0.0);
+  CHECK(ds.interactions[3].timestamp == double(data::DaysFromCivil(2008, 2, 29)) * 86400);
+  const auto& play = ds.interactions[4];
+  CHECK((play.user == 0 && play.item == 0 && play.value == 100.0f && play.part == 1));
+  // Artist 2: jazz twice (id 3), fußball once (Latin-1 converted).
+  CHECK(ds.items.categories[1] == std::vector<std::string>{"jazz",
+                                                           "fu\xC3\x9F"
+                                                           "ball"});
+  CHECK(ds.items.categories[0] == std::vector<std::string>{"metal"});
+}
+
+TEST_CASE("lastfm: bad dates and unknown tags are errors", "[loaders][lastfm]") {
+  TempDir dir;
+  WriteLastfm(dir);
+  dir.Write(
+      "user_taggedartists.dat",
+      "userID\tartistID\ttagID\tday\tmonth\tyear\n7\t2\t2\t31\t4\t2009\n7\t2\t77\t1\t4\t2009\n"
+      "7\t2\t2\t1\t4\t2009\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadLastfm(dir.path(), {}, nullptr); }),
+             Contains("user_taggedartists.dat:2") && Contains("bad date") && Contains("'31'"));
+  data::LoadOptions opts;
+  opts.skip_bad_lines = true;
+  data::LoadReport report;
+  const data::Dataset ds = data::LoadLastfm(dir.path(), opts, &report);
+  CHECK(report.skipped_lines == 2);
+  CHECK_THAT(report.skipped_examples[1], Contains(":3") && Contains("'77'"));
+  CHECK(data::CountByPart(ds) == std::vector<int64_t>{1, 2});
+  dir.Write("artists.dat", "id\tname\turl\tpictureURL\n1\tBj\xF6rk\thttp://a\t\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadLastfm(dir.path(), {}, nullptr); }),
+             Contains("artists.dat:2") && Contains("invalid UTF-8") && Contains("0xF6"));
+}
+
+// ---------------------------------------------------------------- generic csv
+
+TEST_CASE("generic csv: header columns, value map, sessions, iso8601", "[loaders][csv]") {
+  TempDir dir;
+  dir.Write("log.tsv",
+            "ts\tuser\titem\tevent\tsess\n"
+            "2020-01-02T00:00:01Z\tu1\ti9\tclick\ts1\n"
+            "2020-01-02 00:00:05+01:00\tu2\ti9\tbuy\ts2\n"
+            "2020-01-03\tu1\ti3\tclick\ts1\n");
+  data::LoadOptions opts;
+  opts.csv.file = "log.tsv";
+  opts.csv.separator = "tab";
+  opts.csv.user_column = "user";
+  opts.csv.item_column = "item";
+  opts.csv.time_column = "ts";
+  opts.csv.time_format = "iso8601";
+  opts.csv.value_column = "event";
+  opts.csv.value_map = {"click=1", "buy=5"};
+  opts.csv.session_column = "sess";
+  opts.csv.value_kind = data::ValueKind::kClick;
+  const data::Dataset ds = data::LoadGenericCsv(dir.path(), opts, nullptr);
+  CHECK(ds.value_kind == data::ValueKind::kClick);
+  CHECK(ds.users.external_ids == std::vector<std::string>{"u1", "u2"});
+  CHECK(ds.items.external_ids == std::vector<std::string>{"i9", "i3"});
+  REQUIRE(ds.interactions.size() == 3);
+  CHECK(ds.interactions[0].timestamp == 1577923201.0);
+  CHECK(ds.interactions[1].timestamp == 1577923205.0 - 3600);
+  CHECK(ds.interactions[2].timestamp == 1578009600.0);
+  CHECK(ds.interactions[1].value == 5.0f);
+  CHECK(ds.interactions[2].session == 0);
+  CHECK(ds.interactions[1].session == 1);
+
+  dir.Write("log.tsv", "ts\tuser\titem\tevent\tsess\n2020-01-02\tu1\ti9\tview\ts1\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadGenericCsv(dir.path(), opts, nullptr); }),
+             Contains("log.tsv:2") && Contains("'view'") && Contains("click, buy"));
+  dir.Write("log.tsv", "ts\tuser\titem\tevent\tsess\n2020-13-02\tu1\ti9\tbuy\ts1\n");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadGenericCsv(dir.path(), opts, nullptr); }),
+             Contains("log.tsv:2") && Contains("'2020-13-02'"));
+}
+
+TEST_CASE("generic csv: unknown column names the file, column, closest match and columns",
+          "[loaders][csv]") {
+  TempDir dir;
+  dir.Write("interactions.csv", "user_id,itemid,timestamp\n1,2,3\n");
+  const std::string msg = FileErrorMessage([&] { data::LoadGenericCsv(dir.path(), {}, nullptr); });
+  CHECK_THAT(msg, Contains("interactions.csv") && Contains("'item_id'") &&
+                      Contains("did you mean 'itemid'") && Contains("user_id, itemid, timestamp"));
+}
+
+TEST_CASE("generic csv: no header, indices, whitespace, line order, unix_ms, bad lines",
+          "[loaders][csv]") {
+  TempDir dir;
+  const auto file = dir.Write("data.txt", "10  20 4.5 1500\n11 20 3 2500\n  \n10 21 x 1\n");
+  data::LoadOptions opts;
+  opts.csv.separator = "whitespace";
+  opts.csv.header = false;
+  opts.csv.user_column = "0";
+  opts.csv.item_column = "1";
+  opts.csv.value_column = "2";
+  opts.csv.time_column = "3";
+  opts.csv.time_format = "unix_ms";
+  CHECK_THAT(FileErrorMessage([&] { data::LoadGenericCsv(file, opts, nullptr); }),
+             Contains("data.txt:4") && Contains("'x'"));
+  opts.skip_bad_lines = true;
+  data::LoadReport report;
+  data::Dataset ds = data::LoadGenericCsv(file, opts, &report);
+  CHECK(report.skipped_lines == 1);
+  REQUIRE(ds.interactions.size() == 2);
+  CHECK(ds.interactions[0].timestamp == 1.5);
+  CHECK(ds.interactions[1].value == 3.0f);
+  CHECK(ds.interactions[1].session == -1);
+
+  opts.csv.time_column = "";
+  opts.csv.value_column = "";
+  ds = data::LoadGenericCsv(file, opts, nullptr);
+  REQUIRE(ds.interactions.size() == 3);
+  CHECK(ds.interactions[2].timestamp == 2.0);
+  CHECK(ds.interactions[2].value == 1.0f);
+
+  const auto short_file = dir.Write("short.csv", "1,2\n3\n");
+  data::LoadOptions o2;
+  o2.csv.header = false;
+  o2.csv.user_column = "0";
+  o2.csv.item_column = "1";
+  o2.csv.time_column = "";
+  CHECK_THAT(FileErrorMessage([&] { data::LoadGenericCsv(short_file, o2, nullptr); }),
+             Contains("short.csv:2") && Contains("at least 2 fields"));
+}
+
+TEST_CASE("CsvFormatConfig validation and ValueKind names", "[loaders][csv]") {
+  data::CsvFormatConfig c;
+  CHECK_NOTHROW(c.Validate());
+  c.separator = "::";
+  CHECK_THROWS_AS(c.Validate(), recarena::ConfigError);
+  c = {};
+  c.header = false;
+  CHECK_THROWS_WITH(c.Validate(), Contains("0-based column index"));
+  c = {};
+  c.time_format = "unixms";
+  CHECK_THROWS_WITH(c.Validate(), Contains("did you mean 'unix_ms'"));
+  c = {};
+  c.value_column = "v";
+  c.value_map = {"buy"};
+  CHECK_THROWS_WITH(c.Validate(), Contains("name=number"));
+  c.value_map = {"buy=x"};
+  CHECK_THROWS_WITH(c.Validate(), Contains("'x'"));
+  CHECK(recarena::config::EnumToString(data::ValueKind::kCount) == "count");
+  CHECK(recarena::config::ParseEnum<data::ValueKind>("rating", "k") == data::ValueKind::kRating);
+  CHECK(data::ParseIso8601("1970-01-01T00:00:00.25Z") == 0.25);
+  CHECK_FALSE(data::ParseIso8601("2020-01-01T25:00"));
+  CHECK_FALSE(data::ParseIso8601("2020-01-01x"));
+}
+
+// ---------------------------------------------------------------- registry
+
+TEST_CASE("dataset registry: names, folders, dispatch and errors", "[loaders][registry]") {
+  CHECK(data::ParseDatasetKind("lastfm-2k") == data::DatasetKind::kLastfm);
+  CHECK(data::ParseDatasetKind("ml-100k") == data::DatasetKind::kMl100k);
+  CHECK_THROWS_WITH(data::ParseDatasetKind("ml-lates-small"),
+                    Contains("did you mean 'ml-latest-small'") && Contains("coat|rc15"));
+  CHECK(data::DefaultDataFolder(data::DatasetKind::kRc15) == "rc15-sample");
+  CHECK(data::DefaultDataFolder(data::DatasetKind::kAmazon) == "amazon-industrial");
+  CHECK(data::DefaultDataFolder(data::DatasetKind::kCsv).empty());
+  CHECK_THROWS_WITH(data::LoadDataset(data::DatasetKind::kSynthetic, "x", {}, nullptr),
+                    Contains("synthetic_world.h"));
+  TempDir dir;
+  CHECK_THAT(FileErrorMessage([&] {
+               data::LoadDataset(data::DatasetKind::kCoat, dir.path() / "missing", {}, nullptr);
+             }),
+             Contains("missing") && Contains("not found"));
+  WriteCoat(dir);
+  CHECK(data::LoadDataset(data::DatasetKind::kCoat, dir.path(), {}, nullptr).interactions.size() ==
+        8);
+}
+
+// ---------------------------------------------------------------- real data
+
+TEST_CASE("real ml-latest-small matches the manifest", "[loaders][real]") {
+  RECARENA_REQUIRE_DATASET(dir, "ml-latest-small");
+  const data::Dataset ds = data::LoadDataset(data::DatasetKind::kMlLatestSmall, dir, {}, nullptr);
+  CHECK(ds.interactions.size() == 100836);
+  CHECK(ds.users.size() == 610);
+  CHECK(ds.items.size() == 9742);
+  const data::ItemId toy = ds.items.Find("1");
+  REQUIRE(toy == 0);
+  CHECK(ds.items.titles[toy] == "Toy Story (1995)");
+  CHECK(ds.items.categories[toy].size() == 5);
+  const data::ItemId pres = ds.items.Find("11");
+  CHECK(ds.items.titles[pres] == "American President, The (1995)");
+}
+
+TEST_CASE("real ml-100k matches the manifest", "[loaders][real]") {
+  RECARENA_REQUIRE_DATASET(dir, "ml-100k");
+  const data::Dataset ds = data::LoadDataset(data::DatasetKind::kMl100k, dir, {}, nullptr);
+  CHECK(ds.interactions.size() == 100000);
+  CHECK(ds.users.size() == 943);
+  CHECK(ds.items.size() == 1682);
+  CHECK(ds.users.feature_dim == 7 + 2 + 21);
+  CHECK(ds.items.titles[ds.items.Find("543")] == "Mis\xC3\xA9rables, Les (1995)");
+  CHECK(ds.items.categories[0] == std::vector<std::string>{"Animation", "Children's", "Comedy"});
+}
+
+TEST_CASE("real coat matches the manifest", "[loaders][real]") {
+  RECARENA_REQUIRE_DATASET(dir, "coat");
+  const data::Dataset ds = data::LoadDataset(data::DatasetKind::kCoat, dir, {}, nullptr);
+  CHECK(data::CountByPart(ds) == std::vector<int64_t>{6960, 4640});
+  CHECK(ds.users.size() == 290);
+  CHECK(ds.items.size() == 300);
+  CHECK(ds.users.feature_dim == 14);
+  CHECK(ds.items.feature_dim == 33);
+  // Item 0's row has ones in columns 0, 2, 27 and 31 of item_features_map.txt.
+  CHECK(ds.items.categories[0] == std::vector<std::string>{"gender:men", "jackettype:bomber",
+                                                           "color:other", "onfrontpage:yes"});
+}
+
+TEST_CASE("real rc15 sample matches the manifest", "[loaders][real]") {
+  RECARENA_REQUIRE_DATASET(dir, "rc15-sample");
+  const data::Dataset ds = data::LoadDataset(data::DatasetKind::kRc15, dir, {}, nullptr);
+  CHECK(data::CountByPart(ds) == std::vector<int64_t>{70278, 13568});
+  CHECK(ds.items.size() == 2933);
+}
+
+TEST_CASE("real amazon-industrial matches the manifest", "[loaders][real]") {
+  RECARENA_REQUIRE_DATASET(dir, "amazon-industrial");
+  data::LoadReport report;
+  const data::Dataset ds = data::LoadDataset(data::DatasetKind::kAmazon, dir, {}, &report);
+  CHECK(ds.items.size() == 3686);
+  std::set<int64_t> valid_rows, test_rows;
+  for (const auto& x : ds.interactions) (x.part == 0 ? valid_rows : test_rows).insert(x.session);
+  CHECK(valid_rows.size() == 4532);
+  CHECK(test_rows.size() == 4533);
+  CHECK(ds.users.size() == 3285);  // 713 users appear in both files
+  CHECK(ds.items.titles[0] ==
+        "SUPCO SPP6 Relay/Capacitor Hard Start Kit with 500% Increase Starting Torque");
+  // First test row: history [3466, 2697, 3557, 2660, 2507, 2152, 3453, 1888, 2544, 3669] + 3681.
+  const auto seq = ItemsOf(ds, 4532);
+  REQUIRE(seq.size() == 11);
+  CHECK(ds.items.external_ids[seq[0]] == "3466");
+  CHECK(ds.items.external_ids[seq[10]] == "3681");
+}
+
+TEST_CASE("real lastfm-2k matches the manifest", "[loaders][real]") {
+  RECARENA_REQUIRE_DATASET(dir, "lastfm-2k");
+  data::LoadReport report;
+  const data::Dataset ds = data::LoadDataset(data::DatasetKind::kLastfm, dir, {}, &report);
+  // 186,479 tag lines collapse to 85,015 distinct (user, artist, date) events.
+  CHECK(data::CountByPart(ds) == std::vector<int64_t>{85015, 92834});
+  CHECK(ds.users.size() == 1892);
+  CHECK(ds.items.size() == 17632 + 390);
+  CHECK(ds.items.titles[ds.items.Find("64")] == "R\xC3\xB6yksopp");
+  CHECK(report.notes.size() == 1);
+}
