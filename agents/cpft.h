@@ -23,7 +23,7 @@
 
 #include "agents/supervised.h"
 #include "agents/types.h"
-#include "core/config.h"
+#include "core/config_schema.h"
 
 namespace recarena::agents {
 

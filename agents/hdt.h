@@ -29,7 +29,7 @@
 
 #include "agents/hdt_batches.h"
 #include "agents/types.h"
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "models/encoder.h"
 #include "models/hierarchical_dt.h"
 

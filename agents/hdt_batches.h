@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "agents/session_returns.h"
-#include "core/config.h"
+#include "core/config_schema.h"
 
 namespace recarena::agents {
 

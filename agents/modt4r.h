@@ -23,7 +23,7 @@
 #include "agents/mo_returns.h"
 #include "agents/supervised.h"
 #include "agents/types.h"
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "models/decision_transformer.h"
 
 namespace recarena::agents {

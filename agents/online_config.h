@@ -10,7 +10,7 @@
 #include "agents/dt_online.h"
 #include "agents/modt4r.h"
 #include "agents/online_agent.h"
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "env/simulator.h"
 #include "models/encoder.h"
 #include "policies/exploration.h"

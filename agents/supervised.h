@@ -13,7 +13,7 @@
 #include <memory>
 
 #include "agents/types.h"
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "models/encoder.h"
 
 namespace recarena::agents {

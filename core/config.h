@@ -12,8 +12,8 @@
 // The same Visit drives reading (strict: an unknown key is an error naming the key, the file and
 // line, and the closest valid key), writing the fully resolved config, and `section.key=value`
 // overrides from the command line. YAML is touched only here, at the edge; the rest of the code
-// sees plain structs. Enums are spelled in YAML by the names their EnumNames<E> specialisation
-// lists.
+// sees plain structs, whose headers include only core/config_schema.h. Enums are spelled in YAML by
+// the names their EnumNames<E> specialisation lists.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -26,41 +26,11 @@
 #include <utility>
 #include <vector>
 
+#include "core/config_schema.h"
 #include "core/error.h"
 #include "core/strings.h"
 
 namespace recarena::config {
-
-// Specialise for every enum used in a config: static const std::vector<std::pair<E, std::string>>&
-// Table();
-template <class E>
-struct EnumNames;
-
-template <class E>
-std::string EnumToString(E value) {
-  for (const auto& [v, name] : EnumNames<E>::Table()) {
-    if (v == value) return name;
-  }
-  return "?";
-}
-
-template <class E>
-std::vector<std::string> EnumChoices() {
-  std::vector<std::string> out;
-  for (const auto& entry : EnumNames<E>::Table()) out.push_back(entry.second);
-  return out;
-}
-
-// Parses an enum name; throws ConfigError(path) listing the choices and the closest one.
-template <class E>
-E ParseEnum(std::string_view name, const std::string& path) {
-  for (const auto& [v, n] : EnumNames<E>::Table()) {
-    if (n == name) return v;
-  }
-  auto choices = EnumChoices<E>();
-  throw ConfigError(path, "unknown value '" + std::string(name) + "' for " + path +
-                              DidYouMean(name, choices) + "; choices: " + Join(choices, "|"));
-}
 
 namespace detail {
 struct ProbeVisitor {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "core/device.h"
 
 namespace recarena {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "core/run_config.h"
 #include "data/dataset_registry.h"
 #include "data/preprocess.h"

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "data/dataset.h"
 #include "data/load_options.h"
 

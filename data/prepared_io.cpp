@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "core/error.h"
 #include "core/strings.h"
 

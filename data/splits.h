@@ -43,7 +43,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "core/rng.h"
 #include "data/dataset.h"
 #include "data/sequences.h"

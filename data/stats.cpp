@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 
 namespace recarena::data {
 

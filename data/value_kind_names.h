@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "data/dataset.h"
 
 namespace recarena::config {

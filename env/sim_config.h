@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "core/run_config.h"
 #include "data/data_config.h"
 #include "models/encoder.h"

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/atomic_file.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "data/load_coat.h"
 #include "models/device.h"

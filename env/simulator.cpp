@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/config.h"
 #include "core/error.h"
 
 namespace recarena::env {

@@ -30,7 +30,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "core/rng.h"
 
 namespace recarena::experiments {

@@ -24,6 +24,7 @@
 #include "core/strings.h"
 #include "experiments/checkpoint_util.h"
 #include "experiments/command_util.h"
+#include "experiments/conformal_split.h"
 #include "experiments/offline_config.h"
 #include "experiments/offline_eval.h"
 #include "experiments/offline_trainer.h"
@@ -36,26 +37,6 @@ namespace po = boost::program_options;
 using nlohmann::json;
 
 namespace {
-
-constexpr uint64_t kSplitStream = 1;  // same stream ids as `recarena conformal`
-constexpr uint64_t kVfcpStream = 2;
-constexpr uint64_t kUStreamBase = 1000;
-
-double QueryU(const ScoreParams& params, uint64_t seed, size_t i) {
-  Rng r = Rng(seed).Fork(kUStreamBase + i);
-  return DrawU(params, r);
-}
-
-double Median(std::vector<size_t> v) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(mid), v.end());
-  const double hi = static_cast<double>(v[mid]);
-  if (v.size() % 2 == 1) return hi;
-  const double lo =
-      static_cast<double>(*std::max_element(v.begin(), v.begin() + static_cast<long>(mid)));
-  return (lo + hi) / 2.0;
-}
 
 ConformalGroupStats Stats(const std::string& name, const std::vector<size_t>& sizes,
                           const std::vector<uint8_t>& covered, const std::vector<size_t>& members) {
@@ -73,7 +54,7 @@ ConformalGroupStats Stats(const std::string& name, const std::vector<size_t>& si
   }
   g.coverage = cov / static_cast<double>(g.n);
   g.mean_set_size = sum / static_cast<double>(g.n);
-  g.median_set_size = Median(std::move(s));
+  g.median_set_size = MedianSetSize(std::move(s));
   return g;
 }
 
@@ -158,9 +139,6 @@ ConformalEvalReport EvaluateConformal(size_t n_queries, size_t n_items,
       throw Error(fmt::format("conformal-eval: label {} of query {} is outside the catalog [0, {})",
                               labels[i], i, n_items));
   }
-  if (!(opt.cal_fraction > 0.0 && opt.cal_fraction < 1.0))
-    throw Error(
-        fmt::format("conformal-eval: --cal-fraction must be in (0, 1), got {}", opt.cal_fraction));
   if (opt.alphas.empty()) throw Error("conformal-eval: no alpha given");
   std::vector<DecimalFraction> alphas;
   for (const auto& a : opt.alphas) alphas.push_back(ParseDecimalFraction(a));
@@ -169,19 +147,9 @@ ConformalEvalReport EvaluateConformal(size_t n_queries, size_t n_items,
   const ScoreParams& params = opt.params;
 
   // Calibration / test split of the queries.
-  std::vector<size_t> perm(n_queries);
-  for (size_t i = 0; i < n_queries; ++i) perm[i] = i;
-  Rng(opt.seed).Fork(kSplitStream).Shuffle(perm);
-  const auto n_cal =
-      static_cast<size_t>(std::llround(opt.cal_fraction * static_cast<double>(n_queries)));
-  if (n_cal < 1 || n_cal >= n_queries)
-    throw Error(fmt::format(
-        "conformal-eval: {} queries with --cal-fraction {} leave an empty calibration or test set",
-        n_queries, opt.cal_fraction));
-  std::vector<size_t> cal(perm.begin(), perm.begin() + static_cast<long>(n_cal));
-  std::vector<size_t> test(perm.begin() + static_cast<long>(n_cal), perm.end());
-  std::sort(cal.begin(), cal.end());
-  std::sort(test.begin(), test.end());
+  CalTestSplit ct = RandomCalTestSplit(n_queries, opt.cal_fraction, opt.seed, "conformal-eval");
+  const std::vector<size_t>& cal = ct.cal;
+  const std::vector<size_t>& test = ct.test;
   std::vector<int64_t> test_pos(n_queries, -1);  // query -> index into test
   for (size_t t = 0; t < test.size(); ++t) test_pos[test[t]] = static_cast<int64_t>(t);
 
@@ -207,14 +175,12 @@ ConformalEvalReport EvaluateConformal(size_t n_queries, size_t n_items,
   }
   // Weighted selectors per (alpha, split).
   auto rows_of = [&](const std::vector<size_t>& ids) {
-    ScoreMatrix m(d);
-    for (size_t i : ids) m.AppendRow(&label_scores[i * d]);
-    return m;
+    return LabelScoreRows(label_scores, d, ids);
   };
   const size_t n_split = opt.splits.size();
   std::vector<SplitIndices> split_idx;
   for (SplitStrategy s : opt.splits) {
-    Rng vfcp_rng = Rng(opt.seed).Fork(kVfcpStream);
+    Rng vfcp_rng = Rng(opt.seed).Fork(kConformalVfcpStream);
     split_idx.push_back(BuildSplitIndices(s, cal, test, opt.vfcp_fraction, vfcp_rng));
   }
   std::vector<std::unique_ptr<WeightedScoreSelector>> sel;  // [a * n_split + s]
@@ -245,11 +211,7 @@ ConformalEvalReport EvaluateConformal(size_t n_queries, size_t n_items,
     bool any_i2 = false;
     for (size_t s = 0; s < n_split; ++s) any_i2 = any_i2 || in_i2[s][q];
     if (any_i2) {
-      // Rank order: every score is non-decreasing along it (binary-search counting).
-      matrix.resize(n_items * d);
-      for (size_t k = 0; k < n_items; ++k)
-        for (size_t j = 0; j < d; ++j)
-          matrix[k * d + j] = scorer.ScoreAtPosition(AllScoreKinds()[j], k);
+      RankOrderScoreMatrix(scorer, n_items, &matrix);
       for (size_t a = 0; a < n_alpha; ++a)
         for (size_t s = 0; s < n_split; ++s)
           if (in_i2[s][q]) sel[a * n_split + s]->AddSelectionQuery(matrix.data(), n_items);
@@ -279,10 +241,7 @@ ConformalEvalReport EvaluateConformal(size_t n_queries, size_t n_items,
   if (n_split > 0) {
     ForEachQuery(test, n_items, opt.batch_size, probs, [&](size_t q, const double* p) {
       scorer.Reset(p, n_items, QueryU(params, opt.seed, q));
-      matrix.resize(n_items * d);
-      for (size_t k = 0; k < n_items; ++k)
-        for (size_t j = 0; j < d; ++j)
-          matrix[k * d + j] = scorer.ScoreAtPosition(AllScoreKinds()[j], k);
+      RankOrderScoreMatrix(scorer, n_items, &matrix);
       const auto t = static_cast<size_t>(test_pos[q]);
       for (size_t c = 0; c < n_alpha * n_split; ++c) {
         sizes_w[c * nt + t] = sel[c]->SetSize(matrix.data(), n_items);

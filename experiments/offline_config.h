@@ -9,7 +9,7 @@
 #include "agents/hdt_batches.h"
 #include "agents/modt4r.h"
 #include "agents/supervised.h"
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "core/run_config.h"
 #include "data/data_config.h"
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/atomic_file.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "core/process.h"
 #include "experiments/command_util.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 
 namespace recarena::experiments {
 

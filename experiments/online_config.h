@@ -5,7 +5,7 @@
 #include <string>
 
 #include "agents/online_config.h"
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "core/run_config.h"
 #include "policies/exploration.h"
 

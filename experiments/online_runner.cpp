@@ -7,6 +7,7 @@
 
 #include "agents/online_agent.h"
 #include "core/atomic_file.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"

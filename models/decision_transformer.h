@@ -18,7 +18,7 @@
 
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "models/sasrec.h"
 
 namespace recarena::models {

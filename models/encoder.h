@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 
 namespace recarena::models {
 

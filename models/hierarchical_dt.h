@@ -21,7 +21,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "models/sasrec.h"
 
 namespace recarena::models {

@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "core/rng.h"
 
 namespace recarena::policies {

@@ -4,7 +4,7 @@
 #include <set>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "data/prep_fixtures.h"

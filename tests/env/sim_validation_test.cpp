@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "core/config.h"
+#include "core/config_schema.h"
 #include "env/simulator.h"
 #include "sim_fixtures.h"
 #include "test_util.h"

@@ -6,6 +6,7 @@
 
 #include "cli_runner.h"
 #include "core/atomic_file.h"
+#include "core/config.h"
 #include "env/sim_fit.h"
 #include "experiments/offline_trainer.h"
 #include "experiments/online_commands.h"
