@@ -28,6 +28,7 @@
 #include "experiments/offline_config.h"
 #include "experiments/offline_eval.h"
 #include "experiments/offline_trainer.h"
+#include "experiments/trained_run.h"
 #include "models/device.h"
 
 namespace recarena::experiments {
@@ -311,21 +312,10 @@ ConformalEvalReport EvaluateConformal(size_t n_queries, size_t n_items,
 
 ConformalEvalReport EvaluateRunConformal(const fs::path& run_dir,
                                          const ConformalEvalOptions& options, int64_t max_queries) {
-  const fs::path cfg_file = run_dir / "config.yaml", ckpt = run_dir / "best.pt";
-  if (!fs::exists(cfg_file))
-    throw FileError(cfg_file.string(), 0,
-                    "not found: RUN_DIR must be a run directory of `recarena train`");
-  const auto cfg = config::Load<OfflineTrainConfig>(cfg_file);
-  if (cfg.model_kind == OfflineModel::kPopularity)
-    throw FileError(cfg_file.string(), 0, "a popularity run has no model checkpoint to evaluate");
-  if (cfg.IsDecisionTransformer() || cfg.IsSessionModel()) {
-    throw FileError(cfg_file.string(), 0,
-                    "conformal-eval does not support decision-transformer or session runs "
-                    "(model_kind " +
-                        config::EnumToString(cfg.model_kind) + ")");
-  }
-  if (!fs::exists(ckpt))
-    throw FileError(ckpt.string(), 0, "not found: the run has no best checkpoint yet");
+  const TrainedRun run = OpenTrainedRun(run_dir, "conformal-eval");
+  RequireModelKind(run, {OfflineModel::kNormal, OfflineModel::kCpft}, "conformal-eval");
+  const OfflineTrainConfig& cfg = run.cfg;
+  const fs::path& ckpt = run.best;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
   const torch::Device device = models::ResolveDevice(cfg.run.device);
 

@@ -12,6 +12,7 @@
 #include "env/sim_config.h"
 #include "experiments/metrics.h"
 #include "experiments/offline_trainer.h"
+#include "experiments/trained_run.h"
 
 namespace recarena::experiments {
 
@@ -90,20 +91,10 @@ agents::DtSetup ResolveDtSetup(const OnlineRunConfig& cfg, const env::Simulator&
   const int32_t L = static_cast<int32_t>(train_sim.state_len);
   std::vector<data::Sequence> logged;  // for quantile targets
   if (!o.init_from.empty()) {
-    const fs::path run = o.init_from, run_cfg = run / "config.yaml", best = run / "best.pt";
-    if (!fs::exists(run_cfg)) {
-      throw FileError(run_cfg.string(), 0,
-                      "agent.dt.init_from: not found (expected a `recarena train` run directory)");
-    }
-    if (!fs::exists(best)) {
-      throw FileError(best.string(), 0, "agent.dt.init_from: the run has no best checkpoint");
-    }
-    const auto off = config::Load<OfflineTrainConfig>(run_cfg);
-    if (!off.IsDecisionTransformer()) {
-      throw FileError(run_cfg.string(), 0,
-                      "agent.dt.init_from: model_kind " + config::EnumToString(off.model_kind) +
-                          " is not a decision transformer (modt4r | mrdt)");
-    }
+    const TrainedRun run = OpenTrainedRun(o.init_from, "agent.dt.init_from");
+    RequireModelKind(run, {OfflineModel::kModt4r, OfflineModel::kMrdt}, "agent.dt.init_from");
+    const OfflineTrainConfig& off = run.cfg;
+    const fs::path &run_cfg = run.config_file, &best = run.best;
     if (off.data.window.state_len != L) {
       throw FileError(run_cfg.string(), 0,
                       fmt::format("agent.dt.init_from: data.window.state_len is {}, the "

@@ -17,6 +17,7 @@
 #include "experiments/command_util.h"
 #include "experiments/offline_eval.h"
 #include "experiments/offline_trainer.h"
+#include "experiments/trained_run.h"
 #include "models/device.h"
 
 namespace recarena::experiments {
@@ -29,19 +30,10 @@ std::vector<DtSweepPoint> RunDtSweep(const fs::path& run_dir, const DtSweepOptio
     if (!(v >= 0.0)) throw Error(fmt::format("dt-sweep: alpha must be >= 0, got {}", v));
   for (double v : options.lambdas)
     if (!(v >= 0.0)) throw Error(fmt::format("dt-sweep: lambda must be >= 0, got {}", v));
-  const fs::path cfg_file = run_dir / "config.yaml", ckpt = run_dir / "best.pt";
-  if (!fs::exists(cfg_file)) {
-    throw FileError(cfg_file.string(), 0,
-                    "not found: RUN_DIR must be a run directory of `recarena train`");
-  }
-  const auto cfg = config::Load<OfflineTrainConfig>(cfg_file);
-  if (!cfg.IsDecisionTransformer()) {
-    throw FileError(cfg_file.string(), 0,
-                    "dt-sweep needs a decision-transformer run (model_kind modt4r | mrdt), got "
-                    "model_kind " +
-                        config::EnumToString(cfg.model_kind));
-  }
-  if (!fs::exists(ckpt)) throw FileError(ckpt.string(), 0, "not found: the run has no best.pt");
+  const TrainedRun run = OpenTrainedRun(run_dir, "dt-sweep");
+  RequireModelKind(run, {OfflineModel::kModt4r, OfflineModel::kMrdt}, "dt-sweep");
+  const OfflineTrainConfig& cfg = run.cfg;
+  const fs::path& ckpt = run.best;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
   const torch::Device device = models::ResolveDevice(cfg.run.device);
   const OfflineData od = BuildOfflineData(cfg);

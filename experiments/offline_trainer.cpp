@@ -25,6 +25,7 @@
 #include "experiments/offline_eval.h"
 #include "experiments/session_trainer.h"
 #include "experiments/train_state.h"
+#include "experiments/trained_run.h"
 #include "models/device.h"
 #include "models/item_attributes.h"
 
@@ -92,30 +93,10 @@ std::vector<int64_t> CalibrationRows(uint64_t seed, int64_t step, int64_t batch,
 // The checkpoint CPFT starts from: cpft.init_from/best.pt, after checking that the initial run used
 // the same data, seed and model (otherwise item ids or shapes would silently mean something else).
 fs::path CheckCpftInit(const OfflineTrainConfig& cfg) {
-  const fs::path dir = cfg.cpft.init_from;
-  const fs::path cfg_file = dir / "config.yaml", ckpt = dir / "best.pt";
-  if (!fs::exists(cfg_file) || !fs::exists(ckpt)) {
-    throw ConfigError("cpft.init_from",
-                      "cpft.init_from " + QuoteForError(dir.string()) +
-                          " must be a run directory of `recarena train` holding config.yaml "
-                          "and best.pt");
-  }
-  const auto init = config::Load<OfflineTrainConfig>(cfg_file);
-  if (init.model_kind == OfflineModel::kPopularity) {
-    throw FileError(cfg_file.string(), 0,
-                    "cpft.init_from is a popularity run; CPFT needs a trained sequence model");
-  }
-  if (init.IsSessionModel()) {
-    throw FileError(cfg_file.string(), 0,
-                    "cpft.init_from is a session run (model_kind " +
-                        config::EnumToString(init.model_kind) +
-                        "); CPFT fine-tunes a normal or cpft run");
-  }
-  if (init.IsDecisionTransformer()) {
-    throw FileError(cfg_file.string(), 0,
-                    "cpft.init_from is a decision-transformer run; CPFT fine-tunes a normal or "
-                    "cpft run");
-  }
+  const TrainedRun run = OpenTrainedRun(cfg.cpft.init_from, "cpft.init_from");
+  RequireModelKind(run, {OfflineModel::kNormal, OfflineModel::kCpft}, "cpft.init_from");
+  const OfflineTrainConfig& init = run.cfg;
+  const fs::path &cfg_file = run.config_file, &ckpt = run.best;
   auto differs = [&](const std::string& what) {
     return FileError(cfg_file.string(), 0,
                      "the initial run's " + what +
