@@ -1,5 +1,7 @@
 #include "experiments/command_util.h"
 
+#include "core/atomic_file.h"
+#include "core/error.h"
 #include "core/log.h"
 #include "core/run_dir.h"
 
@@ -42,6 +44,16 @@ std::filesystem::path SetupRunDir(const RunConfig& run, const std::string& expli
   if (!explicit_out.empty()) return EnsureDir(explicit_out);
   if (!run.out.empty()) return EnsureDir(run.out);
   return CreateRunDir(run.dir, run.name);
+}
+
+void CheckRunDirConfig(const std::filesystem::path& dir, const std::string& resolved_yaml) {
+  const std::filesystem::path file = dir / "config.yaml";
+  if (std::filesystem::exists(file) && ReadFile(file) != resolved_yaml) {
+    throw Error(file.string() +
+                ": this run directory was created with a different config; use a new --out to "
+                "start a new run");
+  }
+  WriteFileAtomic(file, resolved_yaml);
 }
 
 }  // namespace recarena::experiments

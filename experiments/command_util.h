@@ -31,4 +31,9 @@ void PrintCommandHelp(std::ostream& out, const std::string& usage, const std::st
 // run.dir/<run.name>-<timestamp>. Applies run.log_level.
 std::filesystem::path SetupRunDir(const RunConfig& run, const std::string& explicit_out);
 
+// Writes dir/config.yaml (atomically) with the resolved config text, or, when the directory
+// already holds one, checks that it is the same: a run directory resumes only its own config.
+// Throws Error naming the file otherwise.
+void CheckRunDirConfig(const std::filesystem::path& dir, const std::string& resolved_yaml);
+
 }  // namespace recarena::experiments

@@ -36,13 +36,7 @@ int RunTrain(const std::vector<std::string>& args, std::ostream& out) {
   if (config_file.empty()) throw Error("--config FILE is required (see configs/offline/)");
   auto cfg = config::Load<OfflineTrainConfig>(config_file, cl.overrides);
   const auto dir = SetupRunDir(cfg.run, out_dir);
-  const std::string resolved = config::ToYamlString(cfg);
-  if (std::filesystem::exists(dir / "config.yaml") && ReadFile(dir / "config.yaml") != resolved) {
-    throw Error((dir / "config.yaml").string() +
-                ": this run directory was created with a different config; use a new --out to "
-                "start a new run");
-  }
-  WriteFileAtomic(dir / "config.yaml", resolved);
+  CheckRunDirConfig(dir, config::ToYamlString(cfg));
   log::Info("run directory {}", dir.string());
   const auto result = RunOfflineTraining(cfg, dir);
   nlohmann::json j(result.test_metrics);
