@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "experiments/conformal.h"
+#include "experiments/conformal_weighted.h"
 
 namespace recarena::experiments {
 

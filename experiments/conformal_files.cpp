@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "experiments/conformal_io.h"
 #include "experiments/conformal_split.h"
+#include "experiments/conformal_weighted.h"
 
 namespace recarena::experiments {
 

@@ -12,6 +12,7 @@
 #include "experiments/conformal.h"
 #include "experiments/conformal_commands.h"
 #include "experiments/conformal_io.h"
+#include "experiments/conformal_weighted.h"
 #include "test_util.h"
 
 using namespace recarena::experiments;

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "experiments/conformal.h"
+#include "experiments/conformal_weighted.h"
 
 using namespace recarena::experiments;
 using recarena::Rng;
