@@ -109,30 +109,27 @@ void ReadInfo(const fs::path& path, Dataset& ds, const LoadOptions& opts, LoadRe
   LineReader in(path);
   NoteFileRead(in.file_name(), report);
   std::string text;
-  while (true) {
-    try {
-      if (!in.Next(text)) break;
-      if (text.empty()) continue;
-      const size_t first = text.find('\t');
-      const size_t last = text.rfind('\t');
-      if (first == std::string::npos || first == last) {
-        throw FileError(in.file_name(), in.line_number(),
-                        "expected 'sid<TAB>title<TAB>item_id': " + QuoteForError(text));
-      }
-      const std::string_view id_text = std::string_view(text).substr(last + 1);
-      const int64_t id = ParseInt64(id_text, in.file_name(), in.line_number(), "item_id");
-      const ItemId item = ds.items.Find(std::to_string(id));
-      if (item < 0) {
-        throw FileError(in.file_name(), in.line_number(),
-                        "item_id " + QuoteForError(id_text) + " is not in the item index");
-      }
-      if (ds.items.titles[item].empty()) {
-        ds.items.titles[item] = text.substr(first + 1, last - first - 1);
-      }
-    } catch (const FileError& e) {
-      HandleBadLine(e, opts, report);
-    }
-  }
+  ForEachRecord(
+      opts, report, [&] { return in.Next(text); },
+      [&] {
+        if (text.empty()) return;
+        const size_t first = text.find('\t');
+        const size_t last = text.rfind('\t');
+        if (first == std::string::npos || first == last) {
+          throw FileError(in.file_name(), in.line_number(),
+                          "expected 'sid<TAB>title<TAB>item_id': " + QuoteForError(text));
+        }
+        const std::string_view id_text = std::string_view(text).substr(last + 1);
+        const int64_t id = ParseInt64(id_text, in.file_name(), in.line_number(), "item_id");
+        const ItemId item = ds.items.Find(std::to_string(id));
+        if (item < 0) {
+          throw FileError(in.file_name(), in.line_number(),
+                          "item_id " + QuoteForError(id_text) + " is not in the item index");
+        }
+        if (ds.items.titles[item].empty()) {
+          ds.items.titles[item] = text.substr(first + 1, last - first - 1);
+        }
+      });
 }
 
 size_t ColumnIndex(const std::vector<std::string>& header, const std::string& name,
@@ -156,45 +153,42 @@ void ReadSequences(const fs::path& path, uint8_t part, Dataset& ds, int64_t& row
   const size_t c_hist = ColumnIndex(header, "history_item_id", in.file_name());
   const size_t c_item = ColumnIndex(header, "item_id", in.file_name());
   int64_t rows = 0;
-  while (true) {
-    try {
-      if (!in.Next(fields)) break;
-      const std::string& file = in.file_name();
-      const int64_t line = in.line_number();
-      RequireFieldCount(fields.size(), header.size(), Join(fields, ","), file, line);
-      auto seq = ParsePythonIntList(fields[c_hist]);
-      if (!seq) {
-        throw FileError(
-            file, line,
-            "history_item_id is not a Python list of integers: " + QuoteForError(fields[c_hist]));
-      }
-      seq->push_back(ParseInt64(fields[c_item], file, line, "item_id"));
-      std::vector<ItemId> items;
-      for (int64_t id : *seq) {
-        const ItemId item = ds.items.Find(std::to_string(id));
-        if (item < 0) {
-          throw FileError(file, line, fmt::format("item id {} is not in the item index", id));
+  ForEachRecord(
+      opts, report, [&] { return in.Next(fields); },
+      [&] {
+        const std::string& file = in.file_name();
+        const int64_t line = in.line_number();
+        RequireFieldCount(fields.size(), header.size(), Join(fields, ","), file, line);
+        auto seq = ParsePythonIntList(fields[c_hist]);
+        if (!seq) {
+          throw FileError(
+              file, line,
+              "history_item_id is not a Python list of integers: " + QuoteForError(fields[c_hist]));
         }
-        items.push_back(item);
-      }
-      if (fields[c_user].empty()) throw FileError(file, line, "empty user_id");
-      const UserId user = ds.users.Intern(fields[c_user]);
-      for (size_t k = 0; k < items.size(); ++k) {
-        Interaction x;
-        x.user = user;
-        x.item = items[k];
-        x.timestamp = static_cast<double>(k);
-        x.value = 1.0f;
-        x.session = row_index;
-        x.part = part;
-        ds.interactions.push_back(x);
-      }
-      ++row_index;
-      ++rows;
-    } catch (const FileError& e) {
-      HandleBadLine(e, opts, report);
-    }
-  }
+        seq->push_back(ParseInt64(fields[c_item], file, line, "item_id"));
+        std::vector<ItemId> items;
+        for (int64_t id : *seq) {
+          const ItemId item = ds.items.Find(std::to_string(id));
+          if (item < 0) {
+            throw FileError(file, line, fmt::format("item id {} is not in the item index", id));
+          }
+          items.push_back(item);
+        }
+        if (fields[c_user].empty()) throw FileError(file, line, "empty user_id");
+        const UserId user = ds.users.Intern(fields[c_user]);
+        for (size_t k = 0; k < items.size(); ++k) {
+          Interaction x;
+          x.user = user;
+          x.item = items[k];
+          x.timestamp = static_cast<double>(k);
+          x.value = 1.0f;
+          x.session = row_index;
+          x.part = part;
+          ds.interactions.push_back(x);
+        }
+        ++row_index;
+        ++rows;
+      });
   if (rows == 0) throw FileError(in.file_name(), 0, "no data rows");
 }
 

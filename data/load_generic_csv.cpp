@@ -153,73 +153,71 @@ Dataset LoadGenericCsv(const fs::path& source, const LoadOptions& opts, LoadRepo
   ds.value_kind = cfg.value_kind;
   std::unordered_map<std::string, int64_t> sessions;
   int64_t record = 0;
-  while (true) {
-    try {
-      if (!in.Next(fields)) break;
-      const std::string& file = in.file();
-      const int64_t line = in.line();
-      const int64_t n = static_cast<int64_t>(fields.size());
-      if (cfg.header ? n != needed : n < needed) {
-        throw FileError(
-            file, line,
-            fmt::format("expected {}{} fields, found {}: {}", cfg.header ? "" : "at least ", needed,
-                        n, QuoteForError(Join(fields, ","))));
-      }
-      auto field = [&](int64_t c) { return Trim(fields[static_cast<size_t>(c)]); };
-      const auto user = field(c_user);
-      const auto item = field(c_item);
-      if (user.empty()) throw FileError(file, line, "empty user id");
-      if (item.empty()) throw FileError(file, line, "empty item id");
-      Interaction x;
-      if (c_time < 0) {
-        x.timestamp = static_cast<double>(record);
-      } else {
-        const auto t = field(c_time);
-        if (cfg.time_format == "iso8601") {
-          const auto parsed = ParseIso8601(t);
-          if (!parsed) {
-            throw FileError(file, line,
-                            "bad timestamp: " + QuoteForError(t) + " is not an ISO-8601 date/time");
-          }
-          x.timestamp = *parsed;
-        } else {
-          x.timestamp = ParseDouble(t, file, line, "timestamp");
-          if (cfg.time_format == "unix_ms") x.timestamp /= 1000.0;
+  ForEachRecord(
+      opts, report, [&] { return in.Next(fields); },
+      [&] {
+        const std::string& file = in.file();
+        const int64_t line = in.line();
+        const int64_t n = static_cast<int64_t>(fields.size());
+        if (cfg.header ? n != needed : n < needed) {
+          throw FileError(
+              file, line,
+              fmt::format("expected {}{} fields, found {}: {}", cfg.header ? "" : "at least ",
+                          needed, n, QuoteForError(Join(fields, ","))));
         }
-      }
-      if (c_value >= 0) {
-        const auto v = field(c_value);
-        if (value_map.empty()) {
-          x.value = ParseFloat(v, file, line, "value");
+        auto field = [&](int64_t c) { return Trim(fields[static_cast<size_t>(c)]); };
+        const auto user = field(c_user);
+        const auto item = field(c_item);
+        if (user.empty()) throw FileError(file, line, "empty user id");
+        if (item.empty()) throw FileError(file, line, "empty item id");
+        Interaction x;
+        if (c_time < 0) {
+          x.timestamp = static_cast<double>(record);
         } else {
-          bool found = false;
-          std::vector<std::string> keys;
-          for (const auto& [k, num] : value_map) {
-            keys.push_back(k);
-            if (k == v) {
-              x.value = static_cast<float>(num);
-              found = true;
+          const auto t = field(c_time);
+          if (cfg.time_format == "iso8601") {
+            const auto parsed = ParseIso8601(t);
+            if (!parsed) {
+              throw FileError(
+                  file, line,
+                  "bad timestamp: " + QuoteForError(t) + " is not an ISO-8601 date/time");
+            }
+            x.timestamp = *parsed;
+          } else {
+            x.timestamp = ParseDouble(t, file, line, "timestamp");
+            if (cfg.time_format == "unix_ms") x.timestamp /= 1000.0;
+          }
+        }
+        if (c_value >= 0) {
+          const auto v = field(c_value);
+          if (value_map.empty()) {
+            x.value = ParseFloat(v, file, line, "value");
+          } else {
+            bool found = false;
+            std::vector<std::string> keys;
+            for (const auto& [k, num] : value_map) {
+              keys.push_back(k);
+              if (k == v) {
+                x.value = static_cast<float>(num);
+                found = true;
+              }
+            }
+            if (!found) {
+              throw FileError(file, line,
+                              "value " + QuoteForError(v) + " is not in csv.value_map" +
+                                  DidYouMean(v, keys) + "; keys: " + Join(keys, ", "));
             }
           }
-          if (!found) {
-            throw FileError(file, line,
-                            "value " + QuoteForError(v) + " is not in csv.value_map" +
-                                DidYouMean(v, keys) + "; keys: " + Join(keys, ", "));
-          }
         }
-      }
-      if (c_session >= 0) {
-        const std::string s(field(c_session));
-        x.session = sessions.emplace(s, static_cast<int64_t>(sessions.size())).first->second;
-      }
-      x.user = ds.users.Intern(std::string(user));
-      x.item = ds.items.Intern(std::string(item));
-      ds.interactions.push_back(x);
-      ++record;
-    } catch (const FileError& e) {
-      HandleBadLine(e, opts, report);
-    }
-  }
+        if (c_session >= 0) {
+          const std::string s(field(c_session));
+          x.session = sessions.emplace(s, static_cast<int64_t>(sessions.size())).first->second;
+        }
+        x.user = ds.users.Intern(std::string(user));
+        x.item = ds.items.Intern(std::string(item));
+        ds.interactions.push_back(x);
+        ++record;
+      });
   if (ds.interactions.empty()) throw FileError(in.file(), 0, "no interactions");
   ds.items.Normalize();
   ds.CheckConsistency();

@@ -81,6 +81,21 @@ struct LoadReport {
 // Applies skip_bad_lines to one bad line: rethrows e when skipping is off, otherwise counts it in
 // report (which may be null).
 void HandleBadLine(const FileError& e, const LoadOptions& opts, LoadReport* report);
+
+// The record loop every loader runs over a file: `read()` fetches the next record (false at the
+// end) and `body()` consumes it; a FileError from either is one bad line for HandleBadLine
+// (counted and skipped under skip_bad_lines, otherwise rethrown, naming file and line).
+template <class Read, class Body>
+void ForEachRecord(const LoadOptions& opts, LoadReport* report, Read&& read, Body&& body) {
+  while (true) {
+    try {
+      if (!read()) break;
+      body();
+    } catch (const FileError& e) {
+      HandleBadLine(e, opts, report);
+    }
+  }
+}
 // Records a file in report->files_read (report may be null).
 void NoteFileRead(const std::string& file, LoadReport* report);
 void AddNote(const std::string& note, LoadReport* report);

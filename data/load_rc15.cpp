@@ -24,28 +24,25 @@ Dataset LoadRc15(const fs::path& dir, const LoadOptions& opts, LoadReport* repor
           "expected the header 'SessionId<TAB>ItemId<TAB>Time', found " + QuoteForError(text));
     }
     size_t count = 0;
-    while (true) {
-      try {
-        if (!in.Next(text)) break;
-        if (text.empty()) continue;
-        const std::string& file = in.file_name();
-        const int64_t line = in.line_number();
-        const auto f = SplitChar(text, '\t');
-        RequireFieldCount(f.size(), 3, text, file, line);
-        Interaction x;
-        x.session = ParseInt64(f[0], file, line, "SessionId");
-        const int64_t item = ParseInt64(f[1], file, line, "ItemId");
-        x.timestamp = ParseDouble(f[2], file, line, "Time");
-        x.user = ds.users.Intern(std::to_string(x.session));
-        x.item = ds.items.Intern(std::to_string(item));
-        x.value = 1.0f;
-        x.part = static_cast<uint8_t>(p);
-        ds.interactions.push_back(x);
-        ++count;
-      } catch (const FileError& e) {
-        HandleBadLine(e, opts, report);
-      }
-    }
+    ForEachRecord(
+        opts, report, [&] { return in.Next(text); },
+        [&] {
+          if (text.empty()) return;
+          const std::string& file = in.file_name();
+          const int64_t line = in.line_number();
+          const auto f = SplitChar(text, '\t');
+          RequireFieldCount(f.size(), 3, text, file, line);
+          Interaction x;
+          x.session = ParseInt64(f[0], file, line, "SessionId");
+          const int64_t item = ParseInt64(f[1], file, line, "ItemId");
+          x.timestamp = ParseDouble(f[2], file, line, "Time");
+          x.user = ds.users.Intern(std::to_string(x.session));
+          x.item = ds.items.Intern(std::to_string(item));
+          x.value = 1.0f;
+          x.part = static_cast<uint8_t>(p);
+          ds.interactions.push_back(x);
+          ++count;
+        });
     if (count == 0) throw FileError(in.file_name(), 0, "no clicks");
   }
   ds.items.Normalize();

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/error.h"
 #include "core/paths.h"
 
 namespace recarena::testing {
@@ -31,6 +32,17 @@ std::filesystem::path RealDataset(const std::string& name);
 // True when RECARENA_REQUIRE_DATA=1: a missing dataset then fails the test instead of skipping it
 // (CI sets it, so a lost ../shared/data cannot turn the real-data tests into silent skips).
 bool DataRequired();
+
+// The message of the FileError fn throws ("" if it throws nothing).
+template <class F>
+std::string FileErrorMessage(F&& fn) {
+  try {
+    fn();
+  } catch (const FileError& e) {
+    return e.what();
+  }
+  return "";
+}
 
 }  // namespace recarena::testing
 

@@ -21,20 +21,10 @@ namespace data = recarena::data;
 using Catch::Matchers::Contains;
 using recarena::Error;
 using recarena::FileError;
+using recarena::testing::FileErrorMessage;
 using recarena::testing::TempDir;
 
 namespace {
-
-// The message of the FileError fn throws ("" if it throws nothing).
-template <class F>
-std::string FileErrorMessage(F&& fn) {
-  try {
-    fn();
-  } catch (const FileError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::vector<data::ItemId> ItemsOf(const data::Dataset& ds, int64_t session) {
   std::vector<data::ItemId> out;

@@ -20,22 +20,8 @@ namespace data = recarena::data;
 using Catch::Matchers::Contains;
 using recarena::Error;
 using recarena::FileError;
+using recarena::testing::FileErrorMessage;
 using recarena::testing::TempDir;
-
-namespace {
-
-// The message of the FileError fn throws ("" if it throws nothing).
-template <class F>
-std::string FileErrorMessage(F&& fn) {
-  try {
-    fn();
-  } catch (const FileError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
 
 // ---------------------------------------------------------------- text_reader
 
