@@ -1,80 +1,41 @@
 #include "data/dataset_registry.h"
 
+#include "core/error.h"
 #include "core/strings.h"
-#include "data/load_amazon.h"
-#include "data/load_coat.h"
-#include "data/load_generic_csv.h"
-#include "data/load_lastfm.h"
-#include "data/load_movielens.h"
-#include "data/load_rc15.h"
 
 namespace recarena::data {
 
 namespace fs = std::filesystem;
 
+namespace {
+const DatasetEntry& EntryOf(DatasetKind kind) {
+  for (const auto& e : DatasetRegistry()) {
+    if (e.kind == kind) return e;
+  }
+  throw Error("dataset kind " + std::to_string(static_cast<int>(kind)) + " is not registered");
+}
+}  // namespace
+
 Dataset LoadDataset(DatasetKind kind, const fs::path& source, const LoadOptions& opts,
                     LoadReport* report) {
-  if (kind == DatasetKind::kSynthetic) {
+  const DatasetEntry& entry = EntryOf(kind);
+  if (entry.load == nullptr) {
     throw Error(
         "the synthetic dataset is generated, not loaded from files (see data/synthetic_world.h)");
   }
   std::error_code ec;
-  const bool ok = kind == DatasetKind::kCsv ? fs::exists(source, ec) : fs::is_directory(source, ec);
+  const bool ok = entry.file_source ? fs::exists(source, ec) : fs::is_directory(source, ec);
   if (!ok) {
     throw FileError(source.string(), 0,
-                    "dataset folder for '" + config::EnumToString(kind) +
+                    "dataset folder for '" + std::string(entry.name) +
                         "' not found (set data.source or RECARENA_DATA_DIR)");
   }
-  Dataset ds;
-  switch (kind) {
-    case DatasetKind::kMlLatestSmall:
-      ds = LoadMlLatestSmall(source, opts, report);
-      break;
-    case DatasetKind::kMl100k:
-      ds = LoadMl100k(source, opts, report);
-      break;
-    case DatasetKind::kCoat:
-      ds = LoadCoat(source, opts, report);
-      break;
-    case DatasetKind::kRc15:
-      ds = LoadRc15(source, opts, report);
-      break;
-    case DatasetKind::kAmazon:
-      ds = LoadAmazon(source, opts, report);
-      break;
-    case DatasetKind::kLastfm:
-      ds = LoadLastfm(source, opts, report);
-      break;
-    case DatasetKind::kCsv:
-      ds = LoadGenericCsv(source, opts, report);
-      break;
-    case DatasetKind::kSynthetic:
-      break;
-  }
+  Dataset ds = entry.load(source, opts, report);
   ds.CheckConsistency();
   return ds;
 }
 
-std::string DefaultDataFolder(DatasetKind kind) {
-  switch (kind) {
-    case DatasetKind::kMlLatestSmall:
-      return "ml-latest-small";
-    case DatasetKind::kMl100k:
-      return "ml-100k";
-    case DatasetKind::kCoat:
-      return "coat";
-    case DatasetKind::kRc15:
-      return "rc15-sample";
-    case DatasetKind::kAmazon:
-      return "amazon-industrial";
-    case DatasetKind::kLastfm:
-      return "lastfm-2k";
-    case DatasetKind::kSynthetic:
-    case DatasetKind::kCsv:
-      return "";
-  }
-  return "";
-}
+std::string DefaultDataFolder(DatasetKind kind) { return EntryOf(kind).folder; }
 
 DatasetKind ParseDatasetKind(std::string_view name) {
   for (const auto& [kind, n] : config::EnumNames<DatasetKind>::Table()) {

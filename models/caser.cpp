@@ -52,4 +52,8 @@ EncoderOutput CaserImpl::forward(const torch::Tensor& items, const torch::Tensor
   return {GatherLast(states, lengths), states};
 }
 
+std::shared_ptr<SequenceEncoderImpl> MakeCaser(const EncoderOptions& options) {
+  return std::make_shared<CaserImpl>(options);
+}
+
 }  // namespace recarena::models

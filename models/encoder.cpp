@@ -1,10 +1,6 @@
 #include "models/encoder.h"
 
 #include "core/error.h"
-#include "models/caser.h"
-#include "models/gru4rec.h"
-#include "models/nextitnet.h"
-#include "models/sasrec.h"
 
 namespace recarena::models {
 
@@ -117,15 +113,8 @@ torch::Tensor SequenceEncoderImpl::EmbedInputs(const torch::Tensor& items,
 }
 
 std::shared_ptr<SequenceEncoderImpl> MakeEncoder(const EncoderOptions& options) {
-  switch (options.kind) {
-    case EncoderKind::kGru4Rec:
-      return std::make_shared<Gru4RecImpl>(options);
-    case EncoderKind::kSasRec:
-      return std::make_shared<SasRecImpl>(options);
-    case EncoderKind::kCaser:
-      return std::make_shared<CaserImpl>(options);
-    case EncoderKind::kNextItNet:
-      return std::make_shared<NextItNetImpl>(options);
+  for (const auto& e : EncoderRegistry()) {
+    if (e.kind == options.kind) return e.make(options);
   }
   throw Error("MakeEncoder: unknown encoder kind " +
               std::to_string(static_cast<int>(options.kind)));

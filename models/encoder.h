@@ -105,6 +105,30 @@ class SequenceEncoderImpl : public torch::nn::Module {
   torch::nn::Dropout input_dropout_{nullptr};
 };
 
+// The encoder registry: one row per kind (its config name and factory). Adding an encoder touches
+// its own files (models/foo.{h,cpp}, the .cpp defining MakeFoo) and this header: an enumerator,
+// its options fields, the factory's declaration and a row (docs/extending.md).
+using EncoderFactory = std::shared_ptr<SequenceEncoderImpl> (*)(const EncoderOptions& options);
+std::shared_ptr<SequenceEncoderImpl> MakeGru4Rec(const EncoderOptions& options);    // gru4rec.cpp
+std::shared_ptr<SequenceEncoderImpl> MakeSasRec(const EncoderOptions& options);     // sasrec.cpp
+std::shared_ptr<SequenceEncoderImpl> MakeCaser(const EncoderOptions& options);      // caser.cpp
+std::shared_ptr<SequenceEncoderImpl> MakeNextItNet(const EncoderOptions& options);  // nextitnet.cpp
+struct EncoderEntry {
+  EncoderKind kind;
+  const char* name;  // the spelling of encoder.kind in a config
+  EncoderFactory make;
+};
+// Every encoder kind, in enum order.
+inline const std::vector<EncoderEntry>& EncoderRegistry() {
+  static const std::vector<EncoderEntry> registry = {
+      {EncoderKind::kGru4Rec, "gru4rec", &MakeGru4Rec},
+      {EncoderKind::kSasRec, "sasrec", &MakeSasRec},
+      {EncoderKind::kCaser, "caser", &MakeCaser},
+      {EncoderKind::kNextItNet, "nextitnet", &MakeNextItNet},
+  };
+  return registry;
+}
+
 // Builds the encoder options.kind describes; validates options (ConfigError) and num_items >= 1
 // (recarena::Error). Parameters come from the global LibTorch generator (see top of file).
 std::shared_ptr<SequenceEncoderImpl> MakeEncoder(const EncoderOptions& options);
@@ -125,11 +149,11 @@ template <>
 struct EnumNames<recarena::models::EncoderKind> {
   static const std::vector<std::pair<recarena::models::EncoderKind, std::string>>& Table() {
     using recarena::models::EncoderKind;
-    static const std::vector<std::pair<EncoderKind, std::string>> t = {
-        {EncoderKind::kGru4Rec, "gru4rec"},
-        {EncoderKind::kSasRec, "sasrec"},
-        {EncoderKind::kCaser, "caser"},
-        {EncoderKind::kNextItNet, "nextitnet"}};
+    static const std::vector<std::pair<EncoderKind, std::string>> t = [] {
+      std::vector<std::pair<EncoderKind, std::string>> names;
+      for (const auto& e : recarena::models::EncoderRegistry()) names.emplace_back(e.kind, e.name);
+      return names;
+    }();
     return t;
   }
 };

@@ -22,4 +22,8 @@ EncoderOutput Gru4RecImpl::forward(const torch::Tensor& items, const torch::Tens
   return {GatherLast(states, lengths), states};
 }
 
+std::shared_ptr<SequenceEncoderImpl> MakeGru4Rec(const EncoderOptions& options) {
+  return std::make_shared<Gru4RecImpl>(options);
+}
+
 }  // namespace recarena::models

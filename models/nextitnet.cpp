@@ -46,4 +46,8 @@ EncoderOutput NextItNetImpl::forward(const torch::Tensor& items, const torch::Te
   return {GatherLast(states, lengths), states};
 }
 
+std::shared_ptr<SequenceEncoderImpl> MakeNextItNet(const EncoderOptions& options) {
+  return std::make_shared<NextItNetImpl>(options);
+}
+
 }  // namespace recarena::models

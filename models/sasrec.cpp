@@ -79,4 +79,8 @@ EncoderOutput SasRecImpl::forward(const torch::Tensor& items, const torch::Tenso
   return {GatherLast(states, lengths), states};
 }
 
+std::shared_ptr<SequenceEncoderImpl> MakeSasRec(const EncoderOptions& options) {
+  return std::make_shared<SasRecImpl>(options);
+}
+
 }  // namespace recarena::models

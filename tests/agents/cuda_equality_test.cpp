@@ -91,8 +91,8 @@ SequenceBatch Batch() {
 
 TEST_CASE("CUDA: one supervised update matches the CPU for every encoder", "[agents][cuda]") {
   RECARENA_REQUIRE_CUDA();
-  for (EncoderKind kind : {EncoderKind::kGru4Rec, EncoderKind::kSasRec, EncoderKind::kCaser,
-                           EncoderKind::kNextItNet}) {
+  for (const auto& entry : recarena::models::EncoderRegistry()) {
+    const EncoderKind kind = entry.kind;
     INFO("encoder " << recarena::config::EnumToString(kind));
     torch::manual_seed(7);
     SupervisedAgent cpu(Supervised(kind), torch::kCPU);

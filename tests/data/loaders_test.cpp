@@ -547,6 +547,14 @@ TEST_CASE("CsvFormatConfig validation and ValueKind names", "[loaders][csv]") {
 // ---------------------------------------------------------------- registry
 
 TEST_CASE("dataset registry: names, folders, dispatch and errors", "[loaders][registry]") {
+  const auto& reg = data::DatasetRegistry();
+  REQUIRE(reg.size() == 8);
+  for (size_t i = 0; i < reg.size(); ++i) {
+    INFO("row " << i << " " << reg[i].name);
+    CHECK(static_cast<size_t>(reg[i].kind) == i);  // enum order, one row per kind
+    CHECK(data::ParseDatasetKind(reg[i].name) == reg[i].kind);
+    CHECK((reg[i].load == nullptr) == (reg[i].kind == data::DatasetKind::kSynthetic));
+  }
   CHECK(data::ParseDatasetKind("lastfm-2k") == data::DatasetKind::kLastfm);
   CHECK(data::ParseDatasetKind("ml-100k") == data::DatasetKind::kMl100k);
   CHECK_THROWS_WITH(data::ParseDatasetKind("ml-lates-small"),

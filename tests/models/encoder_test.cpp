@@ -36,8 +36,8 @@ EncoderOptions Options(EncoderKind kind) {
 // Every kind with defaults, plus variants that exercise the non-default code paths.
 std::vector<EncoderOptions> AllVariants() {
   std::vector<EncoderOptions> out;
-  for (EncoderKind k : {EncoderKind::kGru4Rec, EncoderKind::kSasRec, EncoderKind::kCaser,
-                        EncoderKind::kNextItNet}) {
+  for (const auto& entry : recarena::models::EncoderRegistry()) {
+    const EncoderKind k = entry.kind;
     out.push_back(Options(k));
   }
   EncoderOptions sas = Options(EncoderKind::kSasRec);
@@ -425,8 +425,8 @@ TEST_CASE("encoders learn a next-item pattern (i -> i+1 mod 20) to HR@1 = 1",
   const torch::Tensor lengths = Long(lengths_v);
   const torch::Tensor targets = Long(targets_v);
 
-  for (EncoderKind kind : {EncoderKind::kGru4Rec, EncoderKind::kSasRec, EncoderKind::kCaser,
-                           EncoderKind::kNextItNet}) {
+  for (const auto& entry : recarena::models::EncoderRegistry()) {
+    const EncoderKind kind = entry.kind;
     EncoderOptions opts;
     opts.kind = kind;
     opts.num_items = N;
@@ -484,8 +484,8 @@ TEST_CASE("encoders learn to recall the item two steps back (needs more than the
   items.masked_fill_(recarena::models::LengthMask(lengths, L).logical_not(), N);
   const torch::Tensor targets =
       items.gather(1, (lengths - 2).unsqueeze(1)).squeeze(1);  // item at position len-2
-  for (EncoderKind kind : {EncoderKind::kGru4Rec, EncoderKind::kSasRec, EncoderKind::kCaser,
-                           EncoderKind::kNextItNet}) {
+  for (const auto& entry : recarena::models::EncoderRegistry()) {
+    const EncoderKind kind = entry.kind;
     EncoderOptions opts;
     opts.kind = kind;
     opts.num_items = N;
@@ -523,4 +523,19 @@ TEST_CASE("encoders learn to recall the item two steps back (needs more than the
                                               << " Adam steps, " << seconds << " s");
     CHECK(hr1 == 1.0);
   }
+}
+
+TEST_CASE("encoder registry: one row per kind, in enum order, names round-trip", "[models]") {
+  const auto& reg = recarena::models::EncoderRegistry();
+  REQUIRE(reg.size() == 4);  // gru4rec, sasrec, caser, nextitnet
+  for (size_t i = 0; i < reg.size(); ++i) {
+    INFO("row " << i << " " << reg[i].name);
+    CHECK(static_cast<size_t>(reg[i].kind) == i);
+    CHECK(recarena::config::EnumToString(reg[i].kind) == reg[i].name);
+    CHECK(recarena::config::ParseEnum<EncoderKind>(reg[i].name, "encoder.kind") == reg[i].kind);
+    EncoderOptions o = Options(reg[i].kind);
+    CHECK(MakeEncoder(o)->options().kind == reg[i].kind);
+  }
+  CHECK_THROWS_WITH(recarena::config::ParseEnum<EncoderKind>("sasrek", "model.encoder.kind"),
+                    Catch::Contains("did you mean 'sasrec'"));
 }
