@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "models/checkpoint.h"
 
 namespace recarena::agents {
 
@@ -104,19 +105,16 @@ CpftAgent::CpftAgent(const SupervisedOptions& options, const CpftOptions& cpft,
 }
 
 void CpftAgent::InitFrom(const std::filesystem::path& checkpoint) {
-  torch::serialize::InputArchive archive, enc, head;
-  try {
-    archive.load_from(checkpoint.string());
-    archive.read("encoder", enc);
-    archive.read("head", head);
-    encoder_->load(enc);
-    head_->load(head);
-  } catch (const c10::Error& e) {
-    throw FileError(checkpoint.string(), 0,
-                    std::string("cannot initialise the CPFT model from this checkpoint (does its "
-                                "model config match?): ") +
-                        e.what_without_backtrace());
-  }
+  models::LoadArchiveFile(
+      checkpoint,
+      [&](torch::serialize::InputArchive& archive) {
+        torch::serialize::InputArchive enc, head;
+        archive.read("encoder", enc);
+        archive.read("head", head);
+        encoder_->load(enc);
+        head_->load(head);
+      },
+      "cannot initialise the CPFT model from this checkpoint (does its model config match?)");
   encoder_->to(device_);
   head_->to(device_);
 }

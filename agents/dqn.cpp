@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "models/checkpoint.h"
 #include "policies/baseline_policies.h"
 
 namespace recarena::agents {
@@ -249,8 +250,7 @@ void DqnAgent::Save(torch::serialize::OutputArchive& archive) const {
   archive.write("env_steps", Int(env_steps_));
   archive.write("grad_steps", Int(grad_steps_));
   const std::string rng = rng_.SerializeState();
-  archive.write("rng_state",
-                torch::tensor(std::vector<uint8_t>(rng.begin(), rng.end()), torch::kUInt8));
+  archive.write("rng_state", models::StringToTensor(rng));
 }
 
 void DqnAgent::Load(torch::serialize::InputArchive& archive) {
@@ -280,9 +280,7 @@ void DqnAgent::Load(torch::serialize::InputArchive& archive) {
   grad_steps_ = ReadInt(archive, "grad_steps");
   torch::Tensor rng;
   archive.read("rng_state", rng);
-  rng = rng.contiguous();
-  const auto* p = rng.data_ptr<uint8_t>();
-  rng_.DeserializeState(std::string(p, p + rng.numel()));
+  rng_.DeserializeState(models::TensorToString(rng));
 }
 
 }  // namespace recarena::agents

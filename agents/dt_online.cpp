@@ -7,6 +7,7 @@
 
 #include "agents/actor_critic.h"
 #include "core/error.h"
+#include "models/checkpoint.h"
 
 namespace recarena::agents {
 
@@ -43,15 +44,9 @@ DtOnlineAgent::DtOnlineAgent(const DtSetup& setup, const policies::ExplorationOp
                                          setup_.long_tail, device_);
   if (setup_.similarity_vectors.defined()) model_->SetSimilarityVectors(setup_.similarity_vectors);
   if (!setup_.init_checkpoint.empty()) {
-    torch::serialize::InputArchive archive;
-    try {
-      archive.load_from(setup_.init_checkpoint);
-      model_->Load(archive);
-    } catch (const c10::Error& e) {
-      throw FileError(
-          setup_.init_checkpoint, 0,
-          std::string("cannot load the decision transformer: ") + e.what_without_backtrace());
-    }
+    models::LoadArchiveFile(
+        setup_.init_checkpoint, [&](torch::serialize::InputArchive& a) { model_->Load(a); },
+        "cannot load the decision transformer");
   }
   rng_ = Rng(SeedFromTorch());
 }
@@ -170,8 +165,7 @@ void DtOnlineAgent::Save(torch::serialize::OutputArchive& archive) const {
   explorer_.Save(archive);
   archive.write("env_steps", torch::tensor(env_steps_, torch::kInt64));
   const std::string rng = rng_.SerializeState();
-  archive.write("rng_state",
-                torch::tensor(std::vector<uint8_t>(rng.begin(), rng.end()), torch::kUInt8));
+  archive.write("rng_state", models::StringToTensor(rng));
 }
 
 void DtOnlineAgent::Load(torch::serialize::InputArchive& archive) {
@@ -184,9 +178,7 @@ void DtOnlineAgent::Load(torch::serialize::InputArchive& archive) {
   archive.read("env_steps", steps);
   env_steps_ = steps.item<int64_t>();
   archive.read("rng_state", rng);
-  rng = rng.contiguous();
-  const auto* p = rng.data_ptr<uint8_t>();
-  rng_.DeserializeState(std::string(p, p + rng.numel()));
+  rng_.DeserializeState(models::TensorToString(rng));
   consumed_.clear();
   got_accuracy_.clear();
   got_novelty_.clear();

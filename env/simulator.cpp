@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "models/checkpoint.h"
 
 namespace recarena::env {
 
@@ -146,13 +147,8 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
 
   const auto file = dir / RoleName(role) / "components.pt";
   if (!std::filesystem::exists(file)) throw FileError(file.string(), 0, "missing simulator file");
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(file.string());
-  } catch (const c10::Error& e) {
-    throw FileError(file.string(), 0,
-                    std::string("unreadable simulator components: ") + e.what_without_backtrace());
-  }
+  torch::serialize::InputArchive archive =
+      models::OpenArchive(file, "unreadable simulator components");
   auto read = [&](const std::string& key) {
     torch::Tensor t;
     if (!archive.try_read(key, t))

@@ -22,13 +22,13 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/strings.h"
-#include "experiments/checkpoint_util.h"
 #include "experiments/command_util.h"
 #include "experiments/conformal_split.h"
 #include "experiments/offline_config.h"
 #include "experiments/offline_eval.h"
 #include "experiments/offline_trainer.h"
 #include "experiments/trained_run.h"
+#include "models/checkpoint.h"
 #include "models/device.h"
 
 namespace recarena::experiments {
@@ -322,7 +322,7 @@ ConformalEvalReport EvaluateRunConformal(const fs::path& run_dir,
   const OfflineData od = BuildOfflineData(cfg);
   const size_t n_items = static_cast<size_t>(od.num_items());
   agents::SupervisedAgent agent(ResolvedModelOptions(cfg, od.num_items()), device);
-  LoadArchiveFile(ckpt, [&](torch::serialize::InputArchive& a) { agent.Load(a); });
+  models::LoadArchiveFile(ckpt, [&](torch::serialize::InputArchive& a) { agent.Load(a); });
   const data::Windows& w = od.test_w;
   const std::vector<int64_t> rows =
       SelectRows(w, cfg.eval.protocol == EvalProtocol::kLast, max_queries);

@@ -13,11 +13,11 @@
 #include "core/log.h"
 #include "core/process.h"
 #include "core/strings.h"
-#include "experiments/checkpoint_util.h"
 #include "experiments/command_util.h"
 #include "experiments/offline_eval.h"
 #include "experiments/offline_trainer.h"
 #include "experiments/trained_run.h"
+#include "models/checkpoint.h"
 #include "models/device.h"
 
 namespace recarena::experiments {
@@ -43,7 +43,7 @@ std::vector<DtSweepPoint> RunDtSweep(const fs::path& run_dir, const DtSweepOptio
   if (const torch::Tensor v = DtSimilarityVectors(cfg.dt, od.prepared); v.defined()) {
     agent.SetSimilarityVectors(v);
   }
-  LoadArchiveFile(ckpt, [&](torch::serialize::InputArchive& a) { agent.Load(a); });
+  models::LoadArchiveFile(ckpt, [&](torch::serialize::InputArchive& a) { agent.Load(a); });
   const MetricsContext ctx = ContextFor(od.prepared);
   OfflineEvalOptions eval;
   eval.ks = cfg.eval.ks;

@@ -20,12 +20,12 @@
 #include "core/strings.h"
 #include "data/prepare.h"
 #include "data/windows.h"
-#include "experiments/checkpoint_util.h"
 #include "experiments/metrics.h"
 #include "experiments/offline_eval.h"
 #include "experiments/session_trainer.h"
 #include "experiments/train_state.h"
 #include "experiments/trained_run.h"
+#include "models/checkpoint.h"
 #include "models/device.h"
 #include "models/item_attributes.h"
 
@@ -364,7 +364,7 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
 
   // Final test evaluation with the best parameters.
   std::unique_ptr<agents::SupervisedAgent> best_agent = make_agent();
-  LoadArchiveFile(best, [&](torch::serialize::InputArchive& a) { best_agent->Load(a); });
+  models::LoadArchiveFile(best, [&](torch::serialize::InputArchive& a) { best_agent->Load(a); });
   BatchScorer best_scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
     return best_agent->Scores(items, lengths);
   };

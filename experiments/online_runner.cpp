@@ -13,10 +13,10 @@
 #include "core/rng.h"
 #include "env/simulator.h"
 #include "env/vector_env.h"
-#include "experiments/checkpoint_util.h"
 #include "experiments/dt_setup.h"
 #include "experiments/metrics.h"
 #include "experiments/rollout.h"
+#include "models/checkpoint.h"
 #include "models/device.h"
 
 namespace recarena::experiments {
@@ -203,14 +203,14 @@ void SaveCheckpoint(const fs::path& file, const agents::OnlineAgent& agent, cons
   archive.write("segment", torch::tensor(st.segment));
   json h = json::array();
   for (const auto& e : st.history) h.push_back(ToJson(e));
-  archive.write("history", JsonToTensor(h));
-  archive.write("act_rng", StringToTensor(act_rng.SerializeState()));
-  SaveTorchRng(archive);
+  archive.write("history", models::JsonToTensor(h));
+  archive.write("act_rng", models::StringToTensor(act_rng.SerializeState()));
+  models::SaveTorchRng(archive);
   WriteFileAtomic(file, [&](std::ostream& os) { archive.save_to(os); });
 }
 
 RunnerState LoadCheckpoint(const fs::path& file, agents::OnlineAgent& agent, Rng& act_rng) {
-  torch::serialize::InputArchive archive = OpenArchive(file);
+  torch::serialize::InputArchive archive = models::OpenArchive(file);
   torch::serialize::InputArchive agent_archive;
   archive.read("agent", agent_archive);
   agent.Load(agent_archive);
@@ -222,9 +222,9 @@ RunnerState LoadCheckpoint(const fs::path& file, agents::OnlineAgent& agent, Rng
   RunnerState st;
   st.step = read("step").item<int64_t>();
   st.segment = read("segment").item<int64_t>();
-  for (const auto& e : TensorToJson(read("history"))) st.history.push_back(FromJson(e));
-  act_rng.DeserializeState(TensorToString(read("act_rng")));
-  LoadTorchRng(archive);
+  for (const auto& e : models::TensorToJson(read("history"))) st.history.push_back(FromJson(e));
+  act_rng.DeserializeState(models::TensorToString(read("act_rng")));
+  models::LoadTorchRng(archive);
   return st;
 }
 

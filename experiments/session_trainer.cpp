@@ -15,10 +15,10 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "data/windows.h"
-#include "experiments/checkpoint_util.h"
 #include "experiments/offline_eval.h"
 #include "experiments/session_data.h"
 #include "experiments/train_state.h"
+#include "models/checkpoint.h"
 #include "models/device.h"
 
 namespace recarena::experiments {
@@ -304,7 +304,7 @@ OfflineRunResult RunSessionTraining(const OfflineTrainConfig& cfg_in, const fs::
 
   // Final test evaluation with the best parameters.
   std::unique_ptr<SessionModel> best_model = make_model();
-  LoadArchiveFile(best, [&](torch::serialize::InputArchive& a) { best_model->Load(a); });
+  models::LoadArchiveFile(best, [&](torch::serialize::InputArchive& a) { best_model->Load(a); });
   QueryScorer best_scorer = [&](const std::vector<agents::HdtQuery>& q) {
     return best_model->Scores(q);
   };

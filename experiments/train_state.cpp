@@ -2,7 +2,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "experiments/checkpoint_util.h"
+#include "models/checkpoint.h"
 
 namespace recarena::experiments {
 
@@ -31,17 +31,17 @@ void SaveLoopCheckpoint(const std::filesystem::path& file,
   archive.write("best", torch::tensor(st.best, torch::kFloat64));
   archive.write("bad_evals", torch::tensor(st.bad_evals, torch::kInt64));
   archive.write("stopped", torch::tensor(static_cast<int64_t>(st.stopped), torch::kInt64));
-  archive.write("history", JsonToTensor(st.history));
-  archive.write("loss_sums", JsonToTensor(json(st.loss_sums)));
+  archive.write("history", models::JsonToTensor(st.history));
+  archive.write("loss_sums", models::JsonToTensor(json(st.loss_sums)));
   archive.write("loss_n", torch::tensor(st.loss_n, torch::kInt64));
-  SaveTorchRng(archive);
+  models::SaveTorchRng(archive);
   WriteFileAtomic(file, [&](std::ostream& os) { archive.save_to(os); });
 }
 
 LoopState LoadLoopCheckpoint(
     const std::filesystem::path& file,
     const std::function<void(torch::serialize::InputArchive&)>& load_model) {
-  torch::serialize::InputArchive archive = OpenArchive(file);
+  torch::serialize::InputArchive archive = models::OpenArchive(file);
   load_model(archive);
   // InputArchive::read set_()s into a defined tensor, so every read gets a fresh one.
   auto read = [&](const char* key) {
@@ -55,10 +55,10 @@ LoopState LoadLoopCheckpoint(
   st.best = read("best").item<double>();
   st.bad_evals = read("bad_evals").item<int64_t>();
   st.stopped = read("stopped").item<int64_t>() != 0;
-  st.history = TensorToJson(read("history"));
-  st.loss_sums = TensorToJson(read("loss_sums")).get<std::map<std::string, double>>();
+  st.history = models::TensorToJson(read("history"));
+  st.loss_sums = models::TensorToJson(read("loss_sums")).get<std::map<std::string, double>>();
   st.loss_n = read("loss_n").item<int64_t>();
-  LoadTorchRng(archive);
+  models::LoadTorchRng(archive);
   return st;
 }
 

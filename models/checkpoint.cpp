@@ -1,10 +1,10 @@
-#include "experiments/checkpoint_util.h"
+#include "models/checkpoint.h"
 
 #include <mutex>
 
 #include "core/error.h"
 
-namespace recarena::experiments {
+namespace recarena::models {
 
 torch::Tensor StringToTensor(const std::string& s) {
   return torch::from_blob(const_cast<char*>(s.data()), {static_cast<int64_t>(s.size())},
@@ -38,27 +38,27 @@ void LoadTorchRng(torch::serialize::InputArchive& archive) {
   gen.set_state(state);
 }
 
-torch::serialize::InputArchive OpenArchive(const std::filesystem::path& file) {
+torch::serialize::InputArchive OpenArchive(const std::filesystem::path& file,
+                                           const std::string& what) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(file.string());
   } catch (const c10::Error& e) {
-    throw FileError(file.string(), 0,
-                    std::string("cannot read checkpoint: ") + e.what_without_backtrace());
+    throw FileError(file.string(), 0, what + ": " + e.what_without_backtrace());
   }
   return archive;
 }
 
 void LoadArchiveFile(const std::filesystem::path& file,
-                     const std::function<void(torch::serialize::InputArchive&)>& load) {
+                     const std::function<void(torch::serialize::InputArchive&)>& load,
+                     const std::string& what) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(file.string());
     load(archive);
   } catch (const c10::Error& e) {
-    throw FileError(file.string(), 0,
-                    std::string("cannot load the checkpoint: ") + e.what_without_backtrace());
+    throw FileError(file.string(), 0, what + ": " + e.what_without_backtrace());
   }
 }
 
-}  // namespace recarena::experiments
+}  // namespace recarena::models
