@@ -180,4 +180,16 @@ void A2cAgent::Load(torch::serialize::InputArchive& archive) {
   }
 }
 
+void A2cOptions::Validate() const {
+  if (rollout_len < 1) BadAgentOption("a2c.rollout_len", ">= 1", rollout_len);
+  if (!(gae_lambda >= 0 && gae_lambda <= 1))
+    BadAgentOption("a2c.gae_lambda", "in [0, 1]", gae_lambda);
+  if (!(entropy_coef >= 0)) BadAgentOption("a2c.entropy_coef", ">= 0", entropy_coef);
+  if (!(value_coef >= 0)) BadAgentOption("a2c.value_coef", ">= 0", value_coef);
+}
+
+std::unique_ptr<OnlineAgent> MakeA2cAgent(const OnlineAgentContext& c) {
+  return std::make_unique<A2cAgent>(c.options, c.exploration, c.num_items, c.device);
+}
+
 }  // namespace recarena::agents

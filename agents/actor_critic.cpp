@@ -1,4 +1,5 @@
 #include "agents/actor_critic.h"
+#include "agents/gradient_step.h"
 
 #include <cmath>
 #include <limits>
@@ -78,29 +79,7 @@ ActorCritic::Output ActorCritic::Forward(const torch::Tensor& items, const torch
 }
 
 torch::Tensor ActorCritic::Step(const torch::Tensor& loss) {
-  optimizer_->zero_grad();
-  loss.backward();
-  const auto params = parameters();
-  torch::Tensor norm = torch::zeros({}, loss.options().dtype(torch::kDouble));
-  {
-    torch::NoGradGuard ng;
-    std::vector<torch::Tensor> sq;
-    for (const auto& p : params) {
-      if (p.grad().defined()) sq.push_back(p.grad().pow(2).sum());
-    }
-    if (!sq.empty()) norm = torch::stack(sq).sum().to(torch::kDouble).sqrt();
-    if (grad_clip_ > 0.0) {
-      // The rule of torch.nn.utils.clip_grad_norm_: scale every gradient by clip / norm when the
-      // norm exceeds clip (a factor of exactly 1 otherwise), computed on the device.
-      const torch::Tensor scale =
-          torch::where(norm > grad_clip_, grad_clip_ / (norm + 1e-6), torch::ones_like(norm));
-      for (const auto& p : params) {
-        if (p.grad().defined()) p.grad().mul_(scale);
-      }
-    }
-  }
-  optimizer_->step();
-  return norm;
+  return GradientStep(loss, parameters(), *optimizer_, grad_clip_);
 }
 
 void ActorCritic::Save(torch::serialize::OutputArchive& archive) const {

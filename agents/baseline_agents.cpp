@@ -1,5 +1,7 @@
 #include "agents/baseline_agents.h"
 
+#include "agents/online_config.h"
+
 #include "core/error.h"
 #include "policies/baseline_policies.h"
 
@@ -62,6 +64,19 @@ policies::ActionSelection OracleAgent::Act(const env::Observation& obs, const to
                                            bool /*explore*/, Rng& /*rng*/) {
   auto a = policies::MaskedArgmax(Scores(obs), mask);
   return {a, torch::ones_like(a, a.options().dtype(torch::kBool))};
+}
+
+std::unique_ptr<OnlineAgent> MakeRandomAgent(const OnlineAgentContext& c) {
+  return std::make_unique<RandomAgent>(c.num_items);
+}
+
+std::unique_ptr<OnlineAgent> MakePopularAgent(const OnlineAgentContext& c) {
+  if (!c.popularity.defined()) throw Error("the popular agent needs item popularity");
+  return std::make_unique<PopularAgent>(c.num_items, c.popularity.to(c.device));
+}
+
+std::unique_ptr<OnlineAgent> MakeOracleAgent(const OnlineAgentContext& c) {
+  return std::make_unique<OracleAgent>(c.oracle_sim);
 }
 
 }  // namespace recarena::agents

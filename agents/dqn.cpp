@@ -283,4 +283,24 @@ void DqnAgent::Load(torch::serialize::InputArchive& archive) {
   rng_.DeserializeState(models::TensorToString(rng));
 }
 
+void DqnOptions::Validate() const {
+  if (buffer_size < 1) BadAgentOption("dqn.buffer_size", ">= 1", buffer_size);
+  if (batch_size < 1) BadAgentOption("dqn.batch_size", ">= 1", batch_size);
+  if (learning_starts < 0) BadAgentOption("dqn.learning_starts", ">= 0", learning_starts);
+  if (train_every < 1) BadAgentOption("dqn.train_every", ">= 1", train_every);
+  if (updates_per_step < 1) BadAgentOption("dqn.updates_per_step", ">= 1", updates_per_step);
+  if (target_every < 1) BadAgentOption("dqn.target_every", ">= 1", target_every);
+  if (!(tau > 0 && tau <= 1)) BadAgentOption("dqn.tau", "in (0, 1]", tau);
+  if (n_step < 1) BadAgentOption("dqn.n_step", ">= 1", n_step);
+  if (learning_starts > buffer_size) {
+    BadAgentOption("dqn.learning_starts",
+                   "<= agent.dqn.buffer_size (" + std::to_string(buffer_size) + ")",
+                   learning_starts);
+  }
+}
+
+std::unique_ptr<OnlineAgent> MakeDqnAgent(const OnlineAgentContext& c) {
+  return std::make_unique<DqnAgent>(c.options, c.exploration, c.num_items, c.device);
+}
+
 }  // namespace recarena::agents

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "agents/actor_critic.h"
+#include "agents/online_config.h"
 #include "core/error.h"
 #include "models/checkpoint.h"
 
@@ -182,6 +183,37 @@ void DtOnlineAgent::Load(torch::serialize::InputArchive& archive) {
   consumed_.clear();
   got_accuracy_.clear();
   got_novelty_.clear();
+}
+
+void DtOnlineOptions::Validate() const {
+  try {
+    transformer.Validate();
+  } catch (const ConfigError& e) {
+    // Modt4rOptions names its keys "dt.<key>" (the offline section); here they live deeper.
+    const std::string key = "agent.dt.transformer." + e.path().substr(e.path().find('.') + 1);
+    std::string msg = e.what();
+    const std::string prefix = e.path() + " ";
+    if (msg.rfind(prefix, 0) == 0) msg = key + " " + msg.substr(prefix.size());
+    throw ConfigError(key, msg);
+  }
+  if (!(alpha >= 0)) BadAgentOption("dt.alpha", ">= 0", alpha);
+  if (!(lambda >= 0)) BadAgentOption("dt.lambda", ">= 0", lambda);
+  if (!(target.accuracy >= 1)) BadAgentOption("dt.target.accuracy", ">= 1", target.accuracy);
+  if (!(target.novelty >= 0)) BadAgentOption("dt.target.novelty", ">= 0", target.novelty);
+  if (!(target.quantile > 0 && target.quantile <= 1))
+    BadAgentOption("dt.target.quantile", "in (0, 1]", target.quantile);
+  if (batch_size < 1) BadAgentOption("dt.batch_size", ">= 1", batch_size);
+  if (train_every < 0)
+    BadAgentOption("dt.train_every", ">= 0 (0 = no online learning)", train_every);
+  if (learning_starts < 1) BadAgentOption("dt.learning_starts", ">= 1", learning_starts);
+  if (buffer_size < 1) BadAgentOption("dt.buffer_size", ">= 1", buffer_size);
+}
+
+std::unique_ptr<OnlineAgent> MakeDtOnlineAgent(const OnlineAgentContext& c) {
+  if (c.dt_setup == nullptr) {
+    throw Error("agent.kind dt needs its resolved setup (experiments::ResolveDtSetup)");
+  }
+  return std::make_unique<DtOnlineAgent>(*c.dt_setup, c.exploration, c.num_items, c.device);
 }
 
 }  // namespace recarena::agents

@@ -1,6 +1,6 @@
 // One optimizer step on a loss, shared by every learner (SupervisedAgent and its subclasses,
-// HdtAgent, DqnAgent): backward, the global L2 gradient norm, optional clipping, the step; and the
-// one read that brings an update's metrics to the host.
+// HdtAgent, DqnAgent, and PG / A2C through ActorCritic::Step): backward, the global L2 gradient
+// norm, optional clipping, the step; and the one read that brings an update's metrics to the host.
 #pragma once
 
 #include <torch/torch.h>

@@ -1,4 +1,5 @@
-// The interface of online RL agents (DQN, PG, A2C, baselines) driven by experiments/online_runner.
+// The interface of online RL agents (DQN, PG, A2C, baselines) driven by
+// experiments/train/online_runner.
 //
 // The runner owns the VectorEnv and the loop (CleanRL/dopamine style); an agent owns its networks,
 // optimizers, target networks, its exploration strategy and its storage object (replay buffer or

@@ -1,4 +1,8 @@
-// Options of the online agents (config section `agent`) and the factory the runner uses.
+// Options of the online agents (config section `agent`) and their registry: one row per
+// OnlineAgentKind (its YAML name, its factory, the check of its options section), from which the
+// EnumNames table, OnlineAgentOptions::Validate and MakeOnlineAgent are derived. Adding an agent
+// touches agents/foo.{h,cpp} (the agent, its MakeFooAgent and its FooOptions::Validate) and this
+// file (the enumerator, the options section and the row); docs/extending.md.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +56,7 @@ struct DqnOptions {
     v("n_step", n_step);
     v("loss", loss);
   }
+  void Validate() const;  // ConfigError("agent.dqn.<key>", ...); defined in agents/dqn.cpp
 };
 
 struct PgOptions {
@@ -64,6 +69,7 @@ struct PgOptions {
     v("normalize_returns", normalize_returns);
     v("episodes_per_update", episodes_per_update);
   }
+  void Validate() const;  // ConfigError("agent.pg.<key>", ...); defined in agents/pg.cpp
 };
 
 struct A2cOptions {
@@ -80,6 +86,7 @@ struct A2cOptions {
     v("entropy_coef", entropy_coef);
     v("value_coef", value_coef);
   }
+  void Validate() const;  // ConfigError("agent.a2c.<key>", ...); defined in agents/a2c.cpp
 };
 
 // How a decision transformer's per-episode target returns are set (agents/dt_online.h).
@@ -133,6 +140,7 @@ struct DtOnlineOptions {
     v("learning_starts", learning_starts);
     v("buffer_size", buffer_size);
   }
+  void Validate() const;  // ConfigError("agent.dt.<key>", ...); defined in agents/dt_online.cpp
 };
 
 struct OnlineAgentOptions {
@@ -160,11 +168,69 @@ struct OnlineAgentOptions {
   void Validate() const;  // ConfigError("agent.<key>", ...)
 };
 
-// Builds the agent of options.kind for a catalog of num_items items (options.encoder.num_items is
-// set from it; encoder.state_len must equal the simulator's state_len). popularity [num_items]
-// float (logged counts) is used by kPopular; oracle_sim (the simulator the agent is evaluated in)
-// by kOracle; dt_setup (resolved by experiments/dt_setup.h from options.dt) by kDt. Parameters are
-// initialised from LibTorch's global generator, seeded by the runner.
+// What a factory gets. options.encoder.num_items is set from num_items; encoder.state_len must
+// equal the simulator's state_len. popularity [num_items] float (logged counts) is used by
+// kPopular; oracle_sim (the simulator the agent is evaluated in) by kOracle; dt_setup (resolved by
+// experiments/train/dt_setup.h from options.dt) by kDt. Parameters are initialised from LibTorch's
+// global generator, seeded by the runner.
+struct OnlineAgentContext {
+  const OnlineAgentOptions& options;
+  const policies::ExplorationOptions& exploration;
+  int64_t num_items = 0;
+  torch::Device device;
+  const torch::Tensor& popularity;
+  std::shared_ptr<const env::Simulator> oracle_sim;
+  const DtSetup* dt_setup = nullptr;
+};
+
+// The factories, each defined beside its agent.
+std::unique_ptr<OnlineAgent> MakeRandomAgent(const OnlineAgentContext& c);    // baseline_agents.cpp
+std::unique_ptr<OnlineAgent> MakePopularAgent(const OnlineAgentContext& c);   // baseline_agents.cpp
+std::unique_ptr<OnlineAgent> MakeOracleAgent(const OnlineAgentContext& c);    // baseline_agents.cpp
+std::unique_ptr<OnlineAgent> MakeDqnAgent(const OnlineAgentContext& c);       // dqn.cpp
+std::unique_ptr<OnlineAgent> MakePgAgent(const OnlineAgentContext& c);        // pg.cpp
+std::unique_ptr<OnlineAgent> MakeA2cAgent(const OnlineAgentContext& c);       // a2c.cpp
+std::unique_ptr<OnlineAgent> MakeDtOnlineAgent(const OnlineAgentContext& c);  // dt_online.cpp
+
+struct OnlineAgentRow {
+  OnlineAgentKind kind;
+  const char* name;  // agent.kind in YAML
+  std::unique_ptr<OnlineAgent> (*make)(const OnlineAgentContext&);
+  // Checks the agent's options section (every row's check runs on every config, so a bad value in
+  // any section is an error); nullptr = no section.
+  void (*validate)(const OnlineAgentOptions&);
+  bool learns;  // false: a fixed baseline (the experiment grid runs it once, without exploration)
+};
+
+// Rows in the order of `agent.kind`'s documentation.
+inline const std::vector<OnlineAgentRow>& OnlineAgentRegistry() {
+  using K = OnlineAgentKind;
+  using O = const OnlineAgentOptions&;
+  static const std::vector<OnlineAgentRow> rows = {
+      {K::kRandom, "random", &MakeRandomAgent, nullptr, false},
+      {K::kPopular, "popular", &MakePopularAgent, nullptr, false},
+      {K::kOracle, "oracle", &MakeOracleAgent, nullptr, false},
+      {K::kDqn, "dqn", &MakeDqnAgent, [](O o) { o.dqn.Validate(); }, true},
+      {K::kPg, "pg", &MakePgAgent, [](O o) { o.pg.Validate(); }, true},
+      {K::kA2c, "a2c", &MakeA2cAgent, [](O o) { o.a2c.Validate(); }, true},
+      // The transformer's options are checked only for kind dt (they are large and off otherwise).
+      {K::kDt, "dt", &MakeDtOnlineAgent,
+       [](O o) {
+         if (o.kind == OnlineAgentKind::kDt) o.dt.Validate();
+       },
+       true},
+  };
+  return rows;
+}
+
+// The row of kind (ConfigError("agent.kind") when there is none).
+const OnlineAgentRow& OnlineAgentRowOf(OnlineAgentKind kind);
+
+// Throws ConfigError("agent." + key, "agent.<key> must be <want>: got <got>").
+[[noreturn]] void BadAgentOption(const std::string& key, const std::string& want, double got);
+[[noreturn]] void BadAgentOption(const std::string& key, const std::string& want, int64_t got);
+
+// Validates options and exploration, then builds the agent of options.kind through its row.
 std::unique_ptr<OnlineAgent> MakeOnlineAgent(const OnlineAgentOptions& options,
                                              const policies::ExplorationOptions& exploration,
                                              int64_t num_items, torch::Device device,
@@ -178,12 +244,11 @@ namespace recarena::config {
 template <>
 struct EnumNames<agents::OnlineAgentKind> {
   static const std::vector<std::pair<agents::OnlineAgentKind, std::string>>& Table() {
-    using agents::OnlineAgentKind;
-    static const std::vector<std::pair<OnlineAgentKind, std::string>> t = {
-        {OnlineAgentKind::kRandom, "random"}, {OnlineAgentKind::kPopular, "popular"},
-        {OnlineAgentKind::kOracle, "oracle"}, {OnlineAgentKind::kDqn, "dqn"},
-        {OnlineAgentKind::kPg, "pg"},         {OnlineAgentKind::kA2c, "a2c"},
-        {OnlineAgentKind::kDt, "dt"}};
+    static const auto t = [] {
+      std::vector<std::pair<agents::OnlineAgentKind, std::string>> v;
+      for (const auto& row : agents::OnlineAgentRegistry()) v.emplace_back(row.kind, row.name);
+      return v;
+    }();
     return t;
   }
 };

@@ -177,4 +177,13 @@ void PgAgent::Load(torch::serialize::InputArchive& archive) {
   }
 }
 
+void PgOptions::Validate() const {
+  if (episodes_per_update < 1)
+    BadAgentOption("pg.episodes_per_update", ">= 1", episodes_per_update);
+}
+
+std::unique_ptr<OnlineAgent> MakePgAgent(const OnlineAgentContext& c) {
+  return std::make_unique<PgAgent>(c.options, c.exploration, c.num_items, c.device);
+}
+
 }  // namespace recarena::agents

@@ -3,7 +3,7 @@
 // form).
 //
 // The agent owns its networks and its Adam optimizer; data storage and the training loop live
-// elsewhere (experiments/offline_trainer). Parameters are initialised from LibTorch's global
+// elsewhere (experiments/train/offline_trainer). Parameters are initialised from LibTorch's global
 // generator, which the runner seeds once from run.seed (torch::manual_seed) before constructing the
 // agent.
 #pragma once

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace recarena {
@@ -27,6 +28,16 @@ fs::path CreateRunDir(const fs::path& base, const std::string& name) {
   fs::path dir = base / stem;
   for (int k = 2; fs::exists(dir); ++k) dir = base / (stem + "-" + std::to_string(k));
   return EnsureDir(dir);
+}
+
+void CheckRunDirConfig(const std::filesystem::path& dir, const std::string& resolved_yaml) {
+  const std::filesystem::path file = dir / "config.yaml";
+  if (std::filesystem::exists(file) && ReadFile(file) != resolved_yaml) {
+    throw Error(file.string() +
+                ": this run directory was created with a different config; use a new --out to "
+                "start a new run");
+  }
+  WriteFileAtomic(file, resolved_yaml);
 }
 
 }  // namespace recarena

@@ -14,4 +14,9 @@ std::filesystem::path CreateRunDir(const std::filesystem::path& base, const std:
 // killed run can resume in it.
 std::filesystem::path EnsureDir(const std::filesystem::path& dir);
 
+// Writes dir/config.yaml (atomically) with the resolved config text, or, when the directory
+// already holds one, checks that it is the same: a run directory resumes only its own config.
+// Throws Error naming the file otherwise.
+void CheckRunDirConfig(const std::filesystem::path& dir, const std::string& resolved_yaml);
+
 }  // namespace recarena

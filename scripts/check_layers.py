@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Fails when an #include points up the layers of cmake/layers.cmake.
 
-Each top-level folder listed there may include its own headers and those of the folders it lists;
-tests/<folder> may include what <folder> may (plus the shared helpers in tests/ and the fixtures of
-the test folders below it); bench/ may include any layer. Every violation is printed as
+Each folder listed there (a top-level folder, or a subfolder such as experiments/eval) may include its
+own headers and those of the folders it lists; tests/<folder> may include what <folder> may (plus
+the shared helpers in tests/ and the fixtures of the test folders below it); a test folder above
+several layers (tests/experiments, whose integration tests drive every experiments/ layer) may
+include what any of them may; bench/ may include any layer. Every violation is printed as
 `file:line: ...` and the exit status is 1; a clean tree prints one summary line and exits 0.
 
     python3 scripts/check_layers.py [--root DIR]
@@ -52,18 +54,35 @@ def source_files(root):
     return sorted(f for f in files if not f.startswith(("build/", ".venv/")))
 
 
+def layer_of(path, layers):
+    """The longest layer that is path itself or a folder above it, or None."""
+    best = None
+    for name in layers:
+        if (path == name or path.startswith(name + "/")) and (best is None or len(name) > len(best)):
+            best = name
+    return best
+
+
 def allowed_for(path, layers, deps):
-    """The layer folders a file may include, or None when the file is not checked."""
-    parts = path.split("/")
-    top = parts[0]
-    if top in layers:
-        return {top} | deps[top], top
-    if top == "tests" and len(parts) > 2 and parts[1] in layers:
-        sub = parts[1]
-        return {sub} | deps[sub], f"tests/{sub}"
-    if top == "bench":
+    """(the layer folders a file may include, who it is), or (None, None) when it is not checked."""
+    if path.startswith("bench/"):
         return set(layers), "bench"
-    return None, None
+    rel, prefix = (path[len("tests/"):], "tests/") if path.startswith("tests/") else (path, "")
+    if "/" not in rel:
+        return None, None
+    layer = layer_of(rel, layers)
+    if layer is not None:
+        return {layer} | deps[layer], prefix + layer
+    folder = rel.rsplit("/", 1)[0]
+    below = [x for x in layers if x.startswith(folder + "/")]
+    if not below:
+        return None, None
+    if not prefix:  # a source file in a folder that holds layers but is none itself
+        return set(), folder
+    allowed = set()
+    for x in below:
+        allowed |= {x} | deps[x]
+    return allowed, prefix + folder
 
 
 def check(root):
@@ -81,15 +100,22 @@ def check(root):
                 if not m:
                     continue
                 target = m.group(1)
-                first = target.split("/")[0]
-                if "/" not in target or first not in layers:
+                if "/" not in target:
                     continue
-                if first not in allowed:
-                    below = ", ".join(x for x in layers if x in allowed and x != who) or "nothing"
+                layer = layer_of(target, layers)
+                if layer is None:
+                    folder = target.rsplit("/", 1)[0]
+                    fixture = os.path.exists(os.path.join(root, "tests", target))
+                    if not fixture and any(x.startswith(folder + "/") for x in layers):
+                        violations.append(f"{f}:{lineno}: includes \"{target}\", which is in no "
+                                          f"layer of cmake/layers.cmake")
+                    continue
+                if layer not in allowed:
+                    mine = who.split("/", 1)[1] if who.startswith("tests/") else who
+                    below = ", ".join(x for x in layers if x in allowed and x != mine) or "nothing"
                     violations.append(
                         f"{f}:{lineno}: includes \"{target}\", but {who} may use only "
-                        f"{who.split('/')[-1]} and the layers below it ({below}); "
-                        f"see cmake/layers.cmake")
+                        f"{mine} and the layers below it ({below}); see cmake/layers.cmake")
     return checked, violations
 
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "experiments/cli.h"
+#include "experiments/cli/cli.h"
 
 namespace recarena::testing {
 

@@ -9,10 +9,10 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/rng.h"
-#include "experiments/conformal.h"
-#include "experiments/conformal_commands.h"
-#include "experiments/conformal_io.h"
-#include "experiments/conformal_weighted.h"
+#include "experiments/cli/conformal_commands.h"
+#include "experiments/eval/conformal.h"
+#include "experiments/eval/conformal_io.h"
+#include "experiments/eval/conformal_weighted.h"
 #include "test_util.h"
 
 using namespace recarena::experiments;

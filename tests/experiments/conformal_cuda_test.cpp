@@ -9,7 +9,7 @@
 
 #include "agents/supervised.h"
 #include "cuda_util.h"
-#include "experiments/conformal.h"
+#include "experiments/eval/conformal.h"
 
 using namespace recarena::experiments;
 

@@ -8,8 +8,8 @@
 
 #include "core/atomic_file.h"
 #include "core/rng.h"
-#include "experiments/cli.h"
-#include "experiments/conformal_eval.h"
+#include "experiments/cli/cli.h"
+#include "experiments/report/conformal_eval.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -6,8 +6,8 @@
 
 #include "core/error.h"
 #include "core/rng.h"
-#include "experiments/conformal.h"
-#include "experiments/conformal_weighted.h"
+#include "experiments/eval/conformal.h"
+#include "experiments/eval/conformal_weighted.h"
 
 using namespace recarena::experiments;
 using recarena::Rng;
@@ -457,4 +457,32 @@ TEST_CASE("conformal: weighted ties go to the first grid candidate", "[conformal
   CHECK(sel.weights == std::vector<double>{1.0, 0.0});
   // I1 = I3 (EFCP): the final threshold is Q^(1) of the chosen candidate.
   CHECK(sel.q_hat == sel.q1[sel.chosen]);
+}
+
+TEST_CASE("score registry: rows in enumerator order, names round-trip, formulas", "[conformal]") {
+  const auto& rows = ScoreFunctionRegistry();
+  REQUIRE(rows.size() == kNumScoreKinds);
+  REQUIRE(AllScoreKinds().size() == kNumScoreKinds);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    INFO(rows[i].name);
+    CHECK(static_cast<size_t>(rows[i].kind) == i);
+    CHECK(AllScoreKinds()[i] == rows[i].kind);
+    CHECK(recarena::config::EnumToString(rows[i].kind) == rows[i].name);
+    CHECK(recarena::config::ParseEnum<ScoreKind>(rows[i].name, "--score") == rows[i].kind);
+  }
+  // The item at rank position 2 (0-based) of p = (0.5, 0.3, 0.2), u = 0.5, lambda 0.1, k_reg 1.
+  ScoreParams params;
+  params.lambda = 0.1;
+  params.k_reg = 1;
+  const ScoreParts parts{2, 0.8, 0.2, 0.5, 0.5};
+  auto score = [&](ScoreKind k) { return rows[static_cast<size_t>(k)].score(parts, params); };
+  CHECK(score(ScoreKind::kThr) == Approx(0.8));
+  CHECK(score(ScoreKind::kAps) == Approx(0.9));
+  CHECK(score(ScoreKind::kRaps) == Approx(0.9 + 0.1 * 2));
+  CHECK(score(ScoreKind::kSaps) == Approx(0.5 + 0.1 * 1.5));
+  CHECK(score(ScoreKind::kRank) == Approx(2.5));
+  // The registry's formulas are the ones QueryScorer uses.
+  QueryScorer q(params);
+  q.Reset(std::vector<double>{0.5, 0.3, 0.2}, 0.5);
+  for (ScoreKind k : AllScoreKinds()) CHECK(q.Score(k, 2) == score(k));
 }

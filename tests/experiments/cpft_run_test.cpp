@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
-#include "experiments/cli.h"
+#include "experiments/cli/cli.h"
 #include "experiments/cli_runner.h"
-#include "experiments/conformal_eval.h"
+#include "experiments/report/conformal_eval.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

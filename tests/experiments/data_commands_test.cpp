@@ -8,7 +8,7 @@
 #include "core/config.h"
 #include "data/data_config.h"
 #include "data/prepared_io.h"
-#include "experiments/cli.h"
+#include "experiments/cli/cli.h"
 #include "experiments/cli_runner.h"
 #include "test_util.h"
 

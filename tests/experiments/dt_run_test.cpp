@@ -6,7 +6,7 @@
 
 #include "core/atomic_file.h"
 #include "experiments/cli_runner.h"
-#include "experiments/offline_trainer.h"
+#include "experiments/train/offline_trainer.h"
 #include "test_util.h"
 #include "train_fixtures.h"
 

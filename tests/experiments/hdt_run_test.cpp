@@ -8,9 +8,9 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "experiments/cli_runner.h"
-#include "experiments/offline_trainer.h"
-#include "experiments/session_data.h"
-#include "experiments/session_trainer.h"
+#include "experiments/train/offline_trainer.h"
+#include "experiments/train/session_data.h"
+#include "experiments/train/session_trainer.h"
 #include "test_util.h"
 #include "train_fixtures.h"
 

@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
-#include "experiments/metrics.h"
+#include "experiments/eval/metrics.h"
 
 using recarena::Error;
 using recarena::experiments::ComputeRankingMetrics;

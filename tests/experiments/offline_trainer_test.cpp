@@ -9,9 +9,9 @@
 #include "agents/supervised.h"
 #include "core/atomic_file.h"
 #include "core/config.h"
-#include "experiments/cli.h"
-#include "experiments/offline_config.h"
-#include "experiments/offline_trainer.h"
+#include "experiments/cli/cli.h"
+#include "experiments/train/offline_config.h"
+#include "experiments/train/offline_trainer.h"
 #include "test_util.h"
 #include "train_fixtures.h"
 

@@ -8,9 +8,9 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "env/sim_fit.h"
-#include "experiments/offline_trainer.h"
-#include "experiments/online_commands.h"
-#include "experiments/online_runner.h"
+#include "experiments/cli/online_commands.h"
+#include "experiments/train/offline_trainer.h"
+#include "experiments/train/online_runner.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "experiments/eval_commands.h"
-#include "experiments/rankings_io.h"
+#include "experiments/cli/eval_commands.h"
+#include "experiments/eval/rankings_io.h"
 #include "test_util.h"
 
 using recarena::Error;

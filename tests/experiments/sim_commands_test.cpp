@@ -9,8 +9,8 @@
 #include "core/config.h"
 #include "data/prepare.h"
 #include "env/sim_config.h"
-#include "experiments/rollout.h"
-#include "experiments/sim_report.h"
+#include "experiments/eval/rollout.h"
+#include "experiments/report/sim_report.h"
 #include "test_util.h"
 
 using recarena::testing::RunCli;

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "core/atomic_file.h"
-#include "experiments/offline_trainer.h"
+#include "experiments/train/offline_trainer.h"
 
 namespace recarena::testing {
 

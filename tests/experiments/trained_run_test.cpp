@@ -5,7 +5,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "experiments/trained_run.h"
+#include "experiments/train/trained_run.h"
 #include "test_util.h"
 
 using namespace recarena;

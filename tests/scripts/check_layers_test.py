@@ -61,6 +61,27 @@ class CheckLayersTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn('agents/dqn.cpp:1: includes "llm_bridge/client.h"', r.stdout)
 
+    def test_nested_layers_point_down_only(self):
+        # experiments/report may use experiments/train, not experiments/cli; tests/experiments may
+        # use every experiments layer.
+        self.write("experiments/report/sweep.cpp",
+                   '#include "experiments/train/trained_run.h"\n#include "experiments/cli/cli.h"\n')
+        self.write("tests/experiments/sweep_test.cpp",
+                   '#include "experiments/cli/cli.h"\n#include "experiments/eval/metrics.h"\n')
+        r = run(self.tmp)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('experiments/report/sweep.cpp:2: includes "experiments/cli/cli.h", but '
+                      "experiments/report may use only experiments/report", r.stdout)
+        self.assertNotIn("sweep.cpp:1:", r.stdout)
+        self.assertNotIn("sweep_test.cpp", r.stdout)
+
+    def test_include_outside_every_layer_fails(self):
+        self.write("experiments/cli/cli.cpp", '#include "experiments/metrics.h"\n')
+        r = run(self.tmp)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('experiments/cli/cli.cpp:1: includes "experiments/metrics.h", which is in no '
+                      "layer", r.stdout)
+
 
 if __name__ == "__main__":
     unittest.main()

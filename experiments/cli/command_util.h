@@ -1,0 +1,34 @@
+// Shared plumbing of CLI commands: option parsing with config overrides, run-directory setup.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/run_config.h"
+
+namespace recarena::experiments {
+
+struct ParsedCommandLine {
+  boost::program_options::variables_map vm;
+  std::vector<std::string> overrides;   // "section.key=value" arguments, in order
+  std::vector<std::string> positional;  // other bare arguments, in order
+  bool help = false;
+};
+
+// Parses args against options (a --help flag is added); bare arguments containing '=' are config
+// overrides, other bare arguments positional. Throws boost::program_options::error on bad options.
+ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
+                                   boost::program_options::options_description options);
+
+// Prints "usage: recarena <usage>" and the options.
+void PrintCommandHelp(std::ostream& out, const std::string& usage, const std::string& description,
+                      const boost::program_options::options_description& options);
+
+// Chooses and creates the run directory: explicit (if non-empty), else run.out, else
+// run.dir/<run.name>-<timestamp>. Applies run.log_level.
+std::filesystem::path SetupRunDir(const RunConfig& run, const std::string& explicit_out);
+
+}  // namespace recarena::experiments

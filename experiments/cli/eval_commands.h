@@ -1,0 +1,18 @@
+// The `eval rankings` command: offline metrics (experiments/eval/metrics.h) of ranking files
+// written by any recommender (formats in experiments/eval/rankings_io.h and docs/metrics.md).
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace recarena::experiments {
+
+// args: the options after the command words, e.g.
+//   --pred P --truth T [--history H] [--catalog C] [--k 5,10,20] [--help]
+// Prints the metrics as a pretty JSON object (2-space indent; counts "num_*" as integers, the rest
+// as numbers) to out and returns 0. --help prints the usage to out and returns 0. Missing or bad
+// options and bad files throw recarena::Error (FileError for file contents).
+int RunEvalRankings(const std::vector<std::string>& args, std::ostream& out);
+
+}  // namespace recarena::experiments

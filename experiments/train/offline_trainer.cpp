@@ -1,0 +1,354 @@
+#include "experiments/train/offline_trainer.h"
+
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "agents/cpft.h"
+#include "agents/modt4r.h"
+#include "agents/popularity.h"
+#include "agents/supervised.h"
+#include "core/atomic_file.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "core/strings.h"
+#include "data/prepare.h"
+#include "data/windows.h"
+#include "experiments/eval/metrics.h"
+#include "experiments/eval/offline_eval.h"
+#include "experiments/train/session_trainer.h"
+#include "experiments/train/trained_run.h"
+#include "experiments/train/training_loop.h"
+#include "models/checkpoint.h"
+#include "models/device.h"
+#include "models/item_attributes.h"
+
+namespace recarena::experiments {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+void WriteReport(const fs::path& dir, const OfflineTrainConfig& cfg, const std::string& model_name,
+                 const std::map<std::string, double>& m, const OfflineRunResult& r) {
+  std::ostringstream md;
+  md << "# " << cfg.run.name << ": " << model_name << " on "
+     << config::EnumToString(cfg.data.dataset) << "\n\n";
+  md << "steps: " << r.steps
+     << ", best validation NDCG@10: " << fmt::format("{:.4f}", r.best_valid_ndcg10)
+     << (r.early_stopped ? " (early stopped)" : "") << "\n\n| metric | test |\n|---|---|\n";
+  for (const auto& [k, v] : m) md << "| " << k << " | " << fmt::format("{:.4f}", v) << " |\n";
+  WriteFileAtomic(dir / "report.md", md.str());
+}
+
+// CPFT calibration rows of one step: positions [step * b, (step + 1) * b) of the endless sequence
+// of calibration-epoch permutations (epoch e shuffled with Rng(seed).Fork(5000 + e)); b is capped
+// at the number of calibration windows n.
+std::vector<int64_t> CalibrationRows(uint64_t seed, int64_t step, int64_t batch, int64_t n) {
+  const int64_t b = std::min(batch, n);
+  std::vector<int64_t> rows;
+  rows.reserve(static_cast<size_t>(b));
+  int64_t cached_epoch = -1;
+  std::vector<int64_t> perm;
+  for (int64_t j = 0; j < b; ++j) {
+    const int64_t g = step * b + j;
+    const int64_t epoch = g / n;
+    if (epoch != cached_epoch) {
+      perm.resize(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
+      Rng rng = Rng(seed).Fork(5000 + static_cast<uint64_t>(epoch));
+      rng.Shuffle(perm);
+      cached_epoch = epoch;
+    }
+    rows.push_back(perm[static_cast<size_t>(g % n)]);
+  }
+  return rows;
+}
+
+// The checkpoint CPFT starts from: cpft.init_from/best.pt, after checking that the initial run used
+// the same data, seed and model (otherwise item ids or shapes would silently mean something else).
+fs::path CheckCpftInit(const OfflineTrainConfig& cfg) {
+  const TrainedRun run = OpenTrainedRun(cfg.cpft.init_from, "cpft.init_from");
+  RequireModelKind(run, {OfflineModel::kNormal, OfflineModel::kCpft}, "cpft.init_from");
+  const OfflineTrainConfig& init = run.cfg;
+  const fs::path &cfg_file = run.config_file, &ckpt = run.best;
+  auto differs = [&](const std::string& what) {
+    return FileError(cfg_file.string(), 0,
+                     "the initial run's " + what +
+                         " differs from this config's; CPFT must fine-tune a model "
+                         "trained on the same data with the same model");
+  };
+  if (config::ToYamlString(init.data) != config::ToYamlString(cfg.data))
+    throw differs("data section");
+  if (init.run.seed != cfg.run.seed)
+    throw differs("run.seed (it fixes the synthetic world and the split)");
+  // (num_items is not a config key, so it is absent from both texts.)
+  if (config::ToYamlString(init.model.encoder) != config::ToYamlString(cfg.model.encoder)) {
+    throw differs("model.encoder section");
+  }
+  return ckpt;
+}
+
+// The windowed models' learner: batches of train.batch_size training windows in the epoch's order
+// (Rng(seed).Fork(1000 + epoch)); the cursor is the next window. CPFT adds its calibration batch of
+// validation windows (CalibrationRows: a pure function of seed and step, so a resumed run draws
+// the same). Validation: the validation windows, or the training windows when there are none.
+class WindowLearner : public OfflineLearner {
+ public:
+  WindowLearner(std::unique_ptr<agents::SupervisedAgent> agent, agents::CpftAgent* cpft,
+                const OfflineTrainConfig& cfg, const OfflineData& od, const MetricsContext& ctx,
+                const OfflineEvalOptions& valid_opts)
+      : agent_(std::move(agent)),
+        cpft_(cpft),
+        cfg_(cfg),
+        od_(od),
+        ctx_(ctx),
+        valid_opts_(valid_opts) {}
+  void StartEpoch(int64_t epoch, bool /*fresh*/) override {
+    perm_.resize(od_.train_w.size());
+    for (size_t i = 0; i < perm_.size(); ++i) perm_[i] = static_cast<int64_t>(i);
+    Rng rng = Rng(cfg_.run.seed).Fork(1000 + static_cast<uint64_t>(epoch));
+    rng.Shuffle(perm_);
+  }
+  int64_t EpochSize() const override { return static_cast<int64_t>(perm_.size()); }
+  agents::MetricList Step(int64_t* cursor) override {
+    const int64_t end = std::min(EpochSize(), *cursor + cfg_.train.batch_size);
+    const std::vector<int64_t> rows(perm_.begin() + *cursor, perm_.begin() + end);
+    *cursor = end;
+    const agents::SequenceBatch batch = Batch(od_.train_w, rows);
+    if (cpft_ == nullptr) return agent_->Update(batch);
+    const auto calib_rows =
+        CalibrationRows(cfg_.run.seed, agent_->step(), cfg_.cpft.calib_batch_size,
+                        static_cast<int64_t>(od_.valid_w.size()));
+    return cpft_->UpdateCpft(batch, Batch(od_.valid_w, calib_rows));
+  }
+  std::map<std::string, double> Validate() override {
+    const BatchScorer scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
+      return agent_->Scores(items, lengths);
+    };
+    return EvaluateWindows(scorer, od_.valid_w.size() ? od_.valid_w : od_.train_w, ctx_,
+                           valid_opts_);
+  }
+  void Save(torch::serialize::OutputArchive& a) const override { agent_->Save(a); }
+  void Load(torch::serialize::InputArchive& a) override { agent_->Load(a); }
+  int64_t step() const override { return agent_->step(); }
+
+ private:
+  agents::SequenceBatch Batch(const data::Windows& w, const std::vector<int64_t>& rows) const {
+    auto [items, lengths] = WindowTensors(w, rows);
+    auto targets = torch::empty({static_cast<int64_t>(rows.size())}, torch::kInt64);
+    for (size_t r = 0; r < rows.size(); ++r)
+      targets[static_cast<int64_t>(r)] = w.targets[static_cast<size_t>(rows[r])];
+    const torch::Device d = agent_->device();
+    return {items.to(d), lengths.to(d), targets.to(d)};
+  }
+  std::unique_ptr<agents::SupervisedAgent> agent_;
+  agents::CpftAgent* cpft_;  // agent_ when model_kind is cpft, else nullptr
+  const OfflineTrainConfig& cfg_;
+  const OfflineData& od_;
+  MetricsContext ctx_;
+  OfflineEvalOptions valid_opts_;
+  std::vector<int64_t> perm_;
+};
+
+// model_kind popularity: no training; the test metrics of the training popularity ranking.
+OfflineRunResult RunPopularity(const OfflineTrainConfig& cfg, const OfflineData& od,
+                               const MetricsContext& ctx, const OfflineEvalOptions& test_opts,
+                               const fs::path& dir) {
+  OfflineRunResult result;
+  const int32_t num_items = od.num_items();
+  agents::PopularityRecommender pop(od.train_seqs, num_items);
+  auto scores = torch::tensor(pop.scores());
+  BatchScorer scorer = [&](const torch::Tensor& items, const torch::Tensor&) {
+    return scores.unsqueeze(0).expand({items.size(0), num_items});
+  };
+  result.test_metrics = EvaluateWindows(scorer, od.test_w, ctx, test_opts);
+  json m(result.test_metrics);
+  m["model"] = "popularity";
+  WriteFileAtomic(dir / "metrics.json", m.dump(2) + "\n");
+  WriteFileAtomic(dir / "metrics.jsonl", std::string());
+  WriteReport(dir, cfg, "popularity", result.test_metrics, result);
+  return result;
+}
+
+}  // namespace
+
+MetricsContext ContextFor(const data::PreparedDataset& p) {
+  MetricsContext ctx;
+  ctx.num_items = p.dataset.items.size();
+  ctx.long_tail = p.item_stats.long_tail;
+  ctx.has_history = false;
+  return ctx;
+}
+
+std::vector<uint8_t> TrainingLongTail(const std::vector<data::Sequence>& train_seqs,
+                                      int32_t num_items) {
+  std::vector<int64_t> counts(static_cast<size_t>(num_items), 0);
+  for (const auto& s : train_seqs)
+    for (data::ItemId it : s.items) ++counts[static_cast<size_t>(it)];
+  return LongTailFromPopularity(counts, 0.1);
+}
+
+torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
+                                  const data::PreparedDataset& data) {
+  if (dt.similarity != agents::ReturnSimilarity::kFeatures) return {};
+  torch::Tensor v = models::ItemAttributeVectors(data.dataset.items);
+  if (!v.defined()) {
+    throw ConfigError("dt.similarity",
+                      fmt::format("dt.similarity is features, but dataset '{}' has no item "
+                                  "categories or features; use learned",
+                                  data.dataset.name));
+  }
+  return v;
+}
+
+models::TokenOrder OrderOf(OfflineModel kind) {
+  return kind == OfflineModel::kMrdt ? models::TokenOrder::kMrdt : models::TokenOrder::kModt4r;
+}
+
+OfflineData BuildOfflineData(const OfflineTrainConfig& cfg) {
+  OfflineData od;
+  od.prepared = data::PrepareDataset(cfg.data, cfg.run.seed);
+  const data::PreparedDataset& data = od.prepared;
+  const data::ItemId pad = data.padding_id();
+  std::vector<data::Sequence>& train_seqs = od.train_seqs;
+  std::vector<data::Sequence>& valid_seqs = od.valid_seqs;
+  train_seqs = data.split.train;
+  valid_seqs = data.split.valid;
+  if (valid_seqs.empty()) {
+    // Hold out a deterministic share of training sequences for validation.
+    std::vector<size_t> idx(train_seqs.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    Rng rng = Rng(cfg.run.seed).Fork(3);
+    rng.Shuffle(idx);
+    const auto n_valid =
+        static_cast<size_t>(cfg.train.valid_fraction_if_missing * static_cast<double>(idx.size()));
+    std::vector<uint8_t> is_valid(train_seqs.size(), 0);
+    for (size_t i = 0; i < n_valid; ++i) is_valid[idx[i]] = 1;
+    std::vector<data::Sequence> kept;
+    for (size_t i = 0; i < train_seqs.size(); ++i)
+      (is_valid[i] ? valid_seqs : kept).push_back(train_seqs[i]);
+    train_seqs.swap(kept);
+    log::Info("no validation split: held out {} of {} training sequences", valid_seqs.size(),
+              valid_seqs.size() + train_seqs.size());
+  }
+  const int L = cfg.data.window.state_len;
+  od.train_w = data::MakeWindows(train_seqs, L, pad);
+  od.valid_w = data::MakeWindows(valid_seqs, L, pad);
+  od.test_w = data::MakeWindows(data.split.test, L, pad);
+  return od;
+}
+
+agents::SupervisedOptions ResolvedModelOptions(const OfflineTrainConfig& cfg, int64_t num_items) {
+  agents::SupervisedOptions m = cfg.model;
+  m.encoder.num_items = num_items;
+  m.encoder.state_len = cfg.data.window.state_len;
+  return m;
+}
+
+namespace {
+// A fresh agent of a windowed model_kind (normal or decision transformer).
+std::unique_ptr<agents::SupervisedAgent> MakeWindowAgent(const OfflineTrainConfig& cfg,
+                                                         const OfflineData& od,
+                                                         torch::Device device) {
+  if (!cfg.IsDecisionTransformer())
+    return std::make_unique<agents::SupervisedAgent>(cfg.model, device);
+  auto a = std::make_unique<agents::Modt4rAgent>(cfg.model, cfg.dt, OrderOf(cfg.model_kind),
+                                                 TrainingLongTail(od.train_seqs, od.num_items()),
+                                                 device);
+  if (const torch::Tensor v = DtSimilarityVectors(cfg.dt, od.prepared); v.defined()) {
+    a->SetSimilarityVectors(v);
+  }
+  return a;
+}
+}  // namespace
+
+OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir,
+                                    int64_t stop_after_steps) {
+  if (cfg_in.IsSessionModel()) return RunSessionTraining(cfg_in, dir, stop_after_steps);
+  OfflineTrainConfig cfg = cfg_in;
+  if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
+  const torch::Device device = models::ResolveDevice(cfg.run.device);
+  const OfflineData od = BuildOfflineData(cfg);
+  const std::string& name = od.prepared.dataset.name;
+  log::Info("{}: {} items, windows train {} / valid {} / test {}", name, od.num_items(),
+            od.train_w.size(), od.valid_w.size(), od.test_w.size());
+  if (od.train_w.size() == 0 || od.test_w.size() == 0) {
+    throw Error(fmt::format(
+        "dataset '{}' gives {} training and {} test windows; nothing to train or evaluate", name,
+        od.train_w.size(), od.test_w.size()));
+  }
+  const MetricsContext ctx = ContextFor(od.prepared);
+  OfflineEvalOptions test_opts;
+  test_opts.ks = cfg.eval.ks;
+  test_opts.batch_size = cfg.eval.batch_size;
+  test_opts.last_only = cfg.eval.protocol == EvalProtocol::kLast;
+  if (cfg.model_kind == OfflineModel::kPopularity)
+    return RunPopularity(cfg, od, ctx, test_opts, dir);
+
+  cfg.model = ResolvedModelOptions(cfg, od.num_items());
+  torch::manual_seed(cfg.run.seed);
+  const bool is_cpft = cfg.model_kind == OfflineModel::kCpft;
+  const bool is_dt = cfg.IsDecisionTransformer();
+  std::unique_ptr<agents::SupervisedAgent> agent;
+  agents::CpftAgent* cpft = nullptr;
+  if (is_cpft) {
+    if (od.valid_w.size() == 0) {
+      throw Error(fmt::format(
+          "model_kind cpft: dataset '{}' gives no validation windows, which CPFT needs as "
+          "calibration data for its conformal losses",
+          name));
+    }
+    auto a = std::make_unique<agents::CpftAgent>(cfg.model, cfg.cpft, device);
+    const fs::path init = CheckCpftInit(cfg);
+    a->InitFrom(init);
+    log::Info("cpft: initialised from {}", init.string());
+    cpft = a.get();
+    agent = std::move(a);
+  } else {
+    agent = MakeWindowAgent(cfg, od, device);
+  }
+  OfflineEvalOptions valid_opts = test_opts;
+  valid_opts.max_queries = cfg.train.max_valid_queries;
+  WindowLearner learner(std::move(agent), cpft, cfg, od, ctx, valid_opts);
+  TrainingLoopOptions loop = LoopOptionsFor(cfg.train);
+  loop.progress_label = "train " + (is_dt ? config::EnumToString(cfg.model_kind)
+                                          : config::EnumToString(cfg.model.encoder.kind));
+  loop.all_loss_terms = is_cpft || is_dt;
+  loop.stop_after_steps = stop_after_steps;
+  const TrainingLoopResult lr = RunTrainingLoop(learner, loop, dir);
+  OfflineRunResult result;
+  result.steps = lr.steps;
+  result.early_stopped = lr.early_stopped;
+  result.resumed = lr.resumed;
+  if (!lr.finished) return result;
+  result.best_valid_ndcg10 = lr.best_valid_ndcg10;
+
+  // Final test evaluation with the best parameters (CPFT's: in a plain supervised agent).
+  std::unique_ptr<agents::SupervisedAgent> best_agent = MakeWindowAgent(cfg, od, device);
+  models::LoadArchiveFile(dir / "best.pt",
+                          [&](torch::serialize::InputArchive& a) { best_agent->Load(a); });
+  BatchScorer best_scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
+    return best_agent->Scores(items, lengths);
+  };
+  result.test_metrics = EvaluateWindows(best_scorer, od.test_w, ctx, test_opts);
+  json m(result.test_metrics);
+  m["model"] = config::EnumToString(cfg.model.encoder.kind);
+  if (is_cpft || is_dt) m["model_kind"] = config::EnumToString(cfg.model_kind);
+  m["steps"] = result.steps;
+  m["best_valid_NDCG@10"] = result.best_valid_ndcg10;
+  WriteFileAtomic(dir / "metrics.json", m.dump(2) + "\n");
+  const std::string suffix =
+      is_cpft ? " + CPFT" : (is_dt ? " + " + config::EnumToString(cfg.model_kind) : "");
+  WriteReport(dir, cfg, config::EnumToString(cfg.model.encoder.kind) + suffix, result.test_metrics,
+              result);
+  return result;
+}
+
+}  // namespace recarena::experiments

@@ -1,0 +1,66 @@
+// The online loop of `recarena online`: collect steps from the train simulator, let the agent
+// learn, evaluate on the test (or eval) simulator, checkpoint, resume.
+//
+// Segments. Training is cut into segments of train.eval_every environment steps. A segment starts
+// with train_env.Reset(MixSeed(run.seed, segment index)); its last step is passed to the agent with
+// every slot marked truncated (a time limit: bootstrapped, not terminal), so no episode spans two
+// segments. At every segment boundary (and at step 0, before any training) the agent is evaluated
+// on train.eval_episodes test episodes (episode ids 0..n-1 of a fixed evaluation seed, so every
+// evaluation sees the same users and draws), then the run is checkpointed. Because segments are
+// independent given the agent, a killed run that resumes from its last checkpoint produces exactly
+// the results of an uninterrupted run.
+//
+// Run directory: config.yaml, checkpoint.pt (agent + runner state + history), metrics.jsonl (one
+// line per evaluation), metrics.json (R@e, Len@e, R_avg@e for e = 0, 1, 2 and the final
+// evaluation; thesis Sec. 7.5.3), report.md. All written atomically.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "agents/online_agent.h"
+#include "env/simulator.h"
+#include "experiments/train/online_config.h"
+
+namespace recarena::experiments {
+
+struct OnlineEvaluation {
+  int64_t step = 0;        // environment steps trained so far
+  int64_t user_steps = 0;  // step * num_envs
+  double return_mean = 0, return_lo = 0, return_hi = 0;
+  double length_mean = 0, length_lo = 0, length_hi = 0;
+  double ravg_mean = 0, ravg_lo = 0, ravg_hi = 0;
+  // Of the evaluation's recommendations: share of long-tail items (the bottom 90% of the train
+  // simulator's logged consumption counts) and catalog coverage (distinct items / N).
+  double long_tail_share = 0, coverage = 0;
+  double train_return = 0;  // mean return of training episodes finished in the segment
+  std::map<std::string, double> train_metrics;  // agent metrics averaged over the segment
+};
+nlohmann::json ToJson(const OnlineEvaluation& e);
+
+struct OnlineRunResult {
+  std::vector<OnlineEvaluation> history;
+  nlohmann::json summary;  // metrics.json
+  bool resumed = false;
+};
+
+// Runs (or resumes) cfg in run_dir. stop_after_segments > 0 returns after that many segments in
+// this call (simulates a crash in tests).
+OnlineRunResult RunOnline(const OnlineRunConfig& cfg, const std::filesystem::path& run_dir,
+                          int64_t stop_after_segments = 0);
+
+// An online run directory's agent as of its last checkpoint, with the simulator role it is
+// evaluated in (for conformal evaluation and other post-hoc analyses). Throws FileError when
+// run_dir has no config.yaml or checkpoint.pt.
+struct LoadedOnlineRun {
+  OnlineRunConfig cfg;
+  std::unique_ptr<agents::OnlineAgent> agent;
+  std::shared_ptr<const env::Simulator> eval_sim;
+  torch::Device device = torch::kCPU;
+};
+LoadedOnlineRun LoadOnlineRun(const std::filesystem::path& run_dir);
+
+}  // namespace recarena::experiments
