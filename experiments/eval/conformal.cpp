@@ -31,8 +31,11 @@ double RankScore(const ScoreParts& s, const ScoreParams&) { return static_cast<d
 
 // The one formula for a score, given the quantities that define it (ScoreParts). QueryScorer and
 // LabelScore both call this, so their results are bitwise identical.
-inline double ScoreFromParts(ScoreKind kind, const ScoreParts& parts, const ScoreParams& params) {
-  return ScoreFunctionRegistry()[static_cast<size_t>(kind)].score(parts, params);
+using ScoreFn = double (*)(const ScoreParts&, const ScoreParams&);
+// The formula of kind, looked up once per loop (not per item). QueryScorer and LabelScore both use
+// it, so their results are bitwise identical.
+ScoreFn FunctionOf(ScoreKind kind) {
+  return ScoreFunctionRegistry()[static_cast<size_t>(kind)].score;
 }
 
 void CheckU(double u) {
@@ -244,7 +247,7 @@ void QueryScorer::Build() {
 }
 
 double QueryScorer::ScoreAtPosition(ScoreKind kind, size_t k) const {
-  return ScoreFromParts(kind, ScoreParts{k, before_[k], p_[order_[k]], p_[order_[0]], u_}, params_);
+  return FunctionOf(kind)(ScoreParts{k, before_[k], p_[order_[k]], p_[order_[0]], u_}, params_);
 }
 
 double QueryScorer::Score(ScoreKind kind, size_t y) const {
@@ -254,20 +257,27 @@ double QueryScorer::Score(ScoreKind kind, size_t y) const {
 
 void QueryScorer::AllScores(ScoreKind kind, std::vector<double>* out) const {
   out->resize(p_.size());
-  for (size_t k = 0; k < p_.size(); ++k) (*out)[order_[k]] = ScoreAtPosition(kind, k);
+  const ScoreFn f = FunctionOf(kind);
+  for (size_t k = 0; k < p_.size(); ++k)
+    (*out)[order_[k]] = f(ScoreParts{k, before_[k], p_[order_[k]], p_[order_[0]], u_}, params_);
 }
 
 std::vector<uint32_t> QueryScorer::SetMembers(ScoreKind kind, double q) const {
   std::vector<uint32_t> members;
+  const ScoreFn f = FunctionOf(kind);
   for (size_t y = 0; y < p_.size(); ++y) {
-    if (ScoreAtPosition(kind, pos_[y]) <= q) members.push_back(static_cast<uint32_t>(y));
+    const size_t k = pos_[y];
+    if (f(ScoreParts{k, before_[k], p_[order_[k]], p_[order_[0]], u_}, params_) <= q)
+      members.push_back(static_cast<uint32_t>(y));
   }
   return members;
 }
 
 size_t QueryScorer::SetSize(ScoreKind kind, double q) const {
   size_t count = 0;
-  for (size_t k = 0; k < p_.size(); ++k) count += ScoreAtPosition(kind, k) <= q ? 1 : 0;
+  const ScoreFn f = FunctionOf(kind);
+  for (size_t k = 0; k < p_.size(); ++k)
+    count += f(ScoreParts{k, before_[k], p_[order_[k]], p_[order_[0]], u_}, params_) <= q ? 1 : 0;
   return count;
 }
 
@@ -288,7 +298,7 @@ void LabelScoresAll(const double* p, size_t n, size_t y, double u, const ScorePa
   const auto [before, k] = SumBefore(p, n, y, &pmax);
   const ScoreParts parts{k, before, p[y], pmax, u};
   for (ScoreKind kind : AllScoreKinds())
-    out[static_cast<size_t>(kind)] = ScoreFromParts(kind, parts, params);
+    out[static_cast<size_t>(kind)] = FunctionOf(kind)(parts, params);
 }
 
 // --- quantile ------------------------------------------------------------------------------------
