@@ -81,6 +81,13 @@ void LeaveConfig::Validate() const {
     Bad(p + "hazard.session_gap_minutes", ">= 0", hazard.session_gap_minutes);
   }
   if (!(hazard.smoothing >= 0)) Bad(p + "hazard.smoothing", ">= 0", hazard.smoothing);
+  if (!(hazard.satisfaction_decay > 0 && hazard.satisfaction_decay <= 1)) {
+    Bad(p + "hazard.satisfaction_decay", "in (0, 1]", hazard.satisfaction_decay);
+  }
+  if (hazard.conditional && !hazard.enabled) {
+    throw ConfigError(p + "hazard.conditional",
+                      "sim.leave.hazard.conditional needs sim.leave.hazard.enabled: true");
+  }
 }
 
 void SimConfig::Validate() const {

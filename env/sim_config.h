@@ -163,11 +163,17 @@ struct HazardLeaveConfig {
   // many minutes apart, and those pieces are the sessions whose lengths are fitted.
   double session_gap_minutes = 0.0;
   double smoothing = 1.0;  // add-k smoothing of the per-step counts
+  // true: the hazard also responds to the session so far (step reward, satisfaction, similarity to
+  // the recent items), fitted by maximum likelihood on the logged sessions (env/leave_model.h).
+  bool conditional = false;
+  double satisfaction_decay = 0.5;  // d of the satisfaction average m_t, in (0, 1]
   template <class V>
   void Visit(V& v) {
     v("enabled", enabled);
     v("session_gap_minutes", session_gap_minutes);
     v("smoothing", smoothing);
+    v("conditional", conditional);
+    v("satisfaction_decay", satisfaction_decay);
   }
 };
 

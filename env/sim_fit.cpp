@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "data/load_coat.h"
+#include "env/leave_model.h"
 #include "models/device.h"
 #include "models/item_attributes.h"
 
@@ -352,18 +353,7 @@ std::vector<float> IpsWeights(const data::Dataset& ds, const data::DataConfig& d
 std::vector<int64_t> SessionLengths(const std::vector<data::Sequence>& seqs, double gap_minutes) {
   std::vector<int64_t> out;
   for (const auto& s : seqs) {
-    if (s.size() == 0) continue;
-    int64_t len = 1;
-    for (int32_t t = 1; t < s.size(); ++t) {
-      const double gap =
-          s.timestamps[static_cast<size_t>(t)] - s.timestamps[static_cast<size_t>(t - 1)];
-      if (gap_minutes > 0 && gap > gap_minutes * 60.0) {
-        out.push_back(len);
-        len = 0;
-      }
-      ++len;
-    }
-    out.push_back(len);
+    for (const auto& [begin, end] : SessionPieces(s, gap_minutes)) out.push_back(end - begin);
   }
   return out;
 }
@@ -531,6 +521,24 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
   sim->logged_session_lengths = SessionLengths(seqs, cfg.sim.leave.hazard.session_gap_minutes);
   sim->hazard =
       FitHazard(sim->logged_session_lengths, cfg.sim.max_length, cfg.sim.leave.hazard.smoothing);
+  auto [keys, thr] = ItemKeys(ds, cfg.sim.leave.repetition);
+  sim->item_keys = keys;
+  sim->similarity_threshold = thr;
+  const auto& hz = cfg.sim.leave.hazard;
+  if (hz.conditional) {
+    const auto rows =
+        LoggedHazardRows(seqs, *sim->response, sim->num_items, sim->state_len, cfg.sim.max_length,
+                         hz.session_gap_minutes, sim->item_keys, sim->similarity_threshold,
+                         cfg.sim.leave.repetition.window, hz.satisfaction_decay, device);
+    sim->leave_weights = FitConditionalHazard(rows, sim->hazard);
+    if (report) {
+      report(RoleName(role) + " conditional leave hazard on " + std::to_string(rows.size()) +
+             " logged steps: c = " + std::to_string(sim->leave_weights[0]) +
+             ", w_reward = " + std::to_string(sim->leave_weights[1]) +
+             ", w_satisfaction = " + std::to_string(sim->leave_weights[2]) +
+             ", w_similar = " + std::to_string(sim->leave_weights[3]));
+    }
+  }
   sim->logged_item_counts.assign(static_cast<size_t>(sim->num_items), 0);
   for (const auto& s : seqs) {
     for (auto item : s.items) ++sim->logged_item_counts[static_cast<size_t>(item)];
@@ -542,9 +550,6 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
     for (int64_t j = 0; j < k; ++j) start.items.push_back(s.items[static_cast<size_t>(j)]);
     if (!start.items.empty()) sim->starts.push_back(std::move(start));
   }
-  auto [keys, thr] = ItemKeys(ds, cfg.sim.leave.repetition);
-  sim->item_keys = keys;
-  sim->similarity_threshold = thr;
   return sim;
 }
 

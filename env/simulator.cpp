@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "env/leave_model.h"
 #include "models/checkpoint.h"
 
 namespace recarena::env {
@@ -81,6 +82,9 @@ void SaveSimulatorRole(const std::filesystem::path& dir, const Simulator& sim) {
                                 torch::kDouble));
   }
   archive.write("hazard", torch::tensor(sim.hazard, torch::kDouble));
+  if (!sim.leave_weights.empty()) {
+    archive.write("leave_weights", torch::tensor(sim.leave_weights, torch::kDouble));
+  }
   std::vector<int64_t> start_users;
   int64_t k_max = 1;
   for (const auto& s : sim.starts) k_max = std::max<int64_t>(k_max, s.items.size());
@@ -216,6 +220,21 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
   }
   auto hz = read("hazard").contiguous();
   sim->hazard.assign(hz.data_ptr<double>(), hz.data_ptr<double>() + hz.numel());
+  torch::Tensor lw;
+  if (archive.try_read("leave_weights", lw)) {
+    lw = lw.to(torch::kDouble).contiguous();
+    if (lw.numel() != 1 + kLeaveFeatures) {
+      throw FileError(file.string(), 0,
+                      "entry 'leave_weights' must hold " + std::to_string(1 + kLeaveFeatures) +
+                          " numbers, got " + c10::str(lw.sizes()));
+    }
+    sim->leave_weights.assign(lw.data_ptr<double>(), lw.data_ptr<double>() + lw.numel());
+  }
+  if (cfg.sim.leave.hazard.conditional && sim->leave_weights.empty()) {
+    throw FileError(file.string(), 0,
+                    "the config asks for a conditional leave hazard but the components hold no "
+                    "'leave_weights' (fitted by an older recarena: refit the simulator)");
+  }
   auto users = ToVector(read("start_users"));
   auto items = read("start_items");
   for (size_t p = 0; p < users.size(); ++p) {

@@ -48,6 +48,9 @@ struct Simulator {
   std::shared_ptr<ResponseEnsemble> response;
   // h[t-1] = P(the user leaves after step t | reached step t), t = 1..max_length.
   std::vector<double> hazard;
+  // sim.leave.hazard.conditional: [c, w_reward, w_satisfaction, w_similar] of the session-
+  // conditioned hazard around h (env/leave_model.h); empty = h alone.
+  std::vector<double> leave_weights;
   std::vector<StartState> starts;  // never empty
   // Similarity keys for the repetition rule: [num_items, F] float (undefined for kItem). Two
   // different items are similar iff keys[a] . keys[b] >= similarity_threshold.

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "env/leave_model.h"
 
 namespace recarena::env {
 
@@ -83,6 +84,7 @@ void VectorEnv::StartEpisodes(const std::vector<int64_t>& slots) {
   steps_.index_put_({idx}, torch::zeros({n}, i64_));
   returns_.index_put_({idx}, torch::zeros({n}, f32_));
   patience_.index_put_({idx}, torch::full({n}, sim_->cfg.leave.patience.init, f32_));
+  satisfaction_.index_put_({idx}, torch::zeros({n}, f32_));
   recent_.index_put_({idx}, torch::full({n, recent_.size(1)}, -1, i64_));
   if (options_.mask_repeats) {
     seen_.index_put_({idx}, torch::zeros({n, sim_->num_items}, b_));
@@ -111,8 +113,10 @@ StepResult VectorEnv::Reset(uint64_t seed) {
   steps_ = torch::zeros({B}, i64_);
   returns_ = torch::zeros({B}, f32_);
   patience_ = torch::zeros({B}, f32_);
-  const int64_t window = sim_->cfg.leave.repetition.enabled
-                             ? std::max<int64_t>(1, sim_->cfg.leave.repetition.window)
+  satisfaction_ = torch::zeros({B}, f32_);
+  const auto& leave = sim_->cfg.leave;
+  const int64_t window = leave.repetition.enabled || !sim_->leave_weights.empty()
+                             ? std::max<int64_t>(1, leave.repetition.window)
                              : 1;
   recent_ = torch::full({B, window}, -1, i64_);
   seen_ = options_.mask_repeats ? torch::zeros({B, sim_->num_items}, b_) : torch::Tensor();
@@ -188,20 +192,12 @@ StepResult VectorEnv::Step(const torch::Tensor& actions_in) {
   auto leave = torch::zeros({B}, b_);
   const auto& lc = sim_->cfg.leave;
   if (options_.leave_enabled) {
-    if (lc.repetition.enabled) {
-      auto valid = recent_ >= 0;
-      auto similar = recent_ == a.unsqueeze(1);
-      if (sim_->item_keys.defined()) {
-        auto ka = sim_->item_keys.index_select(0, a);  // [B, F]
-        auto kr = sim_->item_keys
-                      .index_select(0, recent_.clamp_min(0).flatten())  // [B*W, F]
-                      .view({B, recent_.size(1), -1});
-        auto dot = (kr * ka.unsqueeze(1)).sum(-1);
-        similar = similar | (dot >= static_cast<float>(sim_->similarity_threshold));
-      }
-      auto count = (similar & valid).sum(1);
-      leave = leave | (count >= lc.repetition.max_similar);
+    const bool conditional = lc.hazard.enabled && !sim_->leave_weights.empty();
+    torch::Tensor similar_count;
+    if (lc.repetition.enabled || conditional) {
+      similar_count = SimilarRecentCount(a, recent_, sim_->item_keys, sim_->similarity_threshold);
     }
+    if (lc.repetition.enabled) leave = leave | (similar_count >= lc.repetition.max_similar);
     if (lc.patience.enabled) {
       const double span = std::max(1e-12, rcfg.reward_max - rcfg.reward_min);
       auto r_norm = ((reward - static_cast<float>(rcfg.reward_min)) / static_cast<float>(span))
@@ -213,6 +209,16 @@ StepResult VectorEnv::Step(const torch::Tensor& actions_in) {
     }
     if (lc.hazard.enabled && !sim_->hazard.empty()) {
       auto h = hazard_.index_select(0, (steps_ - 1).clamp(0, max_length_ - 1));
+      if (conditional) {
+        const double span = std::max(1e-12, rcfg.reward_max - rcfg.reward_min);
+        auto r_norm = ((expected - static_cast<float>(rcfg.reward_min)) / static_cast<float>(span))
+                          .clamp(0.0, 1.0);
+        auto share = similar_count.to(torch::kFloat) / static_cast<float>(recent_.size(1));
+        auto f =
+            LeaveFeatures(r_norm, satisfaction_, steps_ == 1, share, lc.hazard.satisfaction_decay);
+        satisfaction_ = f.satisfaction;
+        h = ConditionalHazard(h, f.features, sim_->leave_weights);
+      }
       leave = leave | (u_leave < h);
     }
   }

@@ -113,7 +113,8 @@ class VectorEnv {
   torch::TensorOptions i64_, f32_, b_;
   // Per-slot state on the device.
   torch::Tensor history_, lengths_, users_, steps_, returns_, patience_, recent_, seen_;
-  torch::Tensor hazard_;  // [max_length] float
+  torch::Tensor satisfaction_;  // [B] float: m_t of the conditional leave hazard
+  torch::Tensor hazard_;        // [max_length] float
 };
 
 // A single-session environment: VectorEnv with B = 1 and scalar results.

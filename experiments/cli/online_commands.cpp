@@ -55,7 +55,9 @@ int RunExperimentCommand(const std::vector<std::string>& args, std::ostream& out
         out, "experiment FILE [--out DIR] [experiment.key=value ...]",
         "Runs every agent config x exploration strategy x seed x simulator (each a\n"
         "resumable `online` run), then writes results.csv, summary.md (mean ± std over\n"
-        "seeds) and learning-curve plots (return and length vs environment steps).",
+        "seeds) and learning-curve plots (return and length vs environment steps).\n"
+        "With experiment.ranking.roles [learned, reference], every run is also evaluated\n"
+        "in both roles and ranking.md gives Kendall's tau between the two rankings.",
         opts);
     return 0;
   }
@@ -66,6 +68,9 @@ int RunExperimentCommand(const std::vector<std::string>& args, std::ostream& out
   const fs::path root = ExperimentRoot(ef.experiment, out_dir);
   const auto cells = RunExperimentCells(ef.experiment, file, root);
   out << WriteExperimentResults(ef.experiment, cells, root);
+  if (!ef.experiment.ranking.roles.empty()) {
+    out << "\n" << WriteRanking(RankPolicies(cells, ef.experiment.ranking), root);
+  }
   out << fmt::format("\nresults: {}\n", (root / "results.csv").string());
   return 0;
 }

@@ -44,6 +44,7 @@ void ExperimentConfig::Validate() const {
   for (const auto& e : explorations) {
     config::ParseEnum<policies::ExplorationKind>(e, "experiment.explorations");
   }
+  ranking.Validate();
 }
 
 fs::path ExperimentRoot(const ExperimentConfig& ex, const std::string& out_dir) {

@@ -1,7 +1,7 @@
 // An online experiment (`recarena experiment FILE`): a grid of agent configs x exploration
 // strategies x seeds x simulators, each cell a resumable `online` run in its own directory, then
 // results.csv (every evaluation of every cell), summary.md (mean ± std over seeds) and
-// learning-curve plots.
+// learning-curve plots; with experiment.ranking, ranking.md (policy_ranking.h).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config_schema.h"
+#include "experiments/report/policy_ranking.h"
 
 namespace recarena::experiments {
 
@@ -22,6 +23,7 @@ struct ExperimentConfig {
   std::vector<int64_t> seeds{1, 2, 3};
   std::vector<std::string> simulators;  // simulator.dir values; empty = each config's own
   std::vector<std::string> overrides;   // section.key=value applied to every cell
+  RankingOptions ranking;  // policy ranking in two roles (experiments/report/policy_ranking.h)
   template <class V>
   void Visit(V& v) {
     v("name", name);
@@ -31,6 +33,7 @@ struct ExperimentConfig {
     v("seeds", seeds);
     v("simulators", simulators);
     v("overrides", overrides);
+    v("ranking", ranking);
   }
   void Validate() const;
 };
@@ -41,13 +44,6 @@ struct ExperimentFile {
     v("experiment", experiment);
   }
   void Validate() const { experiment.Validate(); }
-};
-
-// One cell of the grid and the run directory it trained in.
-struct ExperimentCell {
-  std::string sim, agent, exploration;  // exploration "-" for the non-learning baselines
-  int64_t seed = 0;
-  std::filesystem::path dir;  // root/<sim>/<agent>/<exploration>/seed-<seed>
 };
 
 // The results directory of an experiment: out_dir when given, else experiment.out, else

@@ -14,6 +14,7 @@
 #include "experiments/report/sim_heldout.h"
 #include "models/device.h"
 #include "policies/baseline_policies.h"
+#include "policies/logged_replay.h"
 
 namespace recarena::experiments {
 namespace {
@@ -100,8 +101,23 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
                             {"terminated", s.terminated},
                             {"truncated", s.truncated}};
     };
+    auto oracle_stats = RunEpisodes(
+        venv,
+        [&](const env::StepResult& r) { return policies::OracleActions(venv, r.candidate_mask); },
+        options.episodes, cfg.run.seed);
+    // The logged policy replayed: what the role's users went on to consume after their start items.
+    policies::LoggedReplay replay(data.sequences.at(role), cfg.sim.initial_items, popularity);
+    auto logged_stats = RunEpisodes(
+        venv, [&](const env::StepResult& r) { return replay.Act(r); }, options.episodes,
+        cfg.run.seed);
     rj["rollout_random"] = rollout_json(random_stats);
     rj["rollout_popular"] = rollout_json(popular_stats);
+    rj["rollout_oracle"] = rollout_json(oracle_stats);
+    rj["rollout_logged"] = rollout_json(logged_stats);
+    rj["replay_share"] =
+        Num(static_cast<double>(replay.replayed()) /
+            static_cast<double>(std::max<int64_t>(1, replay.replayed() + replay.fallback())));
+    if (!sim->leave_weights.empty()) rj["leave_weights"] = sim->leave_weights;
 
     std::vector<int64_t> sim_lengths;
     for (double l : random_stats.lengths) sim_lengths.push_back(static_cast<int64_t>(l));
@@ -110,6 +126,9 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
       logged_capped.push_back(std::min(l, cfg.sim.max_length));
     std::vector<double> logged_d(logged_capped.begin(), logged_capped.end());
     rj["length_ks"] = env::KsDistance(sim_lengths, logged_capped);
+    std::vector<int64_t> replay_lengths;
+    for (double l : logged_stats.lengths) replay_lengths.push_back(static_cast<int64_t>(l));
+    rj["length_ks_replay"] = env::KsDistance(replay_lengths, logged_capped);
     rj["length_logged_mean"] = Summarize(logged_d).mean;
     rj["length_simulated_mean"] = Summarize(random_stats.lengths).mean;
     rj["top10_share_logged"] = Num(TopShare(sim->logged_item_counts));
@@ -218,11 +237,38 @@ std::string SimReportMarkdown(const nlohmann::json& report) {
       "\n## Rollouts (mean [95% interval])\n\n| role | policy | Return | Length | R_avg "
       "|\n|---|---|---|---|---|\n";
   for (const auto& [role, r] : report["roles"].items()) {
-    for (const char* pol : {"random", "popular"}) {
+    for (const char* pol : {"random", "popular", "oracle", "logged"}) {
+      if (!r.contains(std::string("rollout_") + pol)) continue;
       const auto& x = r[std::string("rollout_") + pol];
       md += fmt::format("| {} | {} | {} | {} | {} |\n", role, pol, ci(x["return"]), ci(x["length"]),
                         ci(x["avg_reward"]));
     }
+  }
+  md +=
+      "\n## Session lengths\n\nMean simulated length per policy (logged: the logged policy "
+      "replayed, each episode recommending what its start user went on to consume, most-popular "
+      "once the log runs out; replayed share: of its recommendations, those taken from the logs); "
+      "KS distance of the replayed and the random policy's lengths to the logged lengths.\n\n"
+      "| role | logged | replayed | replayed share | KS replayed | random | KS random | popular | "
+      "oracle |\n|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& [role, r] : report["roles"].items()) {
+    if (!r.contains("rollout_logged")) continue;
+    const nlohmann::json& rr = r;  // a structured binding cannot be captured in C++17
+    auto mean = [&](const char* pol) {
+      return f(rr[std::string("rollout_") + pol]["length"]["mean"], "{:.2f}");
+    };
+    md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", role,
+                      f(r["length_logged_mean"], "{:.2f}"), mean("logged"), f(r["replay_share"]),
+                      f(r["length_ks_replay"]), mean("random"), f(r["length_ks"]), mean("popular"),
+                      mean("oracle"));
+  }
+  for (const auto& [role, r] : report["roles"].items()) {
+    if (!r.contains("leave_weights")) continue;
+    const auto& w = r["leave_weights"];
+    md += fmt::format(
+        "\n{}: conditional leave hazard logit h = logit h0(t) {:+.3f} {:+.3f} r_t {:+.3f} m_t "
+        "{:+.3f} q_t (reward, satisfaction, similar share; docs/simulator.md)\n",
+        role, w[0].get<double>(), w[1].get<double>(), w[2].get<double>(), w[3].get<double>());
   }
   bool any_random = false;
   for (const auto& [role, r] : report["roles"].items()) any_random |= r.contains("random_exposure");

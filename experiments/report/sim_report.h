@@ -12,8 +12,10 @@
 //             the logged session lengths the hazard was fitted to, with both means;
 //   items     share of consumptions on the 10% most-consumed items, logged vs simulated (random
 //             policy), and the Pearson correlation of log(1 + count) per item between the two;
-//   rollouts  Return / Length / R_avg (mean and 95% interval) of the random and most-popular
-//             policies;
+//   rollouts  Return / Length / R_avg (mean and 95% interval) of the random, most-popular and
+//             oracle policies and of the logged policy replayed (policies/logged_replay.h), with
+//             the KS distance of the replayed lengths to the logged ones; the conditional leave
+//             hazard's weights when the simulator has one;
 //   truth     synthetic world only: the mean per-user Pearson correlation between the learned
 //             expected rewards over the catalog and the true utilities.
 #pragma once

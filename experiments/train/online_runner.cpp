@@ -96,26 +96,11 @@ OnlineEvaluation FromJson(const json& j) {
 OnlineEvaluation Evaluate(agents::OnlineAgent& agent, const OnlineRunConfig& cfg,
                           std::shared_ptr<const env::Simulator> sim, torch::Device device,
                           int64_t step, const std::vector<uint8_t>& long_tail) {
-  env::VectorEnvOptions vo;
-  vo.num_envs = cfg.train.eval_num_envs;
-  vo.mask_repeats = cfg.train.mask_repeats;
-  vo.leave_enabled = cfg.train.leave_enabled;
-  vo.device = device;
-  env::VectorEnv venv(std::move(sim), vo);
   // The same evaluation users and draws at every evaluation: episode seed and policy stream are
   // fixed functions of run.seed.
   Rng rng = Rng(cfg.run.seed).Fork(4);
-  const bool explore = cfg.train.eval_explore;
-  auto stats = RunEpisodes(
-      venv,
-      [&](const env::StepResult& r) {
-        return agent.Act(r.observation, r.candidate_mask, explore, rng).actions;
-      },
-      cfg.train.eval_episodes, MixSeed(cfg.run.seed, 999),
-      [&](const env::StepResult& before, const torch::Tensor& actions,
-          const env::StepResult& after) {
-        agent.Track(agents::MakeTransition(before, actions, after));
-      });
+  const auto stats = RunAgentEpisodes(agent, std::move(sim), cfg.train, device,
+                                      cfg.train.eval_episodes, MixSeed(cfg.run.seed, 999), rng);
   OnlineEvaluation e;
   e.step = step;
   e.user_steps = step * cfg.train.num_envs;
@@ -243,6 +228,28 @@ std::unique_ptr<agents::OnlineAgent> BuildAgent(const OnlineRunConfig& cfg,
 
 }  // namespace
 
+EpisodeStats RunAgentEpisodes(agents::OnlineAgent& agent, std::shared_ptr<const env::Simulator> sim,
+                              const OnlineTrainConfig& train, torch::Device device,
+                              int64_t episodes, uint64_t episode_seed, Rng& rng) {
+  env::VectorEnvOptions vo;
+  vo.num_envs = train.eval_num_envs;
+  vo.mask_repeats = train.mask_repeats;
+  vo.leave_enabled = train.leave_enabled;
+  vo.device = device;
+  env::VectorEnv venv(std::move(sim), vo);
+  const bool explore = train.eval_explore;
+  return RunEpisodes(
+      venv,
+      [&](const env::StepResult& r) {
+        return agent.Act(r.observation, r.candidate_mask, explore, rng).actions;
+      },
+      episodes, episode_seed,
+      [&](const env::StepResult& before, const torch::Tensor& actions,
+          const env::StepResult& after) {
+        agent.Track(agents::MakeTransition(before, actions, after));
+      });
+}
+
 LoadedOnlineRun LoadOnlineRun(const fs::path& run_dir) {
   for (const char* f : {"config.yaml", "checkpoint.pt"}) {
     if (!fs::exists(run_dir / f)) {
@@ -337,10 +344,10 @@ OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir
     for (const auto& [k, v] : sums) e.train_metrics[k] = v / static_cast<double>(counts[k]);
     st.history.push_back(e);
     log::Info(
-        "{} step {}/{}: test Return {:.3f} [{:.3f}, {:.3f}] Length {:.2f} R_avg {:.3f} long-tail "
+        "{} step {}/{}: {} Return {:.3f} [{:.3f}, {:.3f}] Length {:.2f} R_avg {:.3f} long-tail "
         "share {:.3f}",
-        agent->name(), st.step, cfg.train.total_steps, e.return_mean, e.return_lo, e.return_hi,
-        e.length_mean, e.ravg_mean, e.long_tail_share);
+        agent->name(), st.step, cfg.train.total_steps, cfg.simulator.eval_role, e.return_mean,
+        e.return_lo, e.return_hi, e.length_mean, e.ravg_mean, e.long_tail_share);
     SaveCheckpoint(ckpt, *agent, st, act_rng);
     WriteOutputs(run_dir, cfg, st.history, agent->name());
     if (stop_after_segments > 0 && ++segments_now >= stop_after_segments) break;

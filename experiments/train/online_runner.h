@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "agents/online_agent.h"
+#include "core/rng.h"
 #include "env/simulator.h"
+#include "experiments/eval/rollout.h"
 #include "experiments/train/online_config.h"
 
 namespace recarena::experiments {
@@ -51,6 +53,14 @@ struct OnlineRunResult {
 // this call (simulates a crash in tests).
 OnlineRunResult RunOnline(const OnlineRunConfig& cfg, const std::filesystem::path& run_dir,
                           int64_t stop_after_segments = 0);
+
+// Runs episodes 0..episodes-1 of sim (reset with episode_seed) with the agent acting as in the
+// runner's evaluations: greedy unless train.eval_explore, train.eval_num_envs users at once,
+// train.mask_repeats and train.leave_enabled, every step passed to agent.Track. rng is the
+// agent's action stream.
+EpisodeStats RunAgentEpisodes(agents::OnlineAgent& agent, std::shared_ptr<const env::Simulator> sim,
+                              const OnlineTrainConfig& train, torch::Device device,
+                              int64_t episodes, uint64_t episode_seed, Rng& rng);
 
 // An online run directory's agent as of its last checkpoint, with the simulator role it is
 // evaluated in (for conformal evaluation and other post-hoc analyses). Throws FileError when

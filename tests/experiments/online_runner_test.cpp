@@ -11,6 +11,7 @@
 #include "experiments/cli/online_commands.h"
 #include "experiments/train/offline_trainer.h"
 #include "experiments/train/online_runner.h"
+#include "online_fixtures.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -19,42 +20,9 @@ using recarena::experiments::RunOnline;
 
 namespace {
 
-// A tiny synthetic simulator fitted once per process.
-const fs::path& TinySim() {
-  static recarena::testing::TempDir* dir = new recarena::testing::TempDir();  // lives to exit
-  static bool fitted = false;
-  if (!fitted) {
-    recarena::env::SimFitConfig cfg;
-    cfg.run.seed = 3;
-    cfg.run.device = recarena::DeviceKind::kCpu;
-    cfg.data.synthetic.num_users = 60;
-    cfg.data.synthetic.num_items = 30;
-    cfg.data.synthetic.num_topics = 3;
-    cfg.sim.response.encoder.hidden = 8;
-    cfg.sim.response.encoder.state_len = 4;
-    cfg.sim.response.epochs = 2;
-    cfg.sim.max_length = 8;
-    cfg.sim.eval.kind = recarena::env::EvalSimKind::kGroundTruth;
-    recarena::env::FitSimulator(cfg, dir->path());
-    fitted = true;
-  }
-  return dir->path();
-}
-
+const fs::path& TinySim() { return recarena::testing::TinyOnlineSim(); }
 OnlineRunConfig Config(recarena::agents::OnlineAgentKind kind) {
-  OnlineRunConfig cfg;
-  cfg.run.seed = 5;
-  cfg.run.device = recarena::DeviceKind::kCpu;
-  cfg.simulator.dir = TinySim().string();
-  cfg.agent.kind = kind;
-  cfg.agent.encoder.hidden = 8;
-  cfg.train.total_steps = 40;
-  cfg.train.num_envs = 4;
-  cfg.train.eval_every = 10;
-  cfg.train.steps_per_epoch = 10;
-  cfg.train.eval_episodes = 30;
-  cfg.train.eval_num_envs = 8;
-  return cfg;
+  return recarena::testing::TinyOnlineConfig(kind);
 }
 
 }  // namespace

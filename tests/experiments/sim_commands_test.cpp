@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli_runner.h"
+#include "core/atomic_file.h"
 #include "core/config.h"
 #include "data/prepare.h"
 #include "env/sim_config.h"
@@ -61,6 +62,13 @@ TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
     CHECK(r["length_ks"].get<double>() >= 0.0);
     CHECK(r["length_ks"].get<double>() <= 1.0);
     CHECK(r["rollout_random"]["length"]["n"].get<int64_t>() == 50);
+    // The oracle and the logged policy replayed, with the replayed lengths against the logs.
+    CHECK(r["rollout_oracle"]["length"]["n"].get<int64_t>() == 50);
+    CHECK(r["rollout_logged"]["length"]["n"].get<int64_t>() == 50);
+    CHECK(r["length_ks_replay"].get<double>() >= 0.0);
+    CHECK(r["length_ks_replay"].get<double>() <= 1.0);
+    CHECK(r["replay_share"].get<double>() > 0.3);  // most steps come from the logs
+    CHECK_FALSE(r.contains("leave_weights"));      // unconditional hazard
   }
   CHECK(rj["roles"]["train"].contains("truth_corr"));
   CHECK(std::filesystem::exists(dir / "report.md"));
@@ -162,6 +170,36 @@ TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
                                "--out", (tmp.path() / "x").string(), "sim.response.kind=lstm"});
   CHECK(bad_component.code == 2);
   CHECK_THAT(bad_component.err, Catch::Contains("lstm") && Catch::Contains("deepfm"));
+}
+
+TEST_CASE("sim report: the conditional leave hazard's weights and session-length table",
+          "[sim][cli][leave]") {
+  recarena::testing::TempDir tmp;
+  const auto dir = tmp.path() / "sim";
+  std::vector<std::string> args{"sim",
+                                "fit",
+                                "--config",
+                                std::string(RECARENA_SOURCE_DIR) + "/configs/sim/synthetic.yaml",
+                                "--out",
+                                dir.string(),
+                                "sim.leave.hazard.conditional=true"};
+  for (const auto& o : TinyOverrides()) args.push_back(o);
+  auto fit = RunCli(args);
+  INFO(fit.err);
+  REQUIRE(fit.code == 0);
+  auto rep = RunCli({"sim", "report", dir.string(), "--episodes", "40"});
+  INFO(rep.err);
+  REQUIRE(rep.code == 0);
+  auto rj = nlohmann::json::parse(rep.out);
+  for (const char* role : {"train", "test", "eval"}) {
+    const auto& w = rj["roles"][role]["leave_weights"];
+    REQUIRE(w.size() == 4u);
+    for (const auto& v : w) CHECK(std::isfinite(v.get<double>()));
+  }
+  const auto md = recarena::ReadFile(dir / "report.md");
+  CHECK_THAT(md, Catch::Contains("## Session lengths") &&
+                     Catch::Contains("conditional leave hazard logit h = logit h0(t)") &&
+                     Catch::Contains("| eval | logged |"));
 }
 
 TEST_CASE("RocAuc and Summarize golden values", "[sim]") {
