@@ -103,6 +103,11 @@ void SimConfig::Validate() const {
         "<= sim.response.encoder.state_len (" + std::to_string(response.encoder.state_len) + ")",
         initial_items);
   }
+  if (eval.leave == EvalLeaveKind::kWorld && eval.kind != EvalSimKind::kGroundTruth) {
+    throw ConfigError(
+        "sim.eval.leave",
+        "sim.eval.leave world needs sim.eval.kind ground_truth (the synthetic world)");
+  }
   if (eval.kind == EvalSimKind::kPart && eval.part.empty())
     Bad("sim.eval.part", "a part name", "\"\"");
 }

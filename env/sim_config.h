@@ -46,6 +46,11 @@ enum class SimilarityKind {
   kItem,      // the same item
 };
 enum class EvalSimKind { kNone, kPart, kGroundTruth };
+// How the ground-truth eval role's users leave.
+enum class EvalLeaveKind {
+  kFitted,  // the leave rules of sim.leave, fitted to the test logs like the learned roles'
+  kWorld,   // the synthetic world's own patience rule (docs/synthetic_world.md), nothing fitted
+};
 // Where the sampled negatives of click rows come from (training rows and fidelity reports).
 enum class NegativeSampling {
   kUniform,     // every catalog item equally likely
@@ -193,10 +198,16 @@ struct LeaveConfig {
 struct EvalSimConfig {
   EvalSimKind kind = EvalSimKind::kNone;
   std::string part = "test";  // kind part: the dataset part with unbiased feedback
+  // kind ground_truth: kWorld replaces the leave rules of the eval role by the world's patience
+  // (init patience_init; a rejected item costs patience_cost_no_click, an accepted item i
+  // patience_cost_click * (1 - sigmoid(utility(u, i))); leave after the step at which patience
+  // <= 0), so the truth's sessions respond to recommendations as the world's do.
+  EvalLeaveKind leave = EvalLeaveKind::kFitted;
   template <class V>
   void Visit(V& v) {
     v("kind", kind);
     v("part", part);
+    v("leave", leave);
   }
 };
 
@@ -285,6 +296,14 @@ struct EnumNames<env::EvalSimKind> {
         {env::EvalSimKind::kNone, "none"},
         {env::EvalSimKind::kPart, "part"},
         {env::EvalSimKind::kGroundTruth, "ground_truth"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<env::EvalLeaveKind> {
+  static const std::vector<std::pair<env::EvalLeaveKind, std::string>>& Table() {
+    static const std::vector<std::pair<env::EvalLeaveKind, std::string>> t = {
+        {env::EvalLeaveKind::kFitted, "fitted"}, {env::EvalLeaveKind::kWorld, "world"}};
     return t;
   }
 };

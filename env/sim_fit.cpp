@@ -419,6 +419,10 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
                       .to(torch::kDouble)
                       .unsqueeze(0);
     sim->ground_truth = true;
+    if (cfg.sim.eval.leave == EvalLeaveKind::kWorld) {
+      ApplyWorldLeave(sim->cfg, cfg.data.synthetic);
+      sim->world_patience = true;
+    }
     models.push_back(std::make_shared<GroundTruthResponseImpl>(
         util.to(torch::kFloat), cfg.data.synthetic.no_click_utility,
         cfg.data.synthetic.choice_temperature));
@@ -524,7 +528,7 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
   auto [keys, thr] = ItemKeys(ds, cfg.sim.leave.repetition);
   sim->item_keys = keys;
   sim->similarity_threshold = thr;
-  const auto& hz = cfg.sim.leave.hazard;
+  const auto& hz = sim->cfg.leave.hazard;  // the role's own rules (ApplyWorldLeave)
   if (hz.conditional) {
     const auto rows =
         LoggedHazardRows(seqs, *sim->response, sim->num_items, sim->state_len, cfg.sim.max_length,

@@ -106,6 +106,17 @@ void SaveSimulatorRole(const std::filesystem::path& dir, const Simulator& sim) {
                   [&](std::ostream& os) { archive.save_to(os); });
 }
 
+void ApplyWorldLeave(SimConfig& role_cfg, const data::SyntheticConfig& world) {
+  auto& leave = role_cfg.leave;
+  leave.repetition.enabled = false;
+  leave.hazard.enabled = false;
+  leave.hazard.conditional = false;
+  leave.patience.enabled = true;
+  leave.patience.init = world.patience_init;
+  leave.patience.cost_rejected = world.patience_cost_no_click;
+  leave.patience.cost_accepted = world.patience_cost_click;
+}
+
 std::vector<SimRole> FittedRoles(const std::filesystem::path& dir) {
   const auto meta_file = dir / "simulator.json";
   if (!std::filesystem::exists(meta_file)) {
@@ -148,6 +159,10 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
   sim->num_users = rm.at("num_users").get<int64_t>();
   sim->state_len = rm.at("state_len").get<int64_t>();
   sim->ground_truth = rm.at("ground_truth").get<bool>();
+  if (sim->ground_truth && cfg.sim.eval.leave == EvalLeaveKind::kWorld) {
+    ApplyWorldLeave(sim->cfg, cfg.data.synthetic);
+    sim->world_patience = true;
+  }
 
   const auto file = dir / RoleName(role) / "components.pt";
   if (!std::filesystem::exists(file)) throw FileError(file.string(), 0, "missing simulator file");
@@ -230,7 +245,7 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
     }
     sim->leave_weights.assign(lw.data_ptr<double>(), lw.data_ptr<double>() + lw.numel());
   }
-  if (cfg.sim.leave.hazard.conditional && sim->leave_weights.empty()) {
+  if (sim->cfg.leave.hazard.conditional && sim->leave_weights.empty()) {
     throw FileError(file.string(), 0,
                     "the config asks for a conditional leave hazard but the components hold no "
                     "'leave_weights' (fitted by an older recarena: refit the simulator)");

@@ -45,6 +45,9 @@ struct Simulator {
   int64_t num_users = 0;      // dense user-id space of the dataset (users index 0..num_users-1)
   int64_t state_len = 10;     // history length the observation and the response model keep
   bool ground_truth = false;  // the response is the synthetic world's true click model
+  // sim.eval.leave world (ground truth only): cfg.leave holds the world's patience rule alone, and
+  // an accepted item costs patience by 1 - sigmoid(utility) (VectorEnv), as in the world.
+  bool world_patience = false;
   std::shared_ptr<ResponseEnsemble> response;
   // h[t-1] = P(the user leaves after step t | reached step t), t = 1..max_length.
   std::vector<double> hazard;
@@ -64,6 +67,10 @@ struct Simulator {
   // pointers' targets only through LoadSimulator(..., device)).
   void to(torch::Device device);
 };
+
+// The ground-truth eval role's leave rules under sim.eval.leave world: repetition and hazard off,
+// patience from the world's parameters. Used by the fit and by LoadSimulator.
+void ApplyWorldLeave(SimConfig& role_cfg, const data::SyntheticConfig& world);
 
 // Writes one role into dir/<role>/components.pt (atomically).
 void SaveSimulatorRole(const std::filesystem::path& dir, const Simulator& sim);

@@ -47,6 +47,14 @@ torch::Tensor VectorEnv::CandidateMask() const {
   return torch::ones({options_.num_envs, sim_->num_items}, b_);
 }
 
+torch::Tensor VectorEnv::WorldSatisfaction(const torch::Tensor& actions) const {
+  // The world's patience charges 1 - sigmoid(utility(u, i)) for a click on i.
+  const auto* gt =
+      dynamic_cast<const GroundTruthResponseImpl*>(sim_->response->models().at(0).get());
+  if (!gt) throw Error("world_patience needs the ground-truth response model");
+  return torch::sigmoid(gt->utility_.index({users_, actions}));
+}
+
 ResponseInput VectorEnv::Input(const torch::Tensor& actions) const {
   return ResponseInput{history_, lengths_, users_, actions};
 }
@@ -202,6 +210,7 @@ StepResult VectorEnv::Step(const torch::Tensor& actions_in) {
       const double span = std::max(1e-12, rcfg.reward_max - rcfg.reward_min);
       auto r_norm = ((reward - static_cast<float>(rcfg.reward_min)) / static_cast<float>(span))
                         .clamp(0.0, 1.0);
+      if (sim_->world_patience) r_norm = WorldSatisfaction(a);
       auto cost = torch::where(accepted, lc.patience.cost_accepted * (1.0 - r_norm),
                                torch::full_like(r_norm, lc.patience.cost_rejected));
       patience_ -= cost;

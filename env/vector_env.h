@@ -102,6 +102,8 @@ class VectorEnv {
   Observation CurrentObservation() const;
   torch::Tensor CandidateMask() const;
   ResponseInput Input(const torch::Tensor& actions) const;
+  // sigmoid(utility(user, action)) [B] under the ground-truth model (world_patience only).
+  torch::Tensor WorldSatisfaction(const torch::Tensor& actions) const;
 
   std::shared_ptr<const Simulator> sim_;
   VectorEnvOptions options_;

@@ -33,7 +33,7 @@ declare -A WHAT=(
   [pessimism-conditional]="pessimism and the conditional leave hazard together"
   [uniform-logging]="the shipped simulator fitted on logs whose slates ignore popularity (logging_pop_power 0)"
 )
-TAGS=${TAGS:-shipped no-calibration pessimism conditional-leave pessimism-conditional uniform-logging}
+TAGS=${TAGS:-shipped pessimism conditional-leave uniform-logging}
 sims=()
 for tag in $TAGS; do
   echo "== fit $tag" >&2
@@ -55,7 +55,9 @@ echo "== experiment over: $TAGS" >&2
   echo "variant, \`recarena sim fit --config configs/sim/synthetic.yaml\` with the overrides below, then one"
   echo "\`recarena experiment configs/experiments/ranking-synthetic.yaml\` over all variants. Every policy"
   echo "trains 1,500 environment steps x 16 users in the variant's learned train simulator (the"
-  echo "thesis trains for far longer; this is the budget of docs/results/online.md), seeds 1-5."
+  echo "thesis trains for far longer; this is the budget of docs/results/online.md), seeds 1-5. The"
+  echo "reference is the world's ground truth (eval role): its true click model, and its users leave by"
+  echo "the world's own patience rule (\`sim.eval.leave: world\`), the same in every variant."
   echo "docs/results/simulator_ranking_notes.md holds the hand-written reading."
   echo
   echo "| variant | overrides | what |"

@@ -189,6 +189,7 @@ PolicyRanking RankPolicies(const std::vector<ExperimentCell>& cells, const Ranki
         for (const auto& eps : role_samples[p]) seed_means.push_back(Mean(eps));
         for (const auto& lens : lengths[name][r][p]) seed_lengths.push_back(Mean(lens));
         sr.policies[p].by_role.push_back(SummarizeT(seed_means));
+        sr.policies[p].seed_means.push_back(seed_means);
         sr.policies[p].length_by_role.push_back(Mean(seed_lengths));
       }
       const auto ranks = Ranks(PolicyMeans(role_samples));
@@ -252,7 +253,8 @@ std::string WriteRanking(const PolicyRanking& ranking, const fs::path& root) {
         jp["roles"][o.roles[r]] = {{"return", m.mean},
                                    {"return_ci95", {m.lo, m.hi}},
                                    {"rank", p.rank[r]},
-                                   {"length", p.length_by_role[r]}};
+                                   {"length", p.length_by_role[r]},
+                                   {"seed_means", p.seed_means[r]}};
       }
       md += "\n";
       js["policies"].push_back(jp);

@@ -51,7 +51,8 @@ struct RankedPolicy {
   // that role among the simulator's policies (1 = highest mean).
   std::vector<MeanCi> by_role;
   std::vector<int64_t> rank;
-  std::vector<double> length_by_role;  // mean episode length
+  std::vector<double> length_by_role;           // mean episode length
+  std::vector<std::vector<double>> seed_means;  // per role, each seed's mean return (seeds order)
 };
 
 // One simulator's ranking.

@@ -209,3 +209,45 @@ TEST_CASE("conditional hazard: stored with the simulator, refused when missing",
   cfg.sim.leave.hazard.satisfaction_decay = 0.0;
   CHECK_THROWS_WITH(cfg.Validate(), Catch::Contains("sim.leave.hazard.satisfaction_decay"));
 }
+
+TEST_CASE("ground truth with the world's patience: leaving follows the world's rule",
+          "[leave][simulator]") {
+  auto cfg = testing::TinySimConfig();
+  cfg.sim.eval.kind = env::EvalSimKind::kGroundTruth;
+  cfg.sim.eval.leave = env::EvalLeaveKind::kWorld;
+  // Patience 1: a rejected item (cost 1) ends the session at once, an accepted one costs
+  // 1 - sigmoid(utility) < 1 and never does on the first step.
+  cfg.data.synthetic.patience_init = 1.0;
+  cfg.data.synthetic.patience_cost_no_click = 1.0;
+  cfg.data.synthetic.patience_cost_click = 1.0;
+  testing::TempDir dir;
+  env::FitSimulator(cfg, dir.path());
+  for (auto sim : {testing::FitTiny(cfg, env::SimRole::kEval),
+                   std::shared_ptr<const env::Simulator>(
+                       env::LoadSimulator(dir.path(), env::SimRole::kEval))}) {
+    REQUIRE(sim->world_patience);
+    CHECK_FALSE(sim->cfg.leave.hazard.enabled);
+    CHECK_FALSE(sim->cfg.leave.repetition.enabled);
+    CHECK(sim->cfg.leave.patience.enabled);
+    env::VectorEnvOptions o;
+    o.num_envs = 64;
+    env::VectorEnv venv(sim, o);
+    venv.Reset(3);
+    auto r = venv.Step(torch::arange(64, torch::kInt64) % venv.num_items());
+    int64_t rejected = 0;
+    for (int64_t b = 0; b < 64; ++b) {
+      const bool accepted = r.accepted[b].item<bool>();
+      rejected += accepted ? 0 : 1;
+      CHECK(r.terminated[b].item<bool>() == !accepted);
+    }
+    CHECK(rejected > 0);
+    CHECK(rejected < 64);
+  }
+  // The learned roles keep the fitted rules.
+  auto train = env::LoadSimulator(dir.path(), env::SimRole::kTrain);
+  CHECK_FALSE(train->world_patience);
+  CHECK(train->cfg.leave.hazard.enabled);
+  auto bad = testing::TinySimConfig();
+  bad.sim.eval.leave = env::EvalLeaveKind::kWorld;
+  CHECK_THROWS_WITH(bad.Validate(), Catch::Contains("sim.eval.leave world needs"));
+}

@@ -68,6 +68,10 @@ TEST_CASE("policy ranking: every run in both roles, tau with its interval, cache
       CHECK(rank <= 5);
       CHECK(p["roles"][role]["return_ci95"][0].get<double>() <=
             p["roles"][role]["return"].get<double>());
+      // The policy's return is the mean of its seeds' means.
+      const auto seeds = p["roles"][role]["seed_means"].get<std::vector<double>>();
+      REQUIRE(seeds.size() == 2u);
+      CHECK(p["roles"][role]["return"].get<double>() == Approx((seeds[0] + seeds[1]) / 2));
     }
   }
   REQUIRE(by.count("oracle/-"));
