@@ -5,15 +5,10 @@
 #include <string>
 
 #include "core/error.h"
+#include "experiments/eval/rollout.h"
 
 namespace recarena::experiments {
 namespace {
-
-double Mean(const std::vector<double>& v) {
-  double s = 0.0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
 
 void CheckSamples(const PolicySamples& s, const char* which) {
   for (size_t p = 0; p < s.size(); ++p) {
@@ -85,7 +80,7 @@ std::vector<double> PolicyMeans(const PolicySamples& samples) {
   out.reserve(samples.size());
   for (const auto& seeds : samples) {
     double total = 0.0;
-    for (const auto& eps : seeds) total += Mean(eps);
+    for (const auto& eps : seeds) total += Summarize(eps).mean;
     out.push_back(total / static_cast<double>(seeds.size()));
   }
   return out;

@@ -48,6 +48,8 @@ RoleSamples EvaluateCell(
               j.at("lengths").get<std::vector<double>>()};
     }
   }
+  // A fresh agent per role (loaded again for the second role), so that one role's evaluation
+  // cannot leave state behind (the DT's per-slot bookkeeping) in the other's.
   LoadedOnlineRun run = LoadOnlineRun(cell.dir);
   auto& sim = sims[{run.cfg.simulator.dir, role}];
   if (!sim) sim = env::LoadSimulator(run.cfg.simulator.dir, env::ParseRole(role), run.device);
@@ -66,12 +68,6 @@ RoleSamples EvaluateCell(
             {"lengths", stats.lengths}};
   WriteFileAtomic(cache, j.dump());
   return {stats.returns, stats.lengths};
-}
-
-double Mean(const std::vector<double>& v) {
-  double s = 0.0;
-  for (double x : v) s += x;
-  return v.empty() ? 0.0 : s / static_cast<double>(v.size());
 }
 
 std::vector<int64_t> Ranks(const std::vector<double>& scores) {
@@ -186,11 +182,11 @@ PolicyRanking RankPolicies(const std::vector<ExperimentCell>& cells, const Ranki
       const auto& role_samples = samples[name][r];
       for (size_t p = 0; p < sr.policies.size(); ++p) {
         std::vector<double> seed_means, seed_lengths;
-        for (const auto& eps : role_samples[p]) seed_means.push_back(Mean(eps));
-        for (const auto& lens : lengths[name][r][p]) seed_lengths.push_back(Mean(lens));
+        for (const auto& eps : role_samples[p]) seed_means.push_back(Summarize(eps).mean);
+        for (const auto& lens : lengths[name][r][p]) seed_lengths.push_back(Summarize(lens).mean);
         sr.policies[p].by_role.push_back(SummarizeT(seed_means));
         sr.policies[p].seed_means.push_back(seed_means);
-        sr.policies[p].length_by_role.push_back(Mean(seed_lengths));
+        sr.policies[p].length_by_role.push_back(Summarize(seed_lengths).mean);
       }
       const auto ranks = Ranks(PolicyMeans(role_samples));
       for (size_t p = 0; p < sr.policies.size(); ++p) sr.policies[p].rank.push_back(ranks[p]);
