@@ -9,7 +9,7 @@ RUN_DIR ?= runs/quickstart
 # Warnings in recarena's own code are errors in CI (CI=true) unless WERROR=OFF is given.
 WERROR ?= $(if $(CI),ON,OFF)
 
-.PHONY: setup configure build build-quickstart test quickstart clean format format-check
+.PHONY: setup configure build build-quickstart test quickstart clean format format-check fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -40,3 +40,10 @@ format-check:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# libFuzzer targets (fuzz/), instrumented with ASan + UBSan, in their own build folder; each runs
+# FUZZ_SECONDS over a scratch copy of its corpus (new inputs land in build-fuzz/corpus, not in the
+# repository's fuzz/corpus).
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)

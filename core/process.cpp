@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
+
+#include "core/error.h"
 
 extern char** environ;
 
@@ -20,7 +23,17 @@ std::string PythonInterpreter() {
   return "python3";
 }
 
-int RunProgram(const std::string& program, const std::vector<std::string>& args, bool quiet) {
+namespace {
+int DecodeStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 127;
+}
+
+// posix_spawnp with an argument vector; stdout/stderr to out_path (appended) when given, else to
+// /dev/null when quiet. Returns the pid, or -1 when the program cannot be started.
+pid_t Spawn(const std::string& program, const std::vector<std::string>& args, bool quiet,
+            const std::string& out_path) {
   std::vector<std::string> storage;
   storage.reserve(args.size() + 1);
   storage.push_back(program);
@@ -31,21 +44,70 @@ int RunProgram(const std::string& program, const std::vector<std::string>& args,
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  if (quiet) {
+  if (!out_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  } else if (quiet) {
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   }
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return 127;
+  return rc != 0 ? -1 : pid;
+}
+}  // namespace
+
+int RunProgram(const std::string& program, const std::vector<std::string>& args, bool quiet) {
+  const pid_t pid = Spawn(program, args, quiet, "");
+  if (pid < 0) return 127;
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return 127;
   }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 127;
+  return DecodeStatus(status);
+}
+
+ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args,
+                           const std::filesystem::path& log) {
+  pid_ = Spawn(program, args, true, log.string());
+  if (pid_ < 0) throw Error("cannot start " + program);
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) Stop(2.0);
+}
+
+bool ChildProcess::Running() {
+  if (status_ >= 0) return false;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    status_ = DecodeStatus(status);
+    return false;
+  }
+  return r == 0;
+}
+
+void ChildProcess::Signal(int sig) {
+  if (Running()) ::kill(pid_, sig);
+}
+
+int ChildProcess::Wait() {
+  if (status_ >= 0) return status_;
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0) {
+    if (errno != EINTR) return status_ = 127;
+  }
+  return status_ = DecodeStatus(status);
+}
+
+int ChildProcess::Stop(double grace_s) {
+  Signal(SIGTERM);
+  for (double waited = 0; waited < grace_s && Running(); waited += 0.02) ::usleep(20000);
+  Signal(SIGKILL);
+  return Wait();
 }
 
 int RunPythonScript(const std::filesystem::path& script, const std::vector<std::string>& args) {

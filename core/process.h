@@ -20,4 +20,31 @@ int RunProgram(const std::string& program, const std::vector<std::string>& args,
 // RunProgram(PythonInterpreter(), {script, args...}).
 int RunPythonScript(const std::filesystem::path& script, const std::vector<std::string>& args);
 
+// A program running beside this one (a server for a test or an experiment), started like
+// RunProgram (argument vector, no shell). Its stdout and stderr go to log (appended; '' =
+// /dev/null). The destructor stops it: SIGTERM, then SIGKILL after a grace period.
+class ChildProcess {
+ public:
+  // Throws recarena::Error naming the program when it cannot be started.
+  ChildProcess(const std::string& program, const std::vector<std::string>& args,
+               const std::filesystem::path& log = {});
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  int pid() const { return pid_; }
+  // Whether it is still running (reaps it when it has ended).
+  bool Running();
+  // Sends the signal (SIGTERM, SIGKILL, ...) when it is running.
+  void Signal(int sig);
+  // Waits for it to end and returns its status as RunProgram does.
+  int Wait();
+  // SIGTERM, up to grace_s to end, then SIGKILL; returns the status.
+  int Stop(double grace_s = 5.0);
+
+ private:
+  int pid_ = -1;
+  int status_ = -1;  // set once reaped
+};
+
 }  // namespace recarena

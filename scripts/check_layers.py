@@ -5,7 +5,7 @@ Each folder listed there (a top-level folder, or a subfolder such as experiments
 own headers and those of the folders it lists; tests/<folder> may include what <folder> may (plus
 the shared helpers in tests/ and the fixtures of the test folders below it); a test folder above
 several layers (tests/experiments, whose integration tests drive every experiments/ layer) may
-include what any of them may; bench/ may include any layer. Every violation is printed as
+include what any of them may; bench/ and fuzz/ may include any layer. Every violation is printed as
 `file:line: ...` and the exit status is 1; a clean tree prints one summary line and exits 0.
 
     python3 scripts/check_layers.py [--root DIR]
@@ -65,8 +65,8 @@ def layer_of(path, layers):
 
 def allowed_for(path, layers, deps):
     """(the layer folders a file may include, who it is), or (None, None) when it is not checked."""
-    if path.startswith("bench/"):
-        return set(layers), "bench"
+    if path.startswith("bench/") or path.startswith("fuzz/"):
+        return set(layers), path.split("/", 1)[0]
     rel, prefix = (path[len("tests/"):], "tests/") if path.startswith("tests/") else (path, "")
     if "/" not in rel:
         return None, None

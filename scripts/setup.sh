@@ -19,6 +19,7 @@ PKGS=(
   catch2
   nlohmann-json3-dev
   clang-format
+  libsqlite3-dev libssl-dev
 )
 # Extra packages can be asked for with RECARENA_EXTRA_PKGS="a b c".
 if [[ -n "${RECARENA_EXTRA_PKGS:-}" ]]; then
