@@ -67,6 +67,15 @@ A2cAgent::A2cAgent(const OnlineAgentOptions& options,
   options_.encoder.num_items = num_items;
 }
 
+A2cAgent::A2cAgent(const OnlineAgentOptions& options,
+                   const policies::ExplorationOptions& exploration, int64_t num_items,
+                   torch::Device device, std::string name, bool learns)
+    : A2cAgent(options, exploration, num_items, device) {
+  name_ = std::move(name);
+  learns_ = learns;
+  if (!learns_) net_.SetFrozen(true);
+}
+
 policies::ActionSelection A2cAgent::Act(const env::Observation& obs, const torch::Tensor& mask,
                                         bool explore, Rng& rng) {
   return SelectFromPolicy(Scores(obs), mask, explore, explorer_, step_, rng);
@@ -86,6 +95,7 @@ MetricList A2cAgent::Observe(const Transition& t) {
   const Transition d = TransitionToDevice(t, device_);
   explorer_.Observe(d.actions);
   ++step_;
+  if (!learns_) return {};
   if (options_.a2c.variant == A2cVariant::kThesis) return UpdateThesis(d);
   buffer_.Add(d);
   if (buffer_.steps() < options_.a2c.rollout_len) return {};
@@ -129,31 +139,18 @@ MetricList A2cAgent::UpdateStandard() {
 }
 
 MetricList A2cAgent::UpdateThesis(const Transition& t) {
-  torch::Tensor target;
-  {
-    torch::NoGradGuard ng;
-    auto q_next = net_.Forward(t.next_obs.items, t.next_obs.lengths, /*train=*/false).critic;
-    auto best =
-        q_next.masked_fill(t.next_mask.logical_not(), -std::numeric_limits<float>::infinity())
-            .amax(1);
-    // where (not a product) so that a terminated row never multiplies anything by 0.
-    best = torch::where(t.terminated, torch::zeros_like(best), best);
-    target = t.rewards.to(torch::kFloat) + options_.gamma * best;
-  }
+  const auto discount =
+      torch::where(t.terminated, 0.0, options_.gamma).to(torch::kFloat);  // Eq. 7.12's target
+  const torch::Tensor target =
+      ThesisTdTarget(net_, t.next_obs.items, t.next_obs.lengths, t.next_mask, t.rewards, discount);
   auto out = net_.Forward(t.obs.items, t.obs.lengths, /*train=*/true);
-  auto actions = t.actions.unsqueeze(1);
-  auto q_sa = out.critic.gather(1, actions).squeeze(1);
-  auto td = target - q_sa;              // Eq. 7.9 (and the residual of Eq. 7.8)
-  auto critic_loss = td.pow(2).mean();  // Eq. 7.8
   auto log_probs = MaskedLogSoftmax(out.logits, t.mask);
-  auto log_pi = log_probs.gather(1, actions).squeeze(1);
-  auto actor_loss = -(log_pi * td.detach()).mean();  // Eq. 7.6 times Eq. 7.9
-  const torch::Tensor norm =
-      net_.Step(actor_loss + options_.a2c.value_coef * critic_loss);  // Eq. 7.10
+  const ThesisA2cLosses l = ThesisA2cLoss(out.critic, log_probs, t.actions, target);
+  const torch::Tensor norm = net_.Step(l.actor + options_.a2c.value_coef * l.critic);  // Eq. 7.10
   ++updates_;
   const torch::Tensor entropy = MaskedEntropy(log_probs.detach(), t.mask).mean();
-  return ReadMetrics({{"actor_loss", actor_loss},
-                      {"critic_loss", critic_loss},
+  return ReadMetrics({{"actor_loss", l.actor},
+                      {"critic_loss", l.critic},
                       {"entropy", entropy},
                       {"grad_norm", norm}});
 }

@@ -56,6 +56,13 @@ class A2cAgent : public OnlineAgent {
   // negative entropy_coef or value_coef.
   A2cAgent(const OnlineAgentOptions& options, const policies::ExplorationOptions& exploration,
            int64_t num_items, torch::Device device);
+  // The iALP agents of thesis Ch. 7 are this agent's thesis variant started from a distilled
+  // policy (agents/ialp.h): `name` is what name() reports, and learns = false freezes it (iALP
+  // without online updates: Observe only counts steps).
+  A2cAgent(const OnlineAgentOptions& options, const policies::ExplorationOptions& exploration,
+           int64_t num_items, torch::Device device, std::string name, bool learns);
+  // Loads the networks (not the optimizer) of an ActorCritic archive (a distilled iALP agent).
+  void InitNetworks(torch::serialize::InputArchive& archive) { net_.LoadNetworks(archive); }
 
   policies::ActionSelection Act(const env::Observation& obs, const torch::Tensor& mask,
                                 bool explore, Rng& rng) override;
@@ -68,7 +75,7 @@ class A2cAgent : public OnlineAgent {
   void Save(torch::serialize::OutputArchive& archive) const override;
   void Load(torch::serialize::InputArchive& archive) override;
   int64_t step() const override { return step_; }
-  std::string name() const override { return "a2c"; }
+  std::string name() const override { return name_; }
 
   // The critic's output (eval mode, no grad): V(s) [B, 1] (standard) or Q(s, .) [B, N] (thesis).
   torch::Tensor CriticValues(const env::Observation& obs);
@@ -87,6 +94,8 @@ class A2cAgent : public OnlineAgent {
   RolloutBuffer buffer_;  // standard: the current rollout; thesis: unused (one-step updates)
   int64_t step_ = 0;
   int64_t updates_ = 0;
+  std::string name_ = "a2c";
+  bool learns_ = true;
 };
 
 }  // namespace recarena::agents

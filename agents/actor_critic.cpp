@@ -34,6 +34,32 @@ policies::ActionSelection SelectFromPolicy(const torch::Tensor& logits, const to
   return sel;
 }
 
+torch::Tensor ThesisTdTarget(ActorCritic& net, const torch::Tensor& next_items,
+                             const torch::Tensor& next_lengths, const torch::Tensor& next_mask,
+                             const torch::Tensor& rewards, const torch::Tensor& discount) {
+  torch::NoGradGuard ng;
+  auto q_next = net.Forward(next_items, next_lengths, /*train=*/false).critic;
+  auto best = q_next
+                  .masked_fill(next_mask.to(q_next.device()).logical_not(),
+                               -std::numeric_limits<float>::infinity())
+                  .amax(1);
+  auto d = discount.to(q_next.device(), torch::kFloat);
+  // where (not a product) so that a row without bootstrap never multiplies anything by 0.
+  best = torch::where(d > 0, best * d, torch::zeros_like(best));
+  return rewards.to(q_next.device(), torch::kFloat) + best;
+}
+
+ThesisA2cLosses ThesisA2cLoss(const torch::Tensor& q, const torch::Tensor& log_probs,
+                              const torch::Tensor& actions, const torch::Tensor& targets) {
+  auto a = actions.to(q.device()).unsqueeze(1);
+  auto q_sa = q.gather(1, a).squeeze(1);
+  auto td = targets - q_sa;  // Eq. 7.9 (and the residual of Eq. 7.8)
+  ThesisA2cLosses out;
+  out.critic = td.pow(2).mean();
+  out.actor = -(log_probs.gather(1, a).squeeze(1) * td.detach()).mean();
+  return out;
+}
+
 ActorCritic::ActorCritic(models::EncoderOptions encoder, int64_t num_items, int64_t critic_outputs,
                          double lr, double grad_clip, torch::Device device)
     : num_items_(num_items), grad_clip_(grad_clip), device_(device) {
@@ -92,6 +118,28 @@ void ActorCritic::Save(torch::serialize::OutputArchive& archive) const {
   archive.write("actor", actor);
   archive.write("critic", critic);
   archive.write("optimizer", opt);
+}
+
+void ActorCritic::LoadNetworks(torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive enc, actor, critic;
+  for (auto [key, sub] : {std::pair<const char*, torch::serialize::InputArchive*>{"encoder", &enc},
+                          {"actor", &actor},
+                          {"critic", &critic}}) {
+    if (!archive.try_read(key, *sub)) {
+      throw Error(std::string("ActorCritic::LoadNetworks: the checkpoint has no '") + key +
+                  "' section");
+    }
+  }
+  encoder_->load(enc);
+  actor_->load(actor);
+  if (critic_) critic_->load(critic);
+  encoder_->to(device_);
+  actor_->to(device_);
+  if (critic_) critic_->to(device_);
+}
+
+void ActorCritic::SetFrozen(bool frozen) {
+  for (auto& p : parameters()) p.set_requires_grad(!frozen);
 }
 
 void ActorCritic::Load(torch::serialize::InputArchive& archive) {

@@ -38,6 +38,26 @@ policies::ActionSelection SelectFromPolicy(const torch::Tensor& logits, const to
                                            bool explore, policies::Explorer& explorer, int64_t step,
                                            Rng& rng);
 
+class ActorCritic;
+
+// The thesis A2C (Ch. 7) in two pieces, shared by the a2c agent's thesis variant, the A-iALP
+// agents and iALP distillation (experiments/train/ialp_distill.h).
+// TD target of Eq. 7.8: y = r + discount * max_{a' allowed at s'} Q(s', a') [B] float, with
+// discount [B] float = gamma for a live or truncated row, 0 where the user left (no bootstrap;
+// then max Q is never read, so an all-masked row is harmless). Q from net in eval mode, no grad.
+torch::Tensor ThesisTdTarget(ActorCritic& net, const torch::Tensor& next_items,
+                             const torch::Tensor& next_lengths, const torch::Tensor& next_mask,
+                             const torch::Tensor& rewards, const torch::Tensor& discount);
+struct ThesisA2cLosses {
+  torch::Tensor actor;   // -mean log pi(a|s) * A,  A = (y - Q(s, a)).detach()   (7.6 x 7.9)
+  torch::Tensor critic;  // mean (y - Q(s, a))^2                                  (7.8)
+};
+// q [B, N] the critic rows of the states (with grad), log_probs [B, N] the policy's log pi(.|s)
+// (with grad; a mixture for A-iALP_ap, Eq. 7.15), actions [B] int64, targets [B] from
+// ThesisTdTarget. The total loss is actor + value_coef * critic (Eq. 7.10 for value_coef 1).
+ThesisA2cLosses ThesisA2cLoss(const torch::Tensor& q, const torch::Tensor& log_probs,
+                              const torch::Tensor& actions, const torch::Tensor& targets);
+
 class ActorCritic {
  public:
   // encoder.num_items is overwritten with num_items. lr > 0, grad_clip >= 0 (0 = no clipping),
@@ -68,6 +88,12 @@ class ActorCritic {
   // Networks and optimizer state under the keys "encoder", "actor", "critic", "optimizer".
   void Save(torch::serialize::OutputArchive& archive) const;
   void Load(torch::serialize::InputArchive& archive);
+  // The networks alone (encoder, actor, critic) from an archive Save wrote; the optimizer keeps its
+  // fresh state (a warm start that learns from a new reward). Throws recarena::Error naming a
+  // missing section; a shape mismatch is LibTorch's error.
+  void LoadNetworks(torch::serialize::InputArchive& archive);
+  // Freezes (or unfreezes) every parameter: requires_grad false, so no loss reaches them.
+  void SetFrozen(bool frozen);
 
  private:
   int64_t num_items_;

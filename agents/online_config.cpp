@@ -42,12 +42,12 @@ std::unique_ptr<OnlineAgent> MakeOnlineAgent(const OnlineAgentOptions& options,
                                              int64_t num_items, torch::Device device,
                                              const torch::Tensor& popularity,
                                              std::shared_ptr<const env::Simulator> oracle_sim,
-                                             const DtSetup* dt_setup) {
+                                             const DtSetup* dt_setup, const IalpSetup* ialp_setup) {
   options.Validate();
   exploration.Validate();
   return OnlineAgentRowOf(options.kind)
       .make(OnlineAgentContext{options, exploration, num_items, device, popularity,
-                               std::move(oracle_sim), dt_setup});
+                               std::move(oracle_sim), dt_setup, ialp_setup});
 }
 
 }  // namespace recarena::agents

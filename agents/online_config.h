@@ -21,7 +21,21 @@
 
 namespace recarena::agents {
 
-enum class OnlineAgentKind { kRandom, kPopular, kOracle, kDqn, kPg, kA2c, kDt };
+struct IalpSetup;  // agents/ialp.h
+
+enum class OnlineAgentKind {
+  kRandom,
+  kPopular,
+  kOracle,
+  kDqn,
+  kPg,
+  kA2c,
+  kDt,
+  kIalp,
+  kIalpFt,
+  kIalpAp,
+  kLlmOnline
+};
 enum class TargetUpdate { kHard, kPolyak };
 enum class TdLoss { kMse, kHuber };
 enum class A2cVariant {
@@ -143,6 +157,40 @@ struct DtOnlineOptions {
   void Validate() const;  // ConfigError("agent.dt.<key>", ...); defined in agents/dt_online.cpp
 };
 
+// How A-iALP_ap's learnable policy beta starts (agents/ialp.h).
+enum class IalpBetaInit {
+  kFresh,  // fresh parameters (thesis Sec. 7.5.4: "initialises randomly another learnable policy")
+  kCopy,   // a copy of the distilled theta (thesis Alg. 6, line 2)
+};
+// How llm_online's actor proposes its k candidates while exploring (greedy evaluation: top k).
+enum class CandidateSampling { kTopK, kSample };
+
+// agent.kind ialp | ialp_ft | ialp_ap | llm_online: the iALP family of thesis Ch. 7 (agents/ialp.h,
+// agents/llm_online.h, docs/llm.md). The networks are the thesis A2C's (agent.a2c.value_coef,
+// agent.lr, agent.gamma and agent.grad_clip apply; agent.a2c.variant is thesis whatever it says).
+struct IalpOptions {
+  // A `recarena llm distill` run directory: theta = its agent.pt, and its agent.encoder replaces
+  // this config's. '' = fresh networks from agent.encoder (llm_online without a warm start).
+  std::string init_from;
+  double alpha0 = 0.0;         // ialp_ap: alpha at step 0 (Eq. 7.14)
+  int64_t alpha_steps = 1000;  // ialp_ap: environment steps over which alpha rises to 1
+  IalpBetaInit beta_init = IalpBetaInit::kFresh;            // ialp_ap
+  int64_t k = 10;                                           // llm_online: candidates per step
+  CandidateSampling candidates = CandidateSampling::kTopK;  // llm_online, when exploring
+  bool llm_in_eval = true;  // llm_online: the LLM also picks during evaluations
+  template <class V>
+  void Visit(V& v) {
+    v("init_from", init_from);
+    v("alpha0", alpha0);
+    v("alpha_steps", alpha_steps);
+    v("beta_init", beta_init);
+    v("k", k);
+    v("candidates", candidates);
+    v("llm_in_eval", llm_in_eval);
+  }
+  void Validate() const;  // ConfigError("agent.ialp.<key>", ...); defined in agents/ialp.cpp
+};
+
 struct OnlineAgentOptions {
   OnlineAgentKind kind = OnlineAgentKind::kDqn;
   models::EncoderOptions encoder;  // state encoder over the observation's history
@@ -153,6 +201,7 @@ struct OnlineAgentOptions {
   PgOptions pg;
   A2cOptions a2c;
   DtOnlineOptions dt;  // kind dt
+  IalpOptions ialp;    // kinds ialp, ialp_ft, ialp_ap, llm_online
   template <class V>
   void Visit(V& v) {
     v("kind", kind);
@@ -164,6 +213,7 @@ struct OnlineAgentOptions {
     v("pg", pg);
     v("a2c", a2c);
     v("dt", dt);
+    v("ialp", ialp);
   }
   void Validate() const;  // ConfigError("agent.<key>", ...)
 };
@@ -181,6 +231,7 @@ struct OnlineAgentContext {
   const torch::Tensor& popularity;
   std::shared_ptr<const env::Simulator> oracle_sim;
   const DtSetup* dt_setup = nullptr;
+  const IalpSetup* ialp_setup = nullptr;  // kinds ialp, ialp_ft, ialp_ap, llm_online
 };
 
 // The factories, each defined beside its agent.
@@ -191,6 +242,10 @@ std::unique_ptr<OnlineAgent> MakeDqnAgent(const OnlineAgentContext& c);       //
 std::unique_ptr<OnlineAgent> MakePgAgent(const OnlineAgentContext& c);        // pg.cpp
 std::unique_ptr<OnlineAgent> MakeA2cAgent(const OnlineAgentContext& c);       // a2c.cpp
 std::unique_ptr<OnlineAgent> MakeDtOnlineAgent(const OnlineAgentContext& c);  // dt_online.cpp
+std::unique_ptr<OnlineAgent> MakeIalpAgent(const OnlineAgentContext& c);      // ialp.cpp
+std::unique_ptr<OnlineAgent> MakeIalpFtAgent(const OnlineAgentContext& c);    // ialp.cpp
+std::unique_ptr<OnlineAgent> MakeIalpApAgent(const OnlineAgentContext& c);    // ialp.cpp
+std::unique_ptr<OnlineAgent> MakeLlmOnlineAgent(const OnlineAgentContext& c);  // llm_online.cpp
 
 struct OnlineAgentRow {
   OnlineAgentKind kind;
@@ -219,6 +274,10 @@ inline const std::vector<OnlineAgentRow>& OnlineAgentRegistry() {
          if (o.kind == OnlineAgentKind::kDt) o.dt.Validate();
        },
        true},
+      {K::kIalp, "ialp", &MakeIalpAgent, [](O o) { o.ialp.Validate(); }, false},
+      {K::kIalpFt, "ialp_ft", &MakeIalpFtAgent, nullptr, true},
+      {K::kIalpAp, "ialp_ap", &MakeIalpApAgent, nullptr, true},
+      {K::kLlmOnline, "llm_online", &MakeLlmOnlineAgent, nullptr, true},
   };
   return rows;
 }
@@ -236,7 +295,8 @@ std::unique_ptr<OnlineAgent> MakeOnlineAgent(const OnlineAgentOptions& options,
                                              int64_t num_items, torch::Device device,
                                              const torch::Tensor& popularity = {},
                                              std::shared_ptr<const env::Simulator> oracle_sim = {},
-                                             const DtSetup* dt_setup = nullptr);
+                                             const DtSetup* dt_setup = nullptr,
+                                             const IalpSetup* ialp_setup = nullptr);
 
 }  // namespace recarena::agents
 
@@ -249,6 +309,22 @@ struct EnumNames<agents::OnlineAgentKind> {
       for (const auto& row : agents::OnlineAgentRegistry()) v.emplace_back(row.kind, row.name);
       return v;
     }();
+    return t;
+  }
+};
+template <>
+struct EnumNames<agents::IalpBetaInit> {
+  static const std::vector<std::pair<agents::IalpBetaInit, std::string>>& Table() {
+    static const std::vector<std::pair<agents::IalpBetaInit, std::string>> t = {
+        {agents::IalpBetaInit::kFresh, "fresh"}, {agents::IalpBetaInit::kCopy, "copy"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<agents::CandidateSampling> {
+  static const std::vector<std::pair<agents::CandidateSampling, std::string>>& Table() {
+    static const std::vector<std::pair<agents::CandidateSampling, std::string>> t = {
+        {agents::CandidateSampling::kTopK, "topk"}, {agents::CandidateSampling::kSample, "sample"}};
     return t;
   }
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 
 namespace recarena::llm_bridge {
 
@@ -113,14 +114,21 @@ size_t FindTitle(const std::string& s, const std::vector<std::string>& titles, i
                  int64_t* index) {
   size_t best = kNpos, best_len = 0;
   for (size_t t = 0; t < titles.size() && static_cast<int64_t>(t) < k; ++t) {
-    const std::string title = LowerCopy(titles[t]);
-    if (title.size() < 3) continue;
-    const size_t p = s.find(title);
-    if (p == kNpos) continue;
-    if (p < best || (p == best && title.size() > best_len)) {
-      best = p;
-      best_len = title.size();
-      *index = static_cast<int64_t>(t);
+    const std::string full = LowerCopy(titles[t]);
+    // The title, and its core without a trailing parenthesis ("blade runner" of "Blade Runner
+    // (1982)"): answers cut by max_tokens often end inside the year.
+    std::string core = full;
+    const size_t open = core.rfind(" (");
+    if (open != kNpos && !core.empty() && core.back() == ')') core.resize(open);
+    for (const std::string* title : std::initializer_list<const std::string*>{&full, &core}) {
+      if (title->size() < 3 || (title == &core && (core == full || core.size() < 4))) continue;
+      const size_t p = s.find(*title);
+      if (p == kNpos) continue;
+      if (p < best || (p == best && title->size() > best_len)) {
+        best = p;
+        best_len = title->size();
+        *index = static_cast<int64_t>(t);
+      }
     }
   }
   return best;

@@ -12,7 +12,8 @@
 //   they are English words: "will select a movie" is not a choice);
 // - "none" / "none of" / the None label: no candidate is preferred (r^p = 0, Eq. 7.3);
 // - a quoted or verbatim candidate title (case-insensitive, at least 3 characters; the earliest in
-//   the text, the longest on a tie).
+//   the text, the longest on a tie), or its core without a trailing parenthesis ("Blade Runner"
+//   for "Blade Runner (1982)", at least 4 characters).
 // Anything else is "no choice". The none/letter decision goes by position: whichever comes first.
 #pragma once
 

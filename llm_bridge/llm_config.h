@@ -18,6 +18,11 @@ namespace recarena::llm_bridge {
 // Which OpenAI endpoint carries a prompt: /chat/completions (the prompt is one user message) or
 // /completions (the prompt is sent as is).
 enum class LlmApi { kChat, kCompletions };
+// What a call that failed after its last retry does to the run that made it.
+enum class LlmFailure {
+  kError,     // the run stops with the client's error (it resumes from its checkpoint later)
+  kNoChoice,  // the run goes on as if the LLM had answered nothing usable (counted)
+};
 
 struct LlmConfig {
   std::string base_url = "http://127.0.0.1:8765/v1";  // scheme://host[:port][/path], http or https
@@ -35,6 +40,7 @@ struct LlmConfig {
   int64_t concurrency = 2;       // requests in flight at once (one kept-alive connection each)
   std::string cache = "runs/llm-cache.sqlite";  // SQLite response cache; '' = no cache
   std::string ca_file;  // https: a PEM bundle to trust instead of the system's (self-hosted TLS)
+  LlmFailure on_failure = LlmFailure::kError;
 
   template <class V>
   void Visit(V& v) {
@@ -53,6 +59,7 @@ struct LlmConfig {
     v("concurrency", concurrency);
     v("cache", cache);
     v("ca_file", ca_file);
+    v("on_failure", on_failure);
   }
   // ConfigError("llm.<key>") for a bad value, including a base_url that does not parse.
   void Validate() const;
@@ -76,6 +83,15 @@ struct EnumNames<llm_bridge::LlmApi> {
   static const std::vector<std::pair<llm_bridge::LlmApi, std::string>>& Table() {
     static const std::vector<std::pair<llm_bridge::LlmApi, std::string>> t = {
         {llm_bridge::LlmApi::kChat, "chat"}, {llm_bridge::LlmApi::kCompletions, "completions"}};
+    return t;
+  }
+};
+template <>
+struct EnumNames<llm_bridge::LlmFailure> {
+  static const std::vector<std::pair<llm_bridge::LlmFailure, std::string>>& Table() {
+    static const std::vector<std::pair<llm_bridge::LlmFailure, std::string>> t = {
+        {llm_bridge::LlmFailure::kError, "error"},
+        {llm_bridge::LlmFailure::kNoChoice, "no_choice"}};
     return t;
   }
 };

@@ -26,8 +26,8 @@ const char* const kTable71Template =
 
 namespace {
 const std::vector<std::string>& Placeholders() {
-  static const std::vector<std::string> p = {"scenario", "item",       "behavior",  "attributes",
-                                             "history",  "candidates", "none_label"};
+  static const std::vector<std::string> p = {"scenario", "item",       "behavior",   "attributes",
+                                             "history",  "candidates", "none_label", "user"};
   return p;
 }
 
@@ -135,7 +135,8 @@ const std::string& PromptBuilder::ItemTitle(int64_t item) const {
 }
 
 std::string PromptBuilder::Render(const std::vector<int64_t>& history,
-                                  const std::vector<int64_t>& candidates) const {
+                                  const std::vector<int64_t>& candidates,
+                                  const std::string& user) const {
   if (candidates.empty() || candidates.size() > 25)
     throw Error(
         fmt::format("prompt: {} candidates; 1..25 can be labelled a..y (one letter is "
@@ -160,7 +161,8 @@ std::string PromptBuilder::Render(const std::vector<int64_t>& history,
                                                      {"attributes", options_.attributes},
                                                      {"history", hist},
                                                      {"candidates", cands},
-                                                     {"none_label", none}};
+                                                     {"none_label", none},
+                                                     {"user", Clean(user, 64)}};
   std::string out;
   const std::string& t = options_.template_text;
   size_t pos = 0;

@@ -3,8 +3,10 @@
 // llm_online agent; docs/llm.md).
 //
 // Template placeholders: {scenario} {item} {behavior} {attributes} {history} {candidates}
-// {none_label}. The candidates are labelled a, b, c, ... (at most 25, so that one letter is left
-// for "None"), one per line ("a. <item text>"), followed by "<none_label>. None".
+// {none_label} {user} (the user's external id; the default template does not show it, the
+// synthetic world's oracle control does). The candidates are labelled a, b, c, ... (at most 25, so
+// that one letter is left for "None"), one per line ("a. <item text>"), followed by "<none_label>.
+// None".
 #pragma once
 
 #include <cstdint>
@@ -56,8 +58,8 @@ class PromptBuilder {
   PromptBuilder(const PromptOptions& options, const data::ItemCatalog& catalog);
   // history: dense item ids, oldest first (only the last max_history are shown; ids out of range
   // throw recarena::Error); candidates: 1..25 dense ids.
-  std::string Render(const std::vector<int64_t>& history,
-                     const std::vector<int64_t>& candidates) const;
+  std::string Render(const std::vector<int64_t>& history, const std::vector<int64_t>& candidates,
+                     const std::string& user = "") const;
   // The text shown for item i (also what the answer parser matches quoted titles against).
   const std::string& ItemText(int64_t item) const;
   // The bare title used for title matching (title, else external id).

@@ -10,6 +10,7 @@
 #include "experiments/cli/data_commands.h"
 #include "experiments/cli/dt_sweep_command.h"
 #include "experiments/cli/eval_commands.h"
+#include "experiments/cli/llm_commands.h"
 #include "experiments/cli/online_commands.h"
 #include "experiments/cli/sim_commands.h"
 #include "experiments/cli/train_command.h"
@@ -90,6 +91,19 @@ const std::vector<CliCommand>& Commands() {
     c.push_back({{"experiment"},
                  "grid of agents x exploration x seeds x simulators: results.csv, table, plots",
                  RunExperimentCommand});
+    c.push_back({{"llm", "check"},
+                 "ask the configured LLM a few preference prompts: answers, parse rate, latency",
+                 RunLlmCheckCommand});
+    c.push_back({{"llm", "distill"},
+                 "iALP: pre-train an actor-critic on preferences distilled from an LLM (D_LLM)",
+                 RunLlmDistillCommand});
+    c.push_back({{"llm", "cache", "stats"},
+                 "entries, hits and size of an LLM response cache",
+                 RunLlmCacheStats});
+    c.push_back(
+        {{"llm", "cache", "export"}, "an LLM response cache as JSON lines", RunLlmCacheExport});
+    c.push_back(
+        {{"llm", "cache", "prune"}, "delete LLM cache entries by age or model", RunLlmCachePrune});
     return c;
   }();
   return commands;

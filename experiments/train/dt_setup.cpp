@@ -27,12 +27,6 @@ double Quantile(std::vector<double> v, double q) {
   return v[std::min(rank, v.size()) - 1];
 }
 
-// The simulator's logged sequences (its fit's data), prepared again from its config.yaml.
-data::PreparedDataset SimulatorData(const fs::path& sim_dir) {
-  const auto sim_cfg = config::Load<env::SimFitConfig>(sim_dir / "config.yaml");
-  return data::PrepareDataset(sim_cfg.data, sim_cfg.run.seed);
-}
-
 void CheckSameCatalog(const data::PreparedDataset& run, const data::PreparedDataset& sim,
                       const fs::path& run_cfg, const fs::path& sim_dir) {
   const auto& a = run.dataset.items.external_ids;
@@ -107,7 +101,7 @@ agents::DtSetup ResolveDtSetup(const OnlineRunConfig& cfg, const env::Simulator&
                       fmt::format("agent.dt.init_from: the run has {} items, the simulator {}",
                                   od.num_items(), train_sim.num_items));
     }
-    CheckSameCatalog(od.prepared, SimulatorData(sim_dir), run_cfg, sim_dir);
+    CheckSameCatalog(od.prepared, SimulatorDataset(sim_dir), run_cfg, sim_dir);
     setup.model = ResolvedModelOptions(off, od.num_items());
     setup.transformer = off.dt;
     setup.order = OrderOf(off.model_kind);
@@ -126,7 +120,7 @@ agents::DtSetup ResolveDtSetup(const OnlineRunConfig& cfg, const env::Simulator&
     setup.long_tail = LongTailFromPopularity(train_sim.logged_item_counts, 0.1);
     const bool features = o.transformer.similarity == agents::ReturnSimilarity::kFeatures;
     if (o.target.kind == agents::DtTargetKind::kQuantile || features) {
-      const data::PreparedDataset sim_data = SimulatorData(sim_dir);
+      const data::PreparedDataset sim_data = SimulatorDataset(sim_dir);
       logged = sim_data.split.train;
       if (features) setup.similarity_vectors = DtSimilarityVectors(o.transformer, sim_data);
     }

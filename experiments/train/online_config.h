@@ -7,6 +7,8 @@
 #include "agents/online_config.h"
 #include "core/config_schema.h"
 #include "core/run_config.h"
+#include "llm_bridge/llm_config.h"
+#include "llm_bridge/prompt.h"
 #include "policies/exploration.h"
 
 namespace recarena::experiments {
@@ -54,6 +56,9 @@ struct OnlineRunConfig {
   agents::OnlineAgentOptions agent;
   policies::ExplorationOptions exploration;
   OnlineTrainConfig train;
+  // agent.kind llm_online only: the LLM and its prompt (docs/llm.md).
+  llm_bridge::LlmConfig llm;
+  llm_bridge::PromptOptions prompt;
   template <class V>
   void Visit(V& v) {
     v("run", run);
@@ -61,6 +66,8 @@ struct OnlineRunConfig {
     v("agent", agent);
     v("exploration", exploration);
     v("train", train);
+    v("llm", llm);
+    v("prompt", prompt);
   }
   void Validate() const;
 };

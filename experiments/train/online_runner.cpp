@@ -16,6 +16,7 @@
 #include "experiments/eval/metrics.h"
 #include "experiments/eval/rollout.h"
 #include "experiments/train/dt_setup.h"
+#include "experiments/train/ialp_setup.h"
 #include "models/checkpoint.h"
 #include "models/device.h"
 
@@ -54,6 +55,8 @@ void OnlineRunConfig::Validate() const {
   agent.Validate();
   exploration.Validate();
   train.Validate();
+  llm.Validate();
+  prompt.Validate();
 }
 
 json ToJson(const OnlineEvaluation& e) {
@@ -220,10 +223,12 @@ std::unique_ptr<agents::OnlineAgent> BuildAgent(const OnlineRunConfig& cfg,
                                                 torch::Device device) {
   std::optional<agents::DtSetup> dt;
   if (cfg.agent.kind == agents::OnlineAgentKind::kDt) dt = ResolveDtSetup(cfg, train_sim);
+  const std::optional<agents::IalpSetup> ialp = ResolveIalpSetup(cfg, train_sim);
   torch::manual_seed(cfg.run.seed);
   auto popularity = torch::tensor(train_sim.logged_item_counts).to(torch::kFloat);
   return agents::MakeOnlineAgent(cfg.agent, cfg.exploration, train_sim.num_items, device,
-                                 popularity, std::move(eval_sim), dt ? &*dt : nullptr);
+                                 popularity, std::move(eval_sim), dt ? &*dt : nullptr,
+                                 ialp ? &*ialp : nullptr);
 }
 
 }  // namespace

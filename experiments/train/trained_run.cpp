@@ -6,6 +6,8 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/strings.h"
+#include "data/prepare.h"
+#include "env/sim_config.h"
 
 namespace recarena::experiments {
 
@@ -39,6 +41,14 @@ void RequireModelKind(const TrainedRun& run, std::initializer_list<OfflineModel>
   throw FileError(run.config_file.string(), 0,
                   who + ": the run's model_kind is " + config::EnumToString(run.cfg.model_kind) +
                       "; this needs " + Join(names, " | "));
+}
+
+data::PreparedDataset SimulatorDataset(const fs::path& sim_dir) {
+  const fs::path file = sim_dir / "config.yaml";
+  if (!fs::exists(file))
+    throw FileError(file.string(), 0, "not a fitted simulator directory (no config.yaml)");
+  const auto sim_cfg = config::Load<env::SimFitConfig>(file);
+  return data::PrepareDataset(sim_cfg.data, sim_cfg.run.seed);
 }
 
 }  // namespace recarena::experiments

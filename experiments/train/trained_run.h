@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "data/prepare.h"
 #include "experiments/train/offline_config.h"
 
 namespace recarena::experiments {
@@ -28,5 +29,10 @@ TrainedRun OpenTrainedRun(const std::filesystem::path& dir, const std::string& w
 // one of `accepted`.
 void RequireModelKind(const TrainedRun& run, std::initializer_list<OfflineModel> accepted,
                       const std::string& who);
+
+// The dataset a `recarena sim fit` directory was fitted on, prepared again from its config.yaml
+// (the same pipeline and seed, so its item ids are the simulator's). FileError when sim_dir has no
+// config.yaml.
+data::PreparedDataset SimulatorDataset(const std::filesystem::path& sim_dir);
 
 }  // namespace recarena::experiments

@@ -76,6 +76,11 @@ TEST_CASE("answer parser: titles, quoted or verbatim, earliest first", "[llm_bri
   c = P("shakira, then megadeth");
   CHECK(c.kind == ChoiceKind::kTitle);
   CHECK(c.index == 2);
+  // A title cut inside its trailing parenthesis still matches by its core.
+  c = ParseChoice("The user will prefer the movie Blade Runner (198", 2,
+                  {"Alien (1979)", "Blade Runner (1982)"});
+  CHECK(c.kind == ChoiceKind::kTitle);
+  CHECK(c.index == 1);
   // Titles shorter than 3 characters are never matched.
   CHECK(ParseChoice("xy", 2, {"xy", "Zed"}).kind == ChoiceKind::kNoChoice);
 }

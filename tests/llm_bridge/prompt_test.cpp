@@ -59,14 +59,20 @@ TEST_CASE("prompt: UTF-8 safe cut and option errors", "[llm_bridge]") {
   o.max_item_chars = 4;
   CHECK_THROWS_AS(o.Validate(), ConfigError);
   PromptOptions t;
-  t.template_text = "{history} {candidates} {user}";
+  t.template_text = "{history} {candidates} {rating}";
   try {
     t.Validate("llm_online.prompt");
     FAIL("unknown placeholder accepted");
   } catch (const ConfigError& e) {
     CHECK(e.path() == "llm_online.prompt.template");
-    CHECK(std::string(e.what()).find("{user}") != std::string::npos);
+    CHECK(std::string(e.what()).find("{rating}") != std::string::npos);
   }
+  // {user} is known: the user's external id.
+  t.template_text = "User: {user}\n{history}\n{candidates}";
+  t.Validate();
+  PromptBuilder ub(t, Catalog());
+  const std::string p = ub.Render({0}, {1, 2}, "u42");
+  CHECK(p.rfind("User: u42\n", 0) == 0);
   t.template_text = "{history} only";
   CHECK_THROWS_AS(t.Validate(), ConfigError);
 }
