@@ -11,7 +11,7 @@ set(RECARENA_LAYER_DEPS_models core data)
 set(RECARENA_LAYER_DEPS_env core data models)
 set(RECARENA_LAYER_DEPS_policies core data models env)
 set(RECARENA_LAYER_DEPS_agents core data models env policies)
-set(RECARENA_LAYER_DEPS_llm_bridge core data models env policies)
+set(RECARENA_LAYER_DEPS_llm_bridge core data)
 # experiments/: eval (metrics, conformal sets, rollouts) <- train (offline and online training
 # loops, trained runs) <- report (studies of trained runs and simulators that end in report files)
 # <- cli (the commands: parse flags, call the layers below, print).

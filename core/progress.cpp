@@ -29,8 +29,8 @@ Progress::~Progress() {
 }
 
 std::string Progress::Format(const std::string& label, int64_t done, int64_t total,
-                             double elapsed_s) {
-  const double rate = elapsed_s > 0 ? done / elapsed_s : 0.0;
+                             double elapsed_s, int64_t base) {
+  const double rate = elapsed_s > 0 ? static_cast<double>(done - base) / elapsed_s : 0.0;
   if (total > 0) {
     const double pct = 100.0 * static_cast<double>(done) / static_cast<double>(total);
     const double eta = rate > 0 ? (total - done) / rate : -1.0;
@@ -50,6 +50,11 @@ void Progress::Set(int64_t done) {
   MaybeDraw(false);
 }
 
+void Progress::Resume(int64_t done) {
+  done_ = base_ = done;
+  start_ = last_draw_ = std::chrono::steady_clock::now();
+}
+
 void Progress::Finish() {
   if (finished_) return;
   MaybeDraw(true);
@@ -64,7 +69,7 @@ void Progress::MaybeDraw(bool force) {
   if (!force && since < interval_s_) return;
   last_draw_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const std::string line = Format(label_, done_, total_, elapsed);
+  const std::string line = Format(label_, done_, total_, elapsed, base_);
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s", line.c_str());
   } else {

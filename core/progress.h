@@ -16,16 +16,20 @@ class Progress {
   ~Progress();
   void Add(int64_t n = 1);
   void Set(int64_t done);
+  // A resumed run: `done` items were done before this process; the rate and ETA count only what
+  // is done from now on.
+  void Resume(int64_t done);
   void Finish();
-  // Formats the status line for done items after elapsed seconds (exposed for tests).
-  static std::string Format(const std::string& label, int64_t done, int64_t total,
-                            double elapsed_s);
+  // Formats the status line for done items after elapsed seconds, of which `base` were done
+  // before the clock started (exposed for tests).
+  static std::string Format(const std::string& label, int64_t done, int64_t total, double elapsed_s,
+                            int64_t base = 0);
 
  private:
   void MaybeDraw(bool force);
   std::string label_;
   int64_t total_;
-  int64_t done_ = 0;
+  int64_t done_ = 0, base_ = 0;
   double interval_s_;
   bool enabled_;
   bool tty_;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <initializer_list>
 
@@ -109,6 +110,19 @@ size_t FindNone(const std::string& s) {
   return kNpos;
 }
 
+// Where `title` first occurs in s as a whole word sequence: not inside a longer word or number
+// ("item 15" is not found in "item 155"); kNpos when nowhere.
+size_t FindWhole(const std::string& s, const std::string& title) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  for (size_t p = s.find(title); p != kNpos; p = s.find(title, p + 1)) {
+    const size_t end = p + title.size();
+    const bool left = p == 0 || !word(s[p - 1]) || !word(title.front());
+    const bool right = end >= s.size() || !word(s[end]) || !word(title.back());
+    if (left && right) return p;
+  }
+  return kNpos;
+}
+
 // The earliest candidate title in the text (longest on a tie).
 size_t FindTitle(const std::string& s, const std::vector<std::string>& titles, int64_t k,
                  int64_t* index) {
@@ -122,7 +136,7 @@ size_t FindTitle(const std::string& s, const std::vector<std::string>& titles, i
     if (open != kNpos && !core.empty() && core.back() == ')') core.resize(open);
     for (const std::string* title : std::initializer_list<const std::string*>{&full, &core}) {
       if (title->size() < 3 || (title == &core && (core == full || core.size() < 4))) continue;
-      const size_t p = s.find(*title);
+      const size_t p = FindWhole(s, *title);
       if (p == kNpos) continue;
       if (p < best || (p == best && title->size() > best_len)) {
         best = p;

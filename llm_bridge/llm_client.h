@@ -14,7 +14,7 @@
 // - The API key (from the environment variable llm.api_key_env) goes only into the Authorization
 //   header; any text that reaches an error message is scrubbed of it.
 // - Metrics (calls, cache hits, HTTP requests, retries, failures by kind, tokens, latencies) are
-//   counted across threads and written into a run's llm_metrics.json by the callers.
+//   counted across threads; runs report them (distill.json "llm", `llm check`).
 #pragma once
 
 #include <nlohmann/json.hpp>

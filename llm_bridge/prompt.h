@@ -3,8 +3,8 @@
 // llm_online agent; docs/llm.md).
 //
 // Template placeholders: {scenario} {item} {behavior} {attributes} {history} {candidates}
-// {none_label} {user} (the user's external id; the default template does not show it, the
-// synthetic world's oracle control does). The candidates are labelled a, b, c, ... (at most 25, so
+// {none_label} {user} (the user's external id; the default template does not show it). The
+// candidates are labelled a, b, c, ... (at most 25, so
 // that one letter is left for "None"), one per line ("a. <item text>"), followed by "<none_label>.
 // None".
 #pragma once

@@ -25,7 +25,7 @@ URL=http://127.0.0.1:$PORT/v1
 healthy() {
   "$PY" - "$URL" <<'PYEOF' >/dev/null 2>&1
 import json, sys, urllib.request
-with urllib.request.urlopen(sys.argv[1] + "/models", timeout=2) as r:
+with urllib.request.urlopen(sys.argv[1] + "/models", timeout=5) as r:
     json.load(r)["data"]
 PYEOF
 }
@@ -45,8 +45,17 @@ model_file() {
 
 case "${1:-}" in
   start)
-    if pid=$(running_pid) && healthy; then
-      echo "llm_server: already running (pid $pid) at $URL"
+    if pid=$(running_pid); then
+      # A busy server (one generation at a time) may take a while to answer the health check.
+      for _ in $(seq 1 60); do
+        if healthy; then echo "llm_server: already running (pid $pid) at $URL"; exit 0; fi
+        sleep 1
+      done
+      echo "llm_server: pid $pid runs but $URL does not answer; see $LOG (stop it first)" >&2
+      exit 1
+    fi
+    if healthy; then
+      echo "llm_server: a server not started by this script already answers at $URL; using it" >&2
       exit 0
     fi
     [[ -x $PY ]] || { echo "llm_server: no virtualenv at $VENV (run scripts/setup.sh)" >&2; exit 1; }
@@ -61,6 +70,7 @@ case "${1:-}" in
     for _ in $(seq 1 120); do
       if healthy; then echo "llm_server: ready (pid $(cat "$PID_FILE"))"; exit 0; fi
       if ! running_pid >/dev/null; then
+        rm -f "$PID_FILE"
         echo "llm_server: the server exited; its log:" >&2; tail -n 20 "$LOG" >&2; exit 1
       fi
       sleep 0.5

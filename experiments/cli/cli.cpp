@@ -97,6 +97,9 @@ const std::vector<CliCommand>& Commands() {
     c.push_back({{"llm", "distill"},
                  "iALP: pre-train an actor-critic on preferences distilled from an LLM (D_LLM)",
                  RunLlmDistillCommand});
+    c.push_back({{"llm", "oracle-server"},
+                 "serve the oracle teacher over the OpenAI-compatible API (a control for iALP)",
+                 RunLlmOracleServerCommand});
     c.push_back({{"llm", "cache", "stats"},
                  "entries, hits and size of an LLM response cache",
                  RunLlmCacheStats});

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -11,6 +12,8 @@
 #include "experiments/cli/command_util.h"
 #include "experiments/report/llm_check.h"
 #include "experiments/train/ialp_distill.h"
+#include "experiments/train/oracle_server.h"
+#include "experiments/train/trained_run.h"
 #include "llm_bridge/response_cache.h"
 
 namespace recarena::experiments {
@@ -104,6 +107,39 @@ int RunLlmDistillCommand(const std::vector<std::string>& args, std::ostream& out
   j["dir"] = dir.string();
   j["resumed"] = r.resumed;
   out << j.dump(2) << "\n";
+  return 0;
+}
+
+int RunLlmOracleServerCommand(const std::vector<std::string>& args, std::ostream& out) {
+  std::string config_file, port_file;
+  int port = 8766;
+  po::options_description opts("options");
+  opts.add_options()("config", po::value(&config_file),
+                     "a distill config: distill.sim, oracle_role, oracle_min and prompt:")(
+      "port", po::value(&port), "port on 127.0.0.1 (0 = any free port; default 8766)")(
+      "port-file", po::value(&port_file), "write the bound port here once it listens");
+  auto cl = ParseCommandLine(args, opts);
+  if (cl.help) {
+    PrintCommandHelp(out, "llm oracle-server --config FILE [--port P] [--port-file F]",
+                     "Serves the oracle teacher over the OpenAI-compatible API (model id\n"
+                     "'oracle'): each preference prompt is read back and answered with the label\n"
+                     "of the candidate the simulator role distill.oracle_role truly prefers. The\n"
+                     "template must show 'User: {user}'. Runs until killed (docs/llm.md).",
+                     opts);
+    return 0;
+  }
+  NoPositional(cl);
+  if (config_file.empty()) throw Error("--config FILE is required (see configs/llm/)");
+  const auto cfg = config::Load<DistillConfig>(config_file, cl.overrides);
+  cfg.Validate();
+  const data::PreparedDataset data = SimulatorDataset(cfg.distill.sim);
+  OracleServer server(env::LoadSimulator(cfg.distill.sim, env::ParseRole(cfg.distill.oracle_role)),
+                      data.dataset, llm_bridge::WithDatasetDefaults(cfg.prompt, data.dataset.name),
+                      cfg.distill.oracle_min);
+  const int bound = server.Start(port);
+  if (!port_file.empty()) WriteFileAtomic(port_file, std::to_string(bound) + "\n");
+  out << "oracle server on http://127.0.0.1:" << bound << "/v1 (model oracle)" << std::endl;
+  server.Wait();
   return 0;
 }
 

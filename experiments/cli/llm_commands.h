@@ -1,5 +1,5 @@
-// `recarena llm check | distill | cache stats | cache export | cache prune`: the LLM bridge
-// (docs/llm.md).
+// `recarena llm check | distill | oracle-server | cache stats | cache export | cache prune`: the
+// LLM bridge (docs/llm.md).
 #pragma once
 
 #include <ostream>
@@ -9,6 +9,7 @@
 namespace recarena::experiments {
 int RunLlmCheckCommand(const std::vector<std::string>& args, std::ostream& out);
 int RunLlmDistillCommand(const std::vector<std::string>& args, std::ostream& out);
+int RunLlmOracleServerCommand(const std::vector<std::string>& args, std::ostream& out);
 int RunLlmCacheStats(const std::vector<std::string>& args, std::ostream& out);
 int RunLlmCacheExport(const std::vector<std::string>& args, std::ostream& out);
 int RunLlmCachePrune(const std::vector<std::string>& args, std::ostream& out);

@@ -53,6 +53,15 @@ fs::path ExperimentRoot(const ExperimentConfig& ex, const std::string& out_dir) 
                            : fs::path("runs") / ex.name;
 }
 
+namespace {
+std::string WithSeed(std::string s, int64_t seed) {
+  const std::string key = "{seed}", value = std::to_string(seed);
+  for (size_t p = s.find(key); p != std::string::npos; p = s.find(key, p + value.size()))
+    s.replace(p, key.size(), value);
+  return s;
+}
+}  // namespace
+
 std::vector<ExperimentCell> RunExperimentCells(const ExperimentConfig& ex, const fs::path& file,
                                                const fs::path& root) {
   fs::create_directories(root);
@@ -75,6 +84,7 @@ std::vector<ExperimentCell> RunExperimentCells(const ExperimentConfig& ex, const
       for (const auto& expl : explorations) {
         for (int64_t seed : ex.seeds) {
           auto ov = base;
+          for (auto& o : ov) o = WithSeed(o, seed);  // "{seed}" in an override: the cell's seed
           ov.push_back("exploration.kind=" + expl);
           ov.push_back("run.seed=" + std::to_string(seed));
           auto cfg = config::Load<OnlineRunConfig>(agent_path, ov);

@@ -22,7 +22,9 @@ struct ExperimentConfig {
   std::vector<std::string> explorations;  // exploration.kind values; learning agents only
   std::vector<int64_t> seeds{1, 2, 3};
   std::vector<std::string> simulators;  // simulator.dir values; empty = each config's own
-  std::vector<std::string> overrides;   // section.key=value applied to every cell
+  // section.key=value applied to every cell; "{seed}" in one is replaced by the cell's seed (a
+  // per-seed input, e.g. agent.ialp.init_from=runs/ialp/distill/seed-{seed})
+  std::vector<std::string> overrides;
   RankingOptions ranking;  // policy ranking in two roles (experiments/report/policy_ranking.h)
   template <class V>
   void Visit(V& v) {

@@ -185,7 +185,7 @@ DistillResult RunDistill(const DistillConfig& cfg, const fs::path& dir,
     log::Info("distill: resuming {} at iteration {}/{}", dir.string(), st.iteration, o.iterations);
   }
   Progress progress("distill", o.iterations * T);
-  progress.Set(st.iteration * T);
+  progress.Resume(st.iteration * T);
   const auto t_start = std::chrono::steady_clock::now();
   int64_t done_now = 0;
   while (st.iteration < o.iterations) {

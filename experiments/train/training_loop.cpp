@@ -63,7 +63,7 @@ TrainingLoopResult RunTrainingLoop(OfflineLearner& learner, const TrainingLoopOp
   }
   learner.StartEpoch(st.epoch, st.cursor == 0);
   Progress progress(o.progress_label, o.max_steps, 2.0);
-  progress.Set(learner.step());
+  progress.Resume(learner.step());
   int64_t steps_this_call = 0;
   while (!st.stopped && learner.step() < o.max_steps && st.epoch < o.max_epochs) {
     if (st.cursor >= learner.EpochSize()) {

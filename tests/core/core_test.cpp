@@ -104,6 +104,10 @@ TEST_CASE("progress: status line has rate and ETA", "[progress]") {
   const std::string s = recarena::Progress::Format("train", 50, 100, 10.0);
   CHECK_THAT(s, Catch::Contains("50/100") && Catch::Contains("50.0%") && Catch::Contains("5.0/s") &&
                     Catch::Contains("ETA 0:00:10"));
+  // Resumed at 40 of 100: 10 done in 10 s is 1.0/s, 50 left take 50 s.
+  const std::string r = recarena::Progress::Format("train", 50, 100, 10.0, 40);
+  CHECK_THAT(
+      r, Catch::Contains("50/100") && Catch::Contains(" 1.0/s") && Catch::Contains("ETA 0:00:50"));
 }
 
 TEST_CASE("run dir: timestamped and unique", "[io]") {

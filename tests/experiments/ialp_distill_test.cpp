@@ -20,9 +20,11 @@
 #include "cli_runner.h"
 #include "core/config.h"
 #include "core/process.h"
+#include "experiments/report/llm_check.h"
 #include "experiments/train/ialp_distill.h"
 #include "experiments/train/online_runner.h"
 #include "experiments/train/oracle_chooser.h"
+#include "experiments/train/oracle_server.h"
 #include "experiments/train/trained_run.h"
 #include "llm_bridge/fault_server.h"
 #include "models/checkpoint.h"
@@ -274,4 +276,58 @@ TEST_CASE("llm distill with the oracle teacher: every pick is the truly best can
   }
   const auto summary = json::parse(ReadFile(tmp.path() / "o" / "distill.json"));
   CHECK(summary["teacher"].get<std::string>() == "oracle (eval)");
+}
+
+TEST_CASE("llm distill through the oracle server's HTTP API equals the in-process oracle",
+          "[ialp]") {
+  // The whole LLM path (prompt, client, parser) carries the oracle's preferences unchanged.
+  FaultServer unused;
+  TempDir tmp;
+  DistillConfig inproc = SmallDistill(unused, "");
+  inproc.distill.teacher = recarena::experiments::DistillTeacher::kOracle;
+  std::string tmpl = recarena::llm_bridge::kTable71Template;
+  const std::string hist = "History: {history}";
+  tmpl.replace(tmpl.find(hist), hist.size(), "User: {user}\n" + hist);
+  inproc.prompt.template_text = tmpl;
+  REQUIRE(RunDistill(inproc, tmp.path() / "inproc").finished);
+
+  const auto data = recarena::experiments::SimulatorDataset(inproc.distill.sim);
+  recarena::experiments::OracleServer server(
+      recarena::env::LoadSimulator(inproc.distill.sim, recarena::env::SimRole::kEval), data.dataset,
+      recarena::llm_bridge::WithDatasetDefaults(inproc.prompt, data.dataset.name), 0.0);
+  const int port = server.Start(0);
+  DistillConfig http = inproc;
+  http.distill.teacher = recarena::experiments::DistillTeacher::kLlm;
+  http.llm.base_url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+  http.llm.model = "oracle";
+  REQUIRE(RunDistill(http, tmp.path() / "http").finished);
+  CHECK(server.requests() == 36);
+  CHECK(ReadFile(tmp.path() / "http" / "d_llm.jsonl") ==
+        ReadFile(tmp.path() / "inproc" / "d_llm.jsonl"));
+  CHECK(SameParams(DistilledParams(inproc, tmp.path() / "http"),
+                   DistilledParams(inproc, tmp.path() / "inproc")));
+  // Prompts it cannot read back get an answer the parser takes as no choice.
+  CHECK(server.Answer("What is the best item?") == "I cannot tell.");
+  // A template without the user line is refused, naming the key.
+  CHECK_THROWS_WITH(
+      recarena::experiments::OracleServer(
+          recarena::env::LoadSimulator(inproc.distill.sim, recarena::env::SimRole::kEval),
+          data.dataset, recarena::llm_bridge::PromptOptions{}, 0.0),
+      Catch::Contains("User: {user}"));
+}
+
+TEST_CASE("all shipped LLM configs are schema-valid", "[ialp][configs]") {
+  const std::filesystem::path root = RECARENA_SOURCE_DIR;
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(root / "configs/llm")) {
+    INFO(e.path());
+    if (e.path().filename().string().rfind("distill-", 0) == 0) {
+      CHECK_NOTHROW(recarena::config::Load<DistillConfig>(e.path()).Validate());
+    } else {
+      CHECK_NOTHROW(
+          recarena::config::Load<recarena::experiments::LlmCheckConfig>(e.path()).Validate());
+    }
+    ++n;
+  }
+  CHECK(n >= 4);
 }

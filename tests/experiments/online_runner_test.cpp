@@ -93,7 +93,8 @@ TEST_CASE("experiment grid: results.csv and summary table", "[online][experiment
                                              "kind: popular"));
   const auto exp = tmp.Write("exp.yaml",
                              "experiment:\n  name: t\n  agents: [random.yaml, popular.yaml]\n  "
-                             "explorations: [greedy, categorical]\n  seeds: [1, 2]\n");
+                             "explorations: [greedy, categorical]\n  seeds: [1, 2]\n  "
+                             "overrides: [\"run.name=cell-{seed}-{seed}\"]\n");
   auto r = recarena::testing::RunCli(
       {"experiment", exp.string(), "--out", (tmp.path() / "out").string()});
   INFO(r.err);
@@ -103,6 +104,16 @@ TEST_CASE("experiment grid: results.csv and summary table", "[online][experiment
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 13);
   const auto md = recarena::ReadFile(tmp.path() / "out" / "summary.md");
   CHECK_THAT(md, Catch::Contains("| random | - |") && Catch::Contains("| popular | - |"));
+  // "{seed}" in an override is each cell's seed.
+  int configs = 0;
+  for (const auto& e : fs::recursive_directory_iterator(tmp.path() / "out")) {
+    if (e.path().filename() != "config.yaml") continue;
+    const std::string seed = e.path().parent_path().filename().string().substr(5);  // seed-N
+    CHECK_THAT(recarena::ReadFile(e.path()),
+               Catch::Contains("name: cell-" + seed + "-" + seed + "\n"));
+    ++configs;
+  }
+  CHECK(configs == 4);
 }
 
 TEST_CASE("all shipped online and experiment configs are schema-valid", "[online][configs]") {

@@ -83,6 +83,14 @@ TEST_CASE("answer parser: titles, quoted or verbatim, earliest first", "[llm_bri
   CHECK(c.index == 1);
   // Titles shorter than 3 characters are never matched.
   CHECK(ParseChoice("xy", 2, {"xy", "Zed"}).kind == ChoiceKind::kNoChoice);
+  // Whole words only: "item 15" is not in "item 155", which is not a candidate.
+  const std::vector<std::string> items = {"item 15 (topic 3)", "item 7 (topic 1)"};
+  CHECK(ParseChoice("The user will select item 155.", 2, items).kind == ChoiceKind::kNoChoice);
+  c = ParseChoice("The user will select item 15.", 2, items);
+  CHECK(c.kind == ChoiceKind::kTitle);
+  CHECK(c.index == 0);
+  c = ParseChoice("The user will select item 7 (topic 1) now", 2, items);
+  CHECK(c.index == 1);
 }
 
 TEST_CASE("answer parser: JSON fields", "[llm_bridge]") {
