@@ -219,8 +219,8 @@ def llm_online_section():
     cost = (f" The LLM's wall time per training step (4 users): {fmt(*mean_ci(secs), 2)} s."
             if secs else "")
     return ("## LLMOnline (thesis Sec. 7.6.3), synthetic world\n\n"
-            "`configs/experiments/ialp-synthetic-llm-online.yaml`: 20 training steps x 4 users, "
-            "evaluations at steps 0, 10, 20 greedy without the LLM, in the ground truth; the same "
+            "`configs/experiments/ialp-synthetic-llm-online.yaml`: 10 training steps x 4 users, "
+            "evaluations at steps 0, 5, 10 greedy without the LLM, in the ground truth; the same "
             "A2C without the LLM at the same budget. R@1 here is not defined (no step 500): '-'."
             + cost + "\n\n" + online_table(rows, [("A2C from scratch", res.get("a2c-thesis", {}))]))
 

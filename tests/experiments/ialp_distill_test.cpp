@@ -18,8 +18,10 @@
 #include "agents/actor_critic.h"
 #include "agents/ialp.h"
 #include "cli_runner.h"
+#include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/process.h"
+#include "core/strings.h"
 #include "experiments/report/llm_check.h"
 #include "experiments/train/ialp_distill.h"
 #include "experiments/train/online_runner.h"
@@ -330,4 +332,37 @@ TEST_CASE("all shipped LLM configs are schema-valid", "[ialp][configs]") {
     ++n;
   }
   CHECK(n >= 4);
+}
+
+TEST_CASE("llm oracle-server command: llm check against it parses every answer", "[ialp]") {
+  const std::string exe = std::string(RECARENA_BINARY_DIR) + "/recarena";
+  if (!std::filesystem::exists(exe)) RECARENA_SKIP("build/recarena is not built");
+  TempDir tmp;
+  std::string tmpl = recarena::llm_bridge::kTable71Template;
+  const std::string hist = "History: {history}";
+  tmpl.replace(tmpl.find(hist), hist.size(), "User: {user}\n" + hist);
+  const std::string prompt = "prompt:\n  template: " + json(tmpl).dump() + "\n";
+  const auto server_cfg =
+      tmp.Write("oracle.yaml",
+                "distill:\n  sim: " + recarena::testing::TinyOnlineSim().string() + "\n" + prompt);
+  const auto port_file = tmp.path() / "port";
+  recarena::ChildProcess server(exe, {"llm", "oracle-server", "--config", server_cfg.string(),
+                                      "--port", "0", "--port-file", port_file.string()});
+  for (int i = 0; i < 300 && !std::filesystem::exists(port_file); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(std::filesystem::exists(port_file));
+  const std::string port(recarena::Trim(recarena::ReadFile(port_file)));
+  const auto check_cfg =
+      tmp.Write("check.yaml", "llm:\n  base_url: http://127.0.0.1:" + port +
+                                  "/v1\n  model: oracle\n  cache: ''\n" + prompt);
+  const auto r = recarena::testing::RunCli({"llm", "check", "--config", check_cfg.string(), "--sim",
+                                            recarena::testing::TinyOnlineSim().string(),
+                                            "--prompts", "5", "--k", "4", "--json"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const json j = json::parse(r.out);
+  CHECK(j["server_models"] == json::array({"oracle"}));
+  CHECK(j["chooser"]["parse_rate"].get<double>() == 1.0);
+  for (const auto& a : j["answers"]) CHECK(a["kind"].get<std::string>() == "letter");
+  server.Stop();
 }
