@@ -95,11 +95,15 @@ def distill_section():
            "queries). The thesis distils ~50k preferences of a LoRA-tuned Mistral-7B over 100 "
            "epochs: this budget is about 500x smaller, sized for 1-3 s per answer of a 135M model "
            "on 2 CPU cores. Rates are shares of all queries; 'a share' is the share of picks that "
-           "chose the first candidate (position bias; 0.1 without bias).\n",
+           "chose the first candidate (position bias; 0.1 without bias). Seconds per query are "
+           "wall times of runs that shared the 2 cores with other jobs (alone: 1.2-2.6 s, "
+           "docs/llm.md).\n",
            "| teacher | seeds | queries | parse rate | pick rate (r^p = 1) | none rate | a share | "
            "s per query |", "|---|---|---|---|---|---|---|---|"]
-    for t, name in TEACHERS:
-        runs = sorted(glob.glob(os.path.join(ROOT, f"distill-{t}", "seed-*", "distill.json")))
+    sources = [(f"synthetic, {name}", f"distill-{t}") for t, name in TEACHERS]
+    sources.append(("Last.fm-2K, SmolLM2-135M (LLM)", os.path.join("lastfm-2k", "distill-llm")))
+    for name, sub in sources:
+        runs = sorted(glob.glob(os.path.join(ROOT, sub, "seed-*", "distill.json")))
         js = [json.load(open(p)) for p in runs]
         if not js:
             out.append(f"| {name} | 0 | (missing) |||||")
@@ -190,6 +194,10 @@ def lastfm_section():
             "schedule, the others categorical exploration. Mean ± 95% t-interval over 5 seeds.\n\n")
     text += online_table(rows, refs)
     ex = read_results(os.path.join(ROOT, "exploration-lastfm-2k", "results.csv"), by_exploration=True)
+    # The categorical cells are the main experiment's (same configs, seeds and overrides).
+    for a in ("a2c-thesis", "ialp-ft", "ialp-ap"):
+        if a in res:
+            ex[(a, "categorical")] = res[a]
     if ex:
         text += ("\n### Exploration strategies (thesis Figs. 7.10-7.11)\n\n"
                  "`configs/experiments/ialp-lastfm-2k-exploration.yaml`: final test Return, mean ± "
@@ -209,15 +217,19 @@ def llm_online_section():
     if not res:
         return ""
     rows = [(AGENT_NAMES[a], "-", res[a]) for a in ("a2c-thesis", "llm-online") if a in res]
-    secs = []
+    secs, picks = [], []
     for p in glob.glob(os.path.join(ROOT, "online-llm-online", "**", "llm-online", "**",
                                     "metrics.jsonl"), recursive=True):
         for line in open(p):
-            j = json.loads(line)
-            if "llm_s_per_step" in j.get("train", j):
-                secs.append(j.get("train", j)["llm_s_per_step"])
-    cost = (f" The LLM's wall time per training step (4 users): {fmt(*mean_ci(secs), 2)} s."
-            if secs else "")
+            tm = json.loads(line).get("train_metrics", {})
+            if "llm_s_per_step" in tm:
+                secs.append(tm["llm_s_per_step"])
+                picks.append(tm["llm_pick_rate"])
+    cost = ""
+    if secs:
+        cost = (f" The LLM's wall time per training step (4 users; means of the evaluation "
+                f"segments): {fmt(*mean_ci(secs), 2)} s, against milliseconds for a step of the "
+                f"A2C alone; the LLM picked a candidate in {fmt(*mean_ci(picks), 2)} of the queries.")
     return ("## LLMOnline (thesis Sec. 7.6.3), synthetic world\n\n"
             "`configs/experiments/ialp-synthetic-llm-online.yaml`: 10 training steps x 4 users, "
             "evaluations at steps 0, 5, 10 greedy without the LLM, in the ground truth; the same "

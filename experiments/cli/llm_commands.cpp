@@ -13,7 +13,6 @@
 #include "experiments/report/llm_check.h"
 #include "experiments/train/ialp_distill.h"
 #include "experiments/train/oracle_server.h"
-#include "experiments/train/trained_run.h"
 #include "llm_bridge/response_cache.h"
 
 namespace recarena::experiments {
@@ -132,14 +131,11 @@ int RunLlmOracleServerCommand(const std::vector<std::string>& args, std::ostream
   if (config_file.empty()) throw Error("--config FILE is required (see configs/llm/)");
   const auto cfg = config::Load<DistillConfig>(config_file, cl.overrides);
   cfg.Validate();
-  const data::PreparedDataset data = SimulatorDataset(cfg.distill.sim);
-  OracleServer server(env::LoadSimulator(cfg.distill.sim, env::ParseRole(cfg.distill.oracle_role)),
-                      data.dataset, llm_bridge::WithDatasetDefaults(cfg.prompt, data.dataset.name),
-                      cfg.distill.oracle_min);
-  const int bound = server.Start(port);
+  const auto server = MakeOracleServer(cfg);
+  const int bound = server->Start(port);
   if (!port_file.empty()) WriteFileAtomic(port_file, std::to_string(bound) + "\n");
   out << "oracle server on http://127.0.0.1:" << bound << "/v1 (model oracle)" << std::endl;
-  server.Wait();
+  server->Wait();
   return 0;
 }
 

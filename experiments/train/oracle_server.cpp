@@ -13,6 +13,8 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "experiments/train/ialp_distill.h"
+#include "experiments/train/trained_run.h"
 
 namespace recarena::experiments {
 
@@ -195,6 +197,13 @@ void OracleServer::Stop() {
   for (auto& s : n.sockets) s->shutdown(tcp::socket::shutdown_both, ec);  // ends blocked reads
   for (auto& t : n.connections)
     if (t.joinable()) t.join();
+}
+
+std::unique_ptr<OracleServer> MakeOracleServer(const DistillConfig& cfg) {
+  const data::PreparedDataset data = SimulatorDataset(cfg.distill.sim);
+  return std::make_unique<OracleServer>(
+      env::LoadSimulator(cfg.distill.sim, env::ParseRole(cfg.distill.oracle_role)), data.dataset,
+      llm_bridge::WithDatasetDefaults(cfg.prompt, data.dataset.name), cfg.distill.oracle_min);
 }
 
 }  // namespace recarena::experiments

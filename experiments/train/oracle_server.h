@@ -22,6 +22,8 @@
 
 namespace recarena::experiments {
 
+struct DistillConfig;
+
 class OracleServer {
  public:
   // prompt: the options the clients render with (item texts must match theirs; the template must
@@ -52,5 +54,9 @@ class OracleServer {
   std::atomic<int64_t> requests_{0};
   std::unique_ptr<Net> net_;
 };
+
+// The server of a distill config: distill.sim's dataset and its role distill.oracle_role as the
+// truth, distill.oracle_min, and prompt: with the dataset's default wording filled in.
+std::unique_ptr<OracleServer> MakeOracleServer(const DistillConfig& cfg);
 
 }  // namespace recarena::experiments
