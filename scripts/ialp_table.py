@@ -101,7 +101,8 @@ def distill_section():
            "| teacher | seeds | queries | parse rate | pick rate (r^p = 1) | none rate | a share | "
            "s per query |", "|---|---|---|---|---|---|---|---|"]
     sources = [(f"synthetic, {name}", f"distill-{t}") for t, name in TEACHERS]
-    sources.append(("Last.fm-2K, SmolLM2-135M (LLM)", os.path.join("lastfm-2k", "distill-llm")))
+    for ds, title in (("lastfm-2k", "Last.fm-2K"), ("coat", "Coat")):
+        sources.append((f"{title}, SmolLM2-135M (LLM)", os.path.join(ds, "distill-llm")))
     for name, sub in sources:
         runs = sorted(glob.glob(os.path.join(ROOT, sub, "seed-*", "distill.json")))
         js = [json.load(open(p)) for p in runs]
@@ -177,22 +178,33 @@ def synthetic_section():
             "is 25x smaller.\n\n" + online_table(rows, refs))
 
 
-def lastfm_section():
-    res = read_results(os.path.join(ROOT, "online-lastfm-2k", "results.csv"))
+REAL = {
+    "lastfm-2k": ("Last.fm-2K", "`configs/sim/lastfm-2k.yaml` (80/20 users): trained 2,000 steps x "
+                  "16 users in the train role, evaluated greedily on 200 episodes of the test role "
+                  "(unseen users)"),
+    "coat": ("Coat", "`configs/sim/coat.yaml` (80/20 users, DeepFM rating model, reward = predicted "
+             "rating 1-5): trained 2,000 steps x 16 users in the train role, evaluated greedily on "
+             "200 episodes of the eval role fitted on Coat's random-exposure ratings (free of "
+             "selection bias)"),
+}
+
+
+def real_section(ds):
+    title, setup = REAL[ds]
+    res = read_results(os.path.join(ROOT, f"online-{ds}", "results.csv"))
     if not res:
-        return "## Last.fm-2K\n\n(missing: runs/ialp/online-lastfm-2k/results.csv)\n"
-    order = ("lastfm-2k-random", "lastfm-2k-dqn", "lastfm-2k-pg", "a2c-thesis", "ialp", "ialp-ft",
-             "ialp-ap")
-    rows = [(AGENT_NAMES[a], "LLM" if a.startswith("ialp") else "-", res[a]) for a in order
-            if a in res]
-    refs = [("random", res.get("lastfm-2k-random", {})), ("A2C from scratch", res.get("a2c-thesis", {}))]
-    text = ("## Last.fm-2K simulator (thesis Sec. 7.6, Tables 7.3-7.5 layout)\n\n"
-            "`configs/sim/lastfm-2k.yaml` (80/20 users): trained 2,000 steps x 16 users in the train "
-            "role, evaluated greedily on 200 episodes of the test role (unseen users); the iALP "
+        return f"## {title}\n\n(missing: runs/ialp/online-{ds}/results.csv)\n"
+    order = (f"{ds}-random", f"{ds}-dqn", f"{ds}-pg", "a2c-thesis", "ialp", "ialp-ft", "ialp-ap")
+    names = dict(AGENT_NAMES, **{f"{ds}-random": "Random", f"{ds}-dqn": "DQN", f"{ds}-pg": "PG"})
+    rows = [(names[a], "LLM" if a.startswith("ialp") else "-", res[a]) for a in order if a in res]
+    refs = [("random", res.get(f"{ds}-random", {})), ("A2C from scratch", res.get("a2c-thesis", {}))]
+    text = (f"## {title} simulator (thesis Sec. 7.6, Tables 7.3-7.5 layout)\n\n{setup}; the iALP "
             "agents start from that seed's LLM distillation over the same simulator "
-            "(`configs/llm/distill-lastfm-2k.yaml`, 96 preferences). DQN uses its epsilon-greedy "
+            f"(`configs/llm/distill-{ds}.yaml`, 96 preferences). DQN uses its epsilon-greedy "
             "schedule, the others categorical exploration. Mean ± 95% t-interval over 5 seeds.\n\n")
     text += online_table(rows, refs)
+    if ds != "lastfm-2k":
+        return text
     ex = read_results(os.path.join(ROOT, "exploration-lastfm-2k", "results.csv"), by_exploration=True)
     # The categorical cells are the main experiment's (same configs, seeds and overrides).
     for a in ("a2c-thesis", "ialp-ft", "ialp-ap"):
@@ -258,7 +270,8 @@ def main():
           "docs/results/ialp_notes.md.\n")
     print(distill_section())
     print(synthetic_section())
-    print(lastfm_section())
+    print(real_section("lastfm-2k"))
+    print(real_section("coat"))
     print(llm_online_section())
     print(plots())
 

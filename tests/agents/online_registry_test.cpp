@@ -29,7 +29,7 @@ std::string ConfigErrorPath(const agents::OnlineAgentOptions& o) {
 
 TEST_CASE("online agent registry: one row per kind, names round-trip", "[online_registry]") {
   const auto& rows = agents::OnlineAgentRegistry();
-  REQUIRE(rows.size() == 7);
+  REQUIRE(rows.size() == 11);
   std::set<std::string> names;
   for (const auto& row : rows) {
     INFO(row.name);
@@ -39,13 +39,15 @@ TEST_CASE("online agent registry: one row per kind, names round-trip", "[online_
     CHECK(row.make != nullptr);
     names.insert(row.name);
   }
-  CHECK(names == std::set<std::string>{"random", "popular", "oracle", "dqn", "pg", "a2c", "dt"});
-  // The experiment grid runs exactly the fixed baselines once, without exploration.
+  CHECK(names == std::set<std::string>{"random", "popular", "oracle", "dqn", "pg", "a2c", "dt",
+                                        "ialp", "ialp_ft", "ialp_ap", "llm_online"});
+  // The experiment grid runs the agents that do not learn online once, without exploration: the
+  // fixed baselines and the frozen iALP policy.
   for (const auto& row : rows) {
-    const bool baseline = row.kind == OnlineAgentKind::kRandom ||
-                          row.kind == OnlineAgentKind::kPopular ||
-                          row.kind == OnlineAgentKind::kOracle;
-    CHECK(row.learns == !baseline);
+    const bool fixed = row.kind == OnlineAgentKind::kRandom ||
+                       row.kind == OnlineAgentKind::kPopular ||
+                       row.kind == OnlineAgentKind::kOracle || row.kind == OnlineAgentKind::kIalp;
+    CHECK(row.learns == !fixed);
   }
   CHECK_THROWS_AS(config::ParseEnum<OnlineAgentKind>("sac", "agent.kind"), recarena::Error);
 }
