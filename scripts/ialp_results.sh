@@ -57,7 +57,7 @@ for ds in lastfm-2k coat; do
   done
 done
 for ex in synthetic-llm synthetic-oracle synthetic-oracle-large lastfm-2k lastfm-2k-exploration \
-          synthetic-llm-online; do
+          synthetic-llm-online coat; do
   echo "== online experiment ialp-$ex"
   "$BIN" experiment "configs/experiments/ialp-$ex.yaml" >/dev/null
 done
