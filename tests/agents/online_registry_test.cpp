@@ -40,7 +40,7 @@ TEST_CASE("online agent registry: one row per kind, names round-trip", "[online_
     names.insert(row.name);
   }
   CHECK(names == std::set<std::string>{"random", "popular", "oracle", "dqn", "pg", "a2c", "dt",
-                                        "ialp", "ialp_ft", "ialp_ap", "llm_online"});
+                                       "ialp", "ialp_ft", "ialp_ap", "llm_online"});
   // The experiment grid runs the agents that do not learn online once, without exploration: the
   // fixed baselines and the frozen iALP policy.
   for (const auto& row : rows) {
