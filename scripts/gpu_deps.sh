@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares, on a development machine, what scripts/gpu_check.sh needs on a GPU machine that has CUDA
 # PyTorch but no network and none of recarena's Debian build dependencies: downloads their .deb files
-# (headers, CMake configs and the few shared libraries) into DIR (default .gpu-deps, ignored by git;
+# (headers, CMake configs and the few shared libraries; OpenSSL and SQLite for llm_bridge) into DIR
+# (default .gpu-deps, ignored by git;
 # about 13 MB). gpu_check.sh unpacks them into a private prefix; nothing is installed there.
 # Usage: scripts/gpu_deps.sh [DIR]
 set -euo pipefail
@@ -13,6 +14,7 @@ PKGS=(
   libboost1.74-dev libboost-program-options1.74-dev libboost-program-options1.74.0
   catch2
   nlohmann-json3-dev
+  libssl-dev libssl3 libsqlite3-dev libsqlite3-0
 )
 mkdir -p "$DIR"
 rm -f "$DIR"/*.deb
