@@ -58,11 +58,12 @@ fi
 
 stage "configure + build (Release, -j$JOBS)"
 GEN=()
-command -v ninja >/dev/null && GEN=(-G Ninja)
+KEEP=(-k)  # keep going: one run reports every compile error
+command -v ninja >/dev/null && GEN=(-G Ninja) && KEEP=(-k 0)
 if timeout 120 cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$PREFIX_PATH" -DRECARENA_PYTHON="$(command -v "$PY")" \
   -DRECARENA_DEFAULT_DATA_DIR="$ROOT/../shared/data" >"$OUT/configure.txt" 2>&1 &&
-  timeout 330 cmake --build "$BUILD" -j "$JOBS"; then
+  timeout 330 cmake --build "$BUILD" -j "$JOBS" -- "${KEEP[@]}"; then
   STATUS[build]=pass
 else
   STATUS[build]=fail
