@@ -1,6 +1,7 @@
 #include "env/vector_env.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "core/error.h"
@@ -16,6 +17,7 @@ VectorEnv::VectorEnv(std::shared_ptr<const Simulator> sim, const VectorEnvOption
   }
   max_length_ = options_.max_length > 0 ? options_.max_length : sim_->cfg.max_length;
   if (max_length_ < 1) throw Error("VectorEnv max_length must be >= 1");
+  CheckSimulatorDevice();
   i64_ = torch::TensorOptions().dtype(torch::kInt64).device(options_.device);
   f32_ = torch::TensorOptions().dtype(torch::kFloat).device(options_.device);
   b_ = torch::TensorOptions().dtype(torch::kBool).device(options_.device);
@@ -29,6 +31,23 @@ VectorEnv::VectorEnv(std::shared_ptr<const Simulator> sim, const VectorEnvOption
     }
   }
   hazard_ = torch::tensor(h, torch::kFloat).to(options_.device);
+}
+
+void VectorEnv::CheckSimulatorDevice() const {
+  // The env never moves a shared simulator (another env may use it on another device); a mismatch
+  // would otherwise surface as an indexing error deep inside the first Step.
+  auto check = [&](const torch::Tensor& t, const std::string& what) {
+    if (t.defined() && t.device().type() != options_.device.type()) {
+      throw Error("VectorEnv on " + options_.device.str() + " got a simulator whose " + what +
+                  " lives on " + t.device().str() +
+                  ": load it with LoadSimulator(dir, role, device) or call Simulator::to(device)");
+    }
+  };
+  for (const auto& m : sim_->response->models()) {
+    for (const auto& p : m->parameters()) check(p, "response model");
+    for (const auto& b : m->buffers()) check(b, "response model");
+  }
+  check(sim_->item_keys, "item_keys");
 }
 
 float VectorEnv::reward_min() const {

@@ -97,6 +97,8 @@ class VectorEnv {
   torch::Device device() const { return options_.device; }
 
  private:
+  // Throws when the simulator's tensors live on another device type than the env.
+  void CheckSimulatorDevice() const;
   // Starts the next episode in each listed slot.
   void StartEpisodes(const std::vector<int64_t>& slots);
   Observation CurrentObservation() const;

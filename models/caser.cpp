@@ -35,10 +35,10 @@ EncoderOutput CaserImpl::forward(const torch::Tensor& items, const torch::Tensor
   // convolving each [W, D] window separately (see the Caser reference test) at 1/L of the cost.
   const torch::Tensor image = torch::constant_pad_nd(x, {0, 0, W - 1, 0}, 0).unsqueeze(1);
   std::vector<torch::Tensor> features;
+  const torch::Tensor rows = image.squeeze(1);  // [B, R = W-1+L, D]
   for (size_t i = 0; i < horizontal_.size(); ++i) {
     const int64_t h = options_.caser_heights[i];
-    const torch::Tensor conv =
-        torch::relu(horizontal_[i]->forward(image)).squeeze(3);  // [B, F, W-1+L-h+1]
+    const torch::Tensor conv = torch::relu(Horizontal(i, rows)).transpose(1, 2);    // [B, F, R-h+1]
     features.push_back(torch::max_pool1d(conv, {W - h + 1}, {1}).transpose(1, 2));  // [B, L, F]
   }
   if (vertical_) {
@@ -50,6 +50,20 @@ EncoderOutput CaserImpl::forward(const torch::Tensor& items, const torch::Tensor
   const torch::Tensor mask = LengthMask(lengths, L).unsqueeze(-1).to(z.scalar_type());
   const torch::Tensor states = z * mask;
   return {GatherLast(states, lengths), states};
+}
+
+torch::Tensor CaserImpl::Horizontal(size_t i, const torch::Tensor& rows) {
+  // The height-h, full-width filter is a dot product with each h-row window, so the convolution is
+  // one matmul over the unfolded windows. conv2d computes the same sums, but oneDNN's CPU backward
+  // for this kernel shape (LibTorch 2.11) returns garbage weight gradients, different on every
+  // run, e.g. for a [2, 1, 39, 16] input and a [16, 1, 2, 16] kernel (docs/models.md).
+  const auto& conv = horizontal_[i];
+  const int64_t B = rows.size(0), h = conv->weight.size(2), D = conv->weight.size(3);
+  const torch::Tensor windows = rows.unfold(1, h, 1)  // [B, R-h+1, D, h]
+                                    .transpose(2, 3)
+                                    .reshape({B, -1, h * D});  // [B, R-h+1, h*D], row-major (i, j)
+  return torch::nn::functional::linear(windows, conv->weight.view({conv->weight.size(0), h * D}),
+                                       conv->bias);  // [B, R-h+1, F]
 }
 
 std::shared_ptr<SequenceEncoderImpl> MakeCaser(const EncoderOptions& options) {

@@ -26,6 +26,11 @@ class CaserImpl : public SequenceEncoderImpl {
   EncoderOutput forward(const torch::Tensor& items, const torch::Tensor& lengths) override;
 
  private:
+  // Horizontal filter i over rows [B, R, D]: its pre-activation outputs [B, R-h+1, F].
+  torch::Tensor Horizontal(size_t i, const torch::Tensor& rows);
+
+  // Conv2d modules hold the filters (names and shapes as always, so checkpoints load); the
+  // horizontal ones are applied by Horizontal(), not by their forward().
   std::vector<torch::nn::Conv2d> horizontal_;
   torch::nn::Conv2d vertical_{nullptr};  // null when caser_v_filters == 0
   torch::nn::Dropout feature_dropout_{nullptr};

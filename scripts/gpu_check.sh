@@ -14,7 +14,11 @@
 # machine when CMake finds them, else from the .deb files in .gpu-deps/ (made by
 # scripts/gpu_deps.sh on a development machine and carried along), unpacked into a private prefix.
 #
-# Usage: scripts/gpu_check.sh OUT_DIR        (env: PYTHON, JOBS, BUILD_DIR, GPU_CHECK_QUICK=1)
+# Usage: scripts/gpu_check.sh OUT_DIR
+#   env: PYTHON, JOBS, BUILD_DIR; GPU_CHECK_QUICK=1 (two batch sizes in the simulator benchmark);
+#   GPU_CHECK_TARGETS="recarena_tests_env ..." (build only these, run only their [cuda] tests, no
+#   benchmarks: a quick re-check after a fix). A test binary that dies of a signal is rerun under
+#   gdb, when the machine has it, and its backtrace lands in tests.txt.
 # Output files: gpu_check.log (everything), info.txt, tests.txt, sim.jsonl, train.jsonl,
 # summary.json. Exit status: 0 when every stage passed, 1 otherwise (summary.json says which).
 set -uo pipefail
@@ -63,7 +67,8 @@ command -v ninja >/dev/null && GEN=(-G Ninja) && KEEP=(-k 0)
 if timeout 120 cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$PREFIX_PATH" -DRECARENA_PYTHON="$(command -v "$PY")" \
   -DRECARENA_DEFAULT_DATA_DIR="$ROOT/../shared/data" >"$OUT/configure.txt" 2>&1 &&
-  timeout 330 cmake --build "$BUILD" -j "$JOBS" -- "${KEEP[@]}"; then
+  timeout 330 cmake --build "$BUILD" -j "$JOBS" ${GPU_CHECK_TARGETS:+--target $GPU_CHECK_TARGETS} \
+    -- "${KEEP[@]}"; then
   STATUS[build]=pass
 else
   STATUS[build]=fail
@@ -71,9 +76,11 @@ else
 fi
 
 if [[ ${STATUS[build]} == pass ]]; then
-  stage "recarena info"
-  "$BUILD/recarena" info | tee "$OUT/info.txt"
-  ldd "$BUILD/recarena" | grep -E 'torch|cuda' | tee -a "$OUT/info.txt"
+  if [[ -x $BUILD/recarena ]]; then
+    stage "recarena info"
+    "$BUILD/recarena" info | tee "$OUT/info.txt"
+    ldd "$BUILD/recarena" | grep -E 'torch|cuda' | tee -a "$OUT/info.txt"
+  fi
 
   stage "CUDA-tagged tests"
   : >"$OUT/tests.txt"
@@ -83,19 +90,30 @@ if [[ ${STATUS[build]} == pass ]]; then
     n=$("$exe" "[cuda]" --list-test-names-only 2>/dev/null | grep -c . || true)
     [[ $n -gt 0 ]] || continue
     echo "-- $(basename "$exe"): $n test case(s)" | tee -a "$OUT/tests.txt"
-    if ! timeout 180 "$exe" "[cuda]" --durations yes >>"$OUT/tests.txt" 2>&1; then
-      STATUS[tests]=fail
+    one=$(mktemp)
+    timeout 180 "$exe" "[cuda]" --durations yes >"$one" 2>&1 || STATUS[tests]=fail
+    cat "$one" >>"$OUT/tests.txt"
+    if grep -q "fatal error condition" "$one" && command -v gdb >/dev/null; then
+      echo "-- $(basename "$exe") died of a signal: backtrace under gdb" | tee -a "$OUT/tests.txt"
+      timeout 120 gdb -batch -ex run -ex "thread apply all bt 25" --args "$exe" "[cuda]" \
+        >>"$OUT/tests.txt" 2>&1 || true
+    elif grep -q "fatal error condition" "$one"; then
+      echo "-- $(basename "$exe") died of a signal (no gdb): the assertions before it" |
+        tee -a "$OUT/tests.txt"
+      timeout 120 "$exe" "[cuda]" -s 2>&1 | tail -60 >>"$OUT/tests.txt"
     fi
     tail -3 "$OUT/tests.txt"
   done
   grep -q "RECARENA_SKIPPED" "$OUT/tests.txt" && { echo "a [cuda] test skipped on a GPU machine"; STATUS[tests]=fail; }
 
+fi
+if [[ ${STATUS[build]} == pass && -z ${GPU_CHECK_TARGETS:-} ]]; then
   stage "simulator benchmark on the GPU (B up to 65,536)"
-  BATCH=1,64,1024,4096,16384,65536
-  [[ ${GPU_CHECK_QUICK:-0} == 1 ]] && BATCH=1,1024
+  BATCH=1,64,1024,4096,16384,65536 STEPS=200,200,200,100,50,20
+  [[ ${GPU_CHECK_QUICK:-0} == 1 ]] && BATCH=1,1024 STEPS=200,200
   if OUT_JSONL="$OUT/sim.jsonl" PYTHON="$PY" BUILD_DIR="$BUILD" timeout 150 \
     "$ROOT/bench/run_sim_throughput.sh" --device cuda --rounds 2 --threads "$JOBS" \
-    --batch-sizes "$BATCH" --steps 200,200,200,100,50,20 --warmup 5; then
+    --batch-sizes "$BATCH" --steps "$STEPS" --warmup 5; then
     STATUS[sim_bench]=pass
   else
     STATUS[sim_bench]=fail
@@ -119,7 +137,9 @@ total=$(($(date +%s) - start))
   echo "  \"torch\": \"$("$PY" -c 'import torch; print(torch.__version__)')\""
   echo "}"
 } | tee "$OUT/summary.json"
-for k in build tests sim_bench train_bench; do
+KEYS=(build tests sim_bench train_bench)
+[[ -n ${GPU_CHECK_TARGETS:-} ]] && KEYS=(build tests)
+for k in "${KEYS[@]}"; do
   [[ ${STATUS[$k]:-} == pass ]] || exit 1
 done
 exit 0

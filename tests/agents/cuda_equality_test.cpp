@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,13 +31,38 @@ namespace {
 const torch::Device kCuda(torch::kCUDA, 0);
 constexpr double kRtol = 1e-4, kAtol = 1e-5;
 
+// Parameters (and, after an update, their gradients) agree to float tolerance. Adam's first step
+// moves every element by about lr * g / (|g| + eps), so where the exact gradient is 0 (a key bias
+// under a softmax, a weight that only meets zero inputs) the computed one is rounding noise whose
+// sign and size are not the same on both devices, and the element may move by up to lr either way.
+// Gradients are compared at a tolerance relative to the largest gradient of the whole network; the
+// parameter check skips the elements whose gradient is at that noise floor or not resolved (the two
+// devices disagree on it by more than 1%). Measured on an H200: a MODT4R key bias ([16]) is exactly
+// such a tensor.
 void CheckSameParameters(const std::vector<torch::Tensor>& cpu,
                          const std::vector<torch::Tensor>& gpu) {
   REQUIRE(cpu.size() == gpu.size());
+  double scale = 0.0;  // the largest CPU gradient element of the network
+  for (const auto& p : cpu) {
+    if (p.grad().defined()) scale = std::max(scale, p.grad().abs().max().item<double>());
+  }
+  const double noise = 1e-5 * scale;
   for (size_t i = 0; i < cpu.size(); ++i) {
     INFO("parameter " << i << " " << cpu[i].sizes());
     CHECK(gpu[i].device().is_cuda());
-    CHECK(torch::allclose(cpu[i], gpu[i].cpu(), kRtol, kAtol));
+    const auto pc = cpu[i].detach(), pg = gpu[i].detach().cpu();
+    auto close = (pc - pg).abs() <= kAtol + kRtol * pc.abs();
+    const auto& gc = cpu[i].grad();
+    CHECK(gc.defined() == gpu[i].grad().defined());
+    if (gc.defined() && gpu[i].grad().defined()) {
+      const auto gg = gpu[i].grad().detach().cpu();
+      INFO("largest gradient " << scale << ", largest difference here "
+                               << (gc - gg).abs().max().item<double>());
+      CHECK(torch::allclose(gc, gg, 1e-3, noise + 1e-10));
+      close = close | (gc.abs() <= noise) | ((gc - gg).abs() > 0.01 * gc.abs());
+    }
+    INFO("elements that differ: " << close.logical_not().sum().item<int64_t>());
+    CHECK(close.all().item<bool>());
   }
 }
 

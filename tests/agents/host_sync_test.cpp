@@ -47,7 +47,9 @@ LoopCounts RunLoop(const std::string& kind, torch::Device device, int steps) {
   recarena::env::VectorEnvOptions vo;
   vo.num_envs = 16;
   vo.device = device;
-  recarena::env::VectorEnv env(recarena::testing::ToySimulator(), vo);
+  auto sim = recarena::testing::ToySimulator();
+  sim->to(device);
+  recarena::env::VectorEnv env(sim, vo);
   auto r = env.Reset(7);
   Rng rng(7);
   LoopCounts worst;
@@ -148,7 +150,10 @@ TEST_CASE("host syncs on CUDA: device copies per step and update", "[host_sync][
     CHECK(w.step.scalar_reads <= 1);
     CHECK(w.step.data_dependent == 0);
     CHECK(w.step.device_copies <= 8);
-    CHECK(w.select.total() <= 2);
+    // Select: the score check (one read) and the exploration draws, made on the host from the
+    // slots' RNG streams, going up (measured on an H200: 2 copies).
+    CHECK(w.select.scalar_reads + w.select.data_dependent <= 1);
+    CHECK(w.select.device_copies <= 2);
     const int64_t host_side = kind == "dqn" ? 5 : 0;
     CHECK(w.update.scalar_reads + w.update.data_dependent <= 1 + host_side);
   }

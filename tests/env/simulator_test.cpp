@@ -339,6 +339,30 @@ TEST_CASE("simulator on CUDA matches CPU", "[simulator][cuda]") {
   CHECK(same >= 7);  // float differences may flip a click at a probability boundary, rarely
 }
 
+TEST_CASE("VectorEnv refuses a simulator that lives on another device", "[simulator]") {
+  recarena::testing::TempDir dir;
+  env::FitSimulator(recarena::testing::TinySimConfig(), dir.path());
+  auto sim = env::LoadSimulator(dir.path(), env::SimRole::kTrain, torch::kCPU);
+  env::VectorEnvOptions opt;
+  opt.num_envs = 2;
+  CHECK_NOTHROW(env::VectorEnv(sim, opt));
+  // The meta device stands in for a GPU: the check compares device types, not data.
+  const auto meta = torch::TensorOptions().device(torch::kMeta);
+  auto moved = std::make_shared<env::Simulator>(*sim);
+  moved->response = std::make_shared<env::ResponseEnsemble>(
+      sim->response->config(),
+      std::vector<std::shared_ptr<env::ResponseModelImpl>>{
+          std::make_shared<env::GroundTruthResponseImpl>(
+              torch::zeros({sim->num_users, sim->num_items}, meta), 0.0, 1.0)});
+  CHECK_THROWS_WITH(env::VectorEnv(moved, opt),
+                    Catch::Contains("VectorEnv on cpu") && Catch::Contains("response model") &&
+                        Catch::Contains("lives on meta") && Catch::Contains("LoadSimulator"));
+  auto keyed = std::make_shared<env::Simulator>(*sim);
+  keyed->item_keys = torch::zeros({sim->num_items, 2}, meta);
+  CHECK_THROWS_WITH(env::VectorEnv(keyed, opt),
+                    Catch::Contains("item_keys") && Catch::Contains("lives on meta"));
+}
+
 TEST_CASE("coat DeepFM simulator with user and item features: fit, save, load",
           "[simulator][real]") {
   RECARENA_REQUIRE_DATASET(coat_dir, "coat");

@@ -326,6 +326,38 @@ TEST_CASE("Caser: equals convolving each right-aligned window separately", "[mod
   }
 }
 
+TEST_CASE("Caser: filter gradients are finite and the same on every run", "[models][caser]") {
+  // Regression: through conv2d, oneDNN's CPU backward (LibTorch 2.11) gave the full-width
+  // horizontal filters garbage gradients that changed from run to run (1e22, NaN) at state_len 20
+  // with more than one sequence; Caser now applies them as a matmul over unfolded windows.
+  EncoderOptions opts = Options(EncoderKind::kCaser);
+  opts.state_len = 20;
+  opts.hidden = 16;
+  opts.dropout = 0.0;
+  opts.caser_heights = {2, 3};
+  auto grads = [&] {
+    torch::manual_seed(3);
+    auto enc = MakeEncoder(opts);
+    torch::manual_seed(4);
+    const auto items = torch::randint(0, kNumItems, {8, 20}, torch::kLong);
+    enc->forward(items, torch::full({8}, 20, torch::kLong)).states.square().sum().backward();
+    auto params = enc->named_parameters();
+    return std::vector<torch::Tensor>{params["horizontal0.weight"].grad().clone(),
+                                      params["horizontal1.weight"].grad().clone()};
+  };
+  const auto first = grads();
+  for (const auto& g : first) {
+    REQUIRE(torch::isfinite(g).all().item<bool>());
+    CHECK(g.abs().max().item<float>() < 1e4f);
+    CHECK(g.abs().max().item<float>() > 0.0f);
+  }
+  for (int run = 0; run < 5; ++run) {
+    const auto again = grads();
+    CHECK(torch::equal(first[0], again[0]));
+    CHECK(torch::equal(first[1], again[1]));
+  }
+}
+
 TEST_CASE("encoders: gradients reach the embeddings, never the padding row", "[models][encoder]") {
   torch::set_num_threads(2);
   for (const EncoderOptions& opts : AllVariants()) {
