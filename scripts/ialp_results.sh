@@ -5,11 +5,11 @@
 #   3. per seed, distill from the LLM, then from the oracle server (`recarena llm oracle-server`,
 #      the same HTTP interface) at the same budget and at 20x
 #                                                       runs/ialp/distill-{llm,oracle,oracle-large}/seed-N
-#   4. the Last.fm-2K and Coat simulators and LLM distillations   runs/sim/<ds>, runs/ialp/<ds>/distill-llm/seed-N
+#   4. the Last.fm-2K, Coat and amazon-industrial simulators and LLM distillations   runs/sim/<ds>, runs/ialp/<ds>/distill-llm/seed-N
 #   5. the online experiments (configs/experiments/ialp-*.yaml)   runs/ialp/online-*, runs/ialp/exploration-*
 #   6. docs/results/ialp.md                             scripts/ialp_table.py
 # Every step resumes or skips what is done; the LLM's answers are cached (runs/ialp/llm-cache.sqlite),
-# so a rerun asks the LLM nothing. About 80 minutes on 2 cores, most of it the LLM (1-3 s per answer).
+# so a rerun asks the LLM nothing. About 2 hours on 2 cores, most of it the LLM (1-3 s per answer).
 #   scripts/ialp_results.sh [BUILD_DIR=build]      SEEDS="1 2 3 4 5" by default
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,7 +45,7 @@ for seed in $SEEDS; do
     distill.iterations=60 run.log_level=warn >/dev/null
 done
 # Thesis Sec. 7.6 on real datasets: the Last.fm-2K and Coat simulators and distillations over them.
-for ds in lastfm-2k coat; do
+for ds in lastfm-2k coat amazon-industrial; do
   if [[ ! -f runs/sim/$ds/simulator.json ]]; then
     "$BIN" sim fit --config "configs/sim/$ds.yaml" --out "runs/sim/$ds" run.log_level=warn >/dev/null
   fi
@@ -57,7 +57,7 @@ for ds in lastfm-2k coat; do
   done
 done
 for ex in synthetic-llm synthetic-oracle synthetic-oracle-large lastfm-2k lastfm-2k-exploration \
-          synthetic-llm-online coat; do
+          synthetic-llm-online coat amazon-industrial; do
   echo "== online experiment ialp-$ex"
   "$BIN" experiment "configs/experiments/ialp-$ex.yaml" >/dev/null
 done

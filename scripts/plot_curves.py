@@ -2,8 +2,9 @@
 """Learning curves of `recarena experiment`: results.csv -> curves_<simulator>.png.
 
 Usage: plot_curves.py RESULTS_CSV OUT_DIR
-One figure per simulator with two panels (test Return and Length vs environment user-steps); one
-line per (agent, exploration), the mean over seeds with a +-1 std band.
+One figure per simulator with two panels (Return and Length in the run's evaluation role, test or
+eval, vs environment user-steps); one line per (agent, exploration), the mean over seeds with a
++-1 std band.
 """
 import csv
 import sys
@@ -33,8 +34,8 @@ def main():
                 sd = [(sum((a - m) ** 2 for a in v) / max(1, len(v) - 1)) ** 0.5 for v, m in zip(vals, mean)]
                 ax.plot(xs, mean, label=key)
                 ax.fill_between(xs, [m - s for m, s in zip(mean, sd)], [m + s for m, s in zip(mean, sd)], alpha=0.15)
-        axes[0].set_ylabel("test Return")
-        axes[1].set_ylabel("test Length")
+        axes[0].set_ylabel("Return (evaluation role)")
+        axes[1].set_ylabel("Length (evaluation role)")
         for ax in axes:
             ax.set_xlabel("environment user-steps")
             ax.grid(alpha=0.3)
