@@ -132,6 +132,10 @@ std::shared_ptr<SequenceEncoderImpl> CloneEncoder(const SequenceEncoderImpl& enc
   for (auto& b : copy->named_buffers(/*recurse=*/true)) {
     b.value().set_data(src_buffers[b.key()].detach().clone());
   }
+  // set_data leaves a GRU's weights outside the one contiguous chunk cuDNN wants (it warns and
+  // compacts them on every forward); Module::to re-flattens them, also when nothing moves.
+  const auto params = encoder.parameters();
+  if (!params.empty()) copy->to(params.front().device());
   return copy;
 }
 
