@@ -8,9 +8,12 @@
 namespace recarena::env {
 
 SequentialResponseImpl::SequentialResponseImpl(const models::EncoderOptions& options,
-                                               bool history_bag)
+                                               bool history_bag, bool history_encoder)
     : num_items_(options.num_items) {
-  encoder = register_module("encoder", models::MakeEncoder(options));
+  if (!history_bag && !history_encoder) {
+    throw Error("a sequential response model needs the history encoder or the history bag");
+  }
+  if (history_encoder) encoder = register_module("encoder", models::MakeEncoder(options));
   if (history_bag) {
     bag_table_ = register_module(
         "bag_table",
@@ -35,11 +38,14 @@ SequentialResponseImpl::SequentialResponseImpl(const models::EncoderOptions& opt
 }
 
 torch::Tensor SequentialResponseImpl::State(const ResponseInput& in) {
-  auto h = encoder->forward(in.items, in.lengths).last;  // [B, D]
+  torch::Tensor h;
+  if (encoder) h = encoder->forward(in.items, in.lengths).last;  // [B, D]
   if (bag_table_) {
     // Padding positions hit the zero padding row, so the sum covers the real items only.
-    auto real = in.items.lt(num_items_).sum(1).clamp_min(1).to(h.scalar_type());
-    h = h + bag_table_->forward(in.items).sum(1) / real.sqrt().unsqueeze(1);
+    auto bag = bag_table_->forward(in.items).sum(1);  // [B, D]
+    auto real = in.items.lt(num_items_).sum(1).clamp_min(1).to(bag.scalar_type());
+    bag = bag / real.sqrt().unsqueeze(1);
+    h = h.defined() ? h + bag : bag;
   }
   return h;
 }
@@ -145,7 +151,8 @@ std::shared_ptr<ResponseModelImpl> MakeResponseModel(const ResponseConfig& cfg,
     case ResponseKind::kSequential: {
       auto options = cfg.encoder;
       options.num_items = shape.num_items;
-      return std::make_shared<SequentialResponseImpl>(options, cfg.history_bag);
+      return std::make_shared<SequentialResponseImpl>(options, cfg.history_bag,
+                                                      cfg.history_encoder);
     }
     case ResponseKind::kDeepFm:
       return std::make_shared<DeepFmResponseImpl>(shape, cfg.deepfm_dim, cfg.deepfm_hidden);

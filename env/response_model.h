@@ -51,18 +51,20 @@ class ResponseModelImpl : public torch::nn::Module {
 //   h = Encoder(history) + sum_{j in history} P[j] / sqrt(|history|)
 // with its own table P [num_items + 1, D] (padding row zero), so the model holds the item-factored
 // reference model of the fidelity reports as a special case. With the bag, P and the output table
-// start from N(0, 0.05^2) (FISM's init) instead of N(0, 1/D).
+// start from N(0, 0.05^2) (FISM's init) instead of N(0, 1/D). Without the history encoder
+// (history_encoder = false, which needs the bag) the model is FISM alone: h = the bag term.
 struct SequentialResponseImpl : ResponseModelImpl {
-  explicit SequentialResponseImpl(const models::EncoderOptions& options, bool history_bag = false);
+  explicit SequentialResponseImpl(const models::EncoderOptions& options, bool history_bag = false,
+                                  bool history_encoder = true);
   torch::Tensor forward(const ResponseInput& in) override;
   torch::Tensor ScoreAll(const ResponseInput& in) override;
   torch::Tensor ItemVectors() const override { return out_table_->weight; }
   torch::Tensor State(const ResponseInput& in);  // [B, D]
 
-  std::shared_ptr<models::SequenceEncoderImpl> encoder;
-  torch::nn::Embedding bag_table_{nullptr};  // [num_items + 1, D] (history_bag only)
-  torch::nn::Embedding out_table_{nullptr};  // [num_items, D]
-  torch::nn::Embedding out_bias_{nullptr};   // [num_items, 1]
+  std::shared_ptr<models::SequenceEncoderImpl> encoder;  // null without the history encoder
+  torch::nn::Embedding bag_table_{nullptr};              // [num_items + 1, D] (history_bag only)
+  torch::nn::Embedding out_table_{nullptr};              // [num_items, D]
+  torch::nn::Embedding out_bias_{nullptr};               // [num_items, 1]
   int64_t num_items_ = 0;
 };
 

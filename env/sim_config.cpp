@@ -23,6 +23,11 @@ void Finite(const std::string& path, double v) {
 void ResponseConfig::Validate() const {
   const std::string p = "sim.response.";
   encoder.Validate();
+  if (kind == ResponseKind::kSequential && !history_encoder && !history_bag) {
+    throw ConfigError(p + "history_encoder",
+                      "sim.response.history_encoder: false needs sim.response.history_bag: true "
+                      "(the model would have no state)");
+  }
   if (deepfm_dim < 1) Bad(p + "deepfm_dim", ">= 1", deepfm_dim);
   for (auto w : deepfm_hidden) {
     if (w < 1) Bad(p + "deepfm_hidden", "a list of widths >= 1", w);

@@ -71,6 +71,7 @@ struct ResponseConfig {
   RewardMode reward = RewardMode::kProbability;
   models::EncoderOptions encoder;  // kSequential; encoder.num_items is set from the data
   bool history_bag = false;        // kSequential: add FISM's bag of the history to the state
+  bool history_encoder = true;     // kSequential: false = FISM alone (the bag; needs history_bag)
   int64_t deepfm_dim = 16;         // kDeepFm: field embedding size
   std::vector<int64_t> deepfm_hidden{64, 32};  // kDeepFm: the deep part's MLP widths
   int64_t negatives = 4;                       // sampled negatives per logged positive
@@ -103,6 +104,7 @@ struct ResponseConfig {
     v("reward", reward);
     v("encoder", encoder);
     v("history_bag", history_bag);
+    v("history_encoder", history_encoder);
     v("deepfm_dim", deepfm_dim);
     v("deepfm_hidden", deepfm_hidden);
     v("negatives", negatives);

@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <string>
 
 #include "core/config_schema.h"
 #include "env/simulator.h"
+#include "env/vector_env.h"
 #include "sim_fixtures.h"
 #include "test_util.h"
 
@@ -107,4 +109,42 @@ TEST_CASE("the history-bag response model: shapes and padding", "[simulator][res
   CHECK(bag.bag_table_->weight[20].abs().sum().item<float>() == 0.0f);  // padding row
   env::SequentialResponseImpl plain(o, /*history_bag=*/false);
   CHECK(plain.named_parameters().size() + 1 == bag.named_parameters().size());
+
+  // FISM alone (no history encoder): the state is the bag term, and the model has no encoder.
+  env::SequentialResponseImpl fism(o, /*history_bag=*/true, /*history_encoder=*/false);
+  fism.eval();
+  CHECK(fism.encoder == nullptr);
+  for (const auto& p : fism.named_parameters()) CHECK(p.key().find("encoder") == std::string::npos);
+  const auto fism_expected =
+      (fism.bag_table_->weight[3] + fism.bag_table_->weight[5]) / std::sqrt(2.0);
+  CHECK(torch::allclose(fism.State(in)[0], fism_expected, 1e-5, 1e-6));
+  const auto fism_all = fism.ScoreAll(in);
+  CHECK(fism_all[1][9].item<float>() == Approx(fism.forward(in)[1].item<float>()).epsilon(1e-5));
+  CHECK_THROWS_WITH(env::SequentialResponseImpl(o, false, false),
+                    Catch::Contains("history encoder or the history bag"));
+}
+
+TEST_CASE("FISM alone: the config needs the bag, and a fitted simulator loads and steps",
+          "[simulator][response]") {
+  auto cfg = recarena::testing::TinySimConfig();
+  cfg.sim.response.history_encoder = false;
+  CHECK_THROWS_WITH(cfg.Validate(), Catch::Contains("sim.response.history_encoder") &&
+                                        Catch::Contains("history_bag"));
+  cfg.sim.response.history_bag = true;
+  CHECK_NOTHROW(cfg.Validate());
+  recarena::testing::TempDir dir;
+  env::FitSimulator(cfg, dir.path());
+  auto sim = env::LoadSimulator(dir.path(), env::SimRole::kTrain);
+  const auto* m =
+      dynamic_cast<const env::SequentialResponseImpl*>(sim->response->models().at(0).get());
+  REQUIRE(m != nullptr);
+  CHECK(m->encoder == nullptr);
+  env::VectorEnvOptions opt;
+  opt.num_envs = 3;
+  env::VectorEnv venv(sim, opt);
+  auto r = venv.Reset(5);
+  for (int t = 0; t < 4; ++t) {
+    r = venv.Step(r.candidate_mask.to(torch::kInt64).argmax(1));
+    CHECK(torch::isfinite(r.reward).all().item<bool>());
+  }
 }
