@@ -33,9 +33,8 @@ EncoderOutput CaserImpl::forward(const torch::Tensor& items, const torch::Tensor
   // t..t+W-h of X', so max-pooling them is a stride-1 max-pool of width W-h+1 over the conv of
   // X'; the vertical filter's output for window t is its output at row t of X'. This equals
   // convolving each [W, D] window separately (see the Caser reference test) at 1/L of the cost.
-  const torch::Tensor image = torch::constant_pad_nd(x, {0, 0, W - 1, 0}, 0).unsqueeze(1);
+  const torch::Tensor rows = torch::constant_pad_nd(x, {0, 0, W - 1, 0}, 0);  // [B, R = W-1+L, D]
   std::vector<torch::Tensor> features;
-  const torch::Tensor rows = image.squeeze(1);  // [B, R = W-1+L, D]
   for (size_t i = 0; i < horizontal_.size(); ++i) {
     const int64_t h = options_.caser_heights[i];
     const torch::Tensor conv = torch::relu(Horizontal(i, rows)).transpose(1, 2);    // [B, F, R-h+1]
@@ -43,7 +42,8 @@ EncoderOutput CaserImpl::forward(const torch::Tensor& items, const torch::Tensor
   }
   if (vertical_) {
     // [B, F_v, L, D] -> [B, L, F_v * D]
-    features.push_back(vertical_->forward(image).permute({0, 2, 1, 3}).reshape({B, L, -1}));
+    features.push_back(
+        vertical_->forward(rows.unsqueeze(1)).permute({0, 2, 1, 3}).reshape({B, L, -1}));
   }
   torch::Tensor z = feature_dropout_->forward(torch::cat(features, 2));
   z = torch::relu(project_->forward(z));  // [B, L, D]
@@ -56,7 +56,7 @@ torch::Tensor CaserImpl::Horizontal(size_t i, const torch::Tensor& rows) {
   // The height-h, full-width filter is a dot product with each h-row window, so the convolution is
   // one matmul over the unfolded windows. conv2d computes the same sums, but oneDNN's CPU backward
   // for this kernel shape (LibTorch 2.11) returns garbage weight gradients, different on every
-  // run, e.g. for a [2, 1, 39, 16] input and a [16, 1, 2, 16] kernel (docs/models.md).
+  // run, e.g. for a [2, 1, 39, 16] input and a [16, 1, 2, 16] kernel (docs/offline_training.md).
   const auto& conv = horizontal_[i];
   const int64_t B = rows.size(0), h = conv->weight.size(2), D = conv->weight.size(3);
   const torch::Tensor windows = rows.unfold(1, h, 1)  // [B, R-h+1, D, h]

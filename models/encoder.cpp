@@ -122,20 +122,16 @@ std::shared_ptr<SequenceEncoderImpl> MakeEncoder(const EncoderOptions& options) 
 
 std::shared_ptr<SequenceEncoderImpl> CloneEncoder(const SequenceEncoderImpl& encoder) {
   std::shared_ptr<SequenceEncoderImpl> copy = MakeEncoder(encoder.options());
-  torch::NoGradGuard no_grad;
-  const auto src_params = encoder.named_parameters(/*recurse=*/true);
-  for (auto& p : copy->named_parameters(/*recurse=*/true)) {
-    const torch::Tensor& src = src_params[p.key()];
-    p.value().set_data(src.detach().clone());
-  }
-  const auto src_buffers = encoder.named_buffers(/*recurse=*/true);
-  for (auto& b : copy->named_buffers(/*recurse=*/true)) {
-    b.value().set_data(src_buffers[b.key()].detach().clone());
-  }
-  // set_data leaves a GRU's weights outside the one contiguous chunk cuDNN wants (it warns and
-  // compacts them on every forward); Module::to re-flattens them, also when nothing moves.
+  // Move first, then copy the values in place: Module::to lays a GRU's weights out in the one
+  // contiguous chunk cuDNN wants, and copy_ keeps them there (set_data would not: cuDNN then warns
+  // and compacts the weights on every forward).
   const auto params = encoder.parameters();
   if (!params.empty()) copy->to(params.front().device());
+  torch::NoGradGuard no_grad;
+  const auto src_params = encoder.named_parameters(/*recurse=*/true);
+  for (auto& p : copy->named_parameters(/*recurse=*/true)) p.value().copy_(src_params[p.key()]);
+  const auto src_buffers = encoder.named_buffers(/*recurse=*/true);
+  for (auto& b : copy->named_buffers(/*recurse=*/true)) b.value().copy_(src_buffers[b.key()]);
   return copy;
 }
 

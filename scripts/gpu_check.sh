@@ -93,15 +93,18 @@ if [[ ${STATUS[build]} == pass ]]; then
     one=$(mktemp)
     timeout 180 "$exe" "[cuda]" --durations yes >"$one" 2>&1 || STATUS[tests]=fail
     cat "$one" >>"$OUT/tests.txt"
-    if grep -q "fatal error condition" "$one" && command -v gdb >/dev/null; then
-      echo "-- $(basename "$exe") died of a signal: backtrace under gdb" | tee -a "$OUT/tests.txt"
-      timeout 120 gdb -batch -ex run -ex "thread apply all bt 25" --args "$exe" "[cuda]" \
-        >>"$OUT/tests.txt" 2>&1 || true
-    elif grep -q "fatal error condition" "$one"; then
-      echo "-- $(basename "$exe") died of a signal (no gdb): the assertions before it" |
-        tee -a "$OUT/tests.txt"
-      timeout 120 "$exe" "[cuda]" -s 2>&1 | tail -60 >>"$OUT/tests.txt"
+    if grep -q "fatal error condition" "$one"; then
+      if command -v gdb >/dev/null; then
+        echo "-- $(basename "$exe") died of a signal: backtrace under gdb" | tee -a "$OUT/tests.txt"
+        timeout 120 gdb -batch -ex run -ex "thread apply all bt 25" --args "$exe" "[cuda]" \
+          >>"$OUT/tests.txt" 2>&1 || true
+      else
+        echo "-- $(basename "$exe") died of a signal (no gdb): the assertions before it" |
+          tee -a "$OUT/tests.txt"
+        timeout 120 "$exe" "[cuda]" -s 2>&1 | tail -60 >>"$OUT/tests.txt"
+      fi
     fi
+    rm -f "$one"
     tail -3 "$OUT/tests.txt"
   done
   grep -q "RECARENA_SKIPPED" "$OUT/tests.txt" && { echo "a [cuda] test skipped on a GPU machine"; STATUS[tests]=fail; }
