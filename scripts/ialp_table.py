@@ -16,6 +16,8 @@ import math
 import os
 import shutil
 
+from table_stats import fmt, mean_ci  # scripts/table_stats.py
+
 ROOT = "runs/ialp"
 IMG = "docs/results/img"
 TEACHERS = [("llm", "SmolLM2-135M (LLM)"), ("oracle", "oracle, same budget"),
@@ -24,31 +26,6 @@ AGENT_NAMES = {"synthetic-random": "Random", "lastfm-2k-random": "Random",
                "lastfm-2k-dqn": "DQN", "lastfm-2k-pg": "PG",
                "a2c-thesis": "A2C (thesis, from scratch)", "ialp": "iALP (frozen)",
                "ialp-ft": "A-iALP_ft", "ialp-ap": "A-iALP_ap", "llm-online": "LLMOnline"}
-# Two-sided 97.5% quantiles of Student's t by degrees of freedom.
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-        10: 2.228, 14: 2.145, 19: 2.093, 29: 2.045}
-
-
-def t975(df):
-    keys = sorted(k for k in T975 if k <= df)
-    return T975[keys[-1]] if keys else float("nan")
-
-
-def mean_ci(xs):
-    n = len(xs)
-    if n == 0:
-        return float("nan"), float("nan")
-    m = sum(xs) / n
-    if n < 2:
-        return m, float("nan")
-    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
-    return m, t975(n - 1) * sd / math.sqrt(n)
-
-
-def fmt(m, h, digits=3):
-    if math.isnan(m):
-        return "-"
-    return f"{m:.{digits}f} ± {h:.{digits}f}" if not math.isnan(h) else f"{m:.{digits}f}"
 
 
 def read_results(path, by_exploration=False):

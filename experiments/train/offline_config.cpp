@@ -67,7 +67,7 @@ void OfflineTrainConfig::Validate() const {
                       enc.state_len, hdt_data.max_session_len));
     }
   } else if (model_kind == OfflineModel::kNormal || model_kind == OfflineModel::kCpft ||
-             IsDecisionTransformer()) {
+             IsDecisionTransformer() || IsOfflineRl()) {
     // num_items comes from the data; validate the rest with a stand-in catalog size.
     agents::SupervisedOptions m = model;
     if (m.encoder.num_items <= 0) m.encoder.num_items = 1;
@@ -96,6 +96,7 @@ void OfflineTrainConfig::Validate() const {
                                     dt.num_heads, model.encoder.hidden));
     }
   }
+  if (IsOfflineRl()) rl.Validate();
   train.Validate();
   eval.Validate();
 }

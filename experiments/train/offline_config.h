@@ -8,6 +8,7 @@
 #include "agents/hdt.h"
 #include "agents/hdt_batches.h"
 #include "agents/modt4r.h"
+#include "agents/sqn.h"
 #include "agents/supervised.h"
 #include "core/config_schema.h"
 #include "core/run_config.h"
@@ -20,8 +21,22 @@ namespace recarena::experiments {
 // transformer with the (s, R, a) / (R, s, a) token order (agents/modt4r.h,
 // docs/decision_transformer.md); hdt: the hierarchical decision transformer on sessionized data
 // (agents/hdt.h, docs/hdt.md); session_normal: the same encoder trained by plain next-item CE on
-// the same sessions and evaluated with the same last-session queries (HDT's "Normal" baseline).
-enum class OfflineModel { kNormal, kPopularity, kCpft, kModt4r, kMrdt, kHdt, kSessionNormal };
+// the same sessions and evaluated with the same last-session queries (HDT's "Normal" baseline);
+// sqn / sac / snqn / sa2c: Xin et al.'s supervised Q-learning family with an `rl` section
+// (agents/sqn.h, docs/offline_rl.md).
+enum class OfflineModel {
+  kNormal,
+  kPopularity,
+  kCpft,
+  kModt4r,
+  kMrdt,
+  kHdt,
+  kSessionNormal,
+  kSqn,
+  kSac,
+  kSnqn,
+  kSa2c
+};
 
 // Where HDT's item vectors (HdtReturnInputs::item_vectors, the unexpectedness returns) come from.
 enum class ItemVectorSource {
@@ -95,6 +110,7 @@ struct OfflineTrainConfig {
   EvalConfig eval;
   agents::CpftOptions cpft;  // read only when model_kind is cpft
   agents::Modt4rOptions dt;  // read only when model_kind is modt4r or mrdt
+  agents::SqnOptions rl;     // read only when model_kind is sqn, sac, snqn or sa2c
   // model_kind hdt reads its `model` section into hdt_model (a superset of the supervised keys:
   // encoder, lr, weight_decay, grad_clip, plus hdt, alpha, beta, lambda, scoring).
   agents::HdtAgentOptions hdt_model;
@@ -102,6 +118,10 @@ struct OfflineTrainConfig {
   SessionRunConfig session;         // hdt and session_normal
   bool IsDecisionTransformer() const {
     return model_kind == OfflineModel::kModt4r || model_kind == OfflineModel::kMrdt;
+  }
+  bool IsOfflineRl() const {
+    return model_kind == OfflineModel::kSqn || model_kind == OfflineModel::kSac ||
+           model_kind == OfflineModel::kSnqn || model_kind == OfflineModel::kSa2c;
   }
   bool IsSessionModel() const {
     return model_kind == OfflineModel::kHdt || model_kind == OfflineModel::kSessionNormal;
@@ -122,6 +142,7 @@ struct OfflineTrainConfig {
     // unchanged (their resume check compares it textually). model_kind is visited first.
     if (model_kind == OfflineModel::kCpft) v("cpft", cpft);
     if (IsDecisionTransformer()) v("dt", dt);
+    if (IsOfflineRl()) v("rl", rl);
     if (IsSessionModel()) {
       v("hdt_data", hdt_data);
       v("session", session);
@@ -143,7 +164,11 @@ struct EnumNames<experiments::OfflineModel> {
         {experiments::OfflineModel::kModt4r, "modt4r"},
         {experiments::OfflineModel::kMrdt, "mrdt"},
         {experiments::OfflineModel::kHdt, "hdt"},
-        {experiments::OfflineModel::kSessionNormal, "session_normal"}};
+        {experiments::OfflineModel::kSessionNormal, "session_normal"},
+        {experiments::OfflineModel::kSqn, "sqn"},
+        {experiments::OfflineModel::kSac, "sac"},
+        {experiments::OfflineModel::kSnqn, "snqn"},
+        {experiments::OfflineModel::kSa2c, "sa2c"}};
     return t;
   }
 };

@@ -10,6 +10,7 @@
 #include "agents/cpft.h"
 #include "agents/modt4r.h"
 #include "agents/popularity.h"
+#include "agents/sqn.h"
 #include "agents/supervised.h"
 #include "core/atomic_file.h"
 #include "core/config.h"
@@ -140,13 +141,23 @@ class WindowLearner : public OfflineLearner {
   int64_t step() const override { return agent_->step(); }
 
  private:
+  // Targets, values and done flags (a row is done when it is the last of its sequence: rows are
+  // ordered by sequence and position) of the windows `rows`.
   agents::SequenceBatch Batch(const data::Windows& w, const std::vector<int64_t>& rows) const {
     auto [items, lengths] = WindowTensors(w, rows);
-    auto targets = torch::empty({static_cast<int64_t>(rows.size())}, torch::kInt64);
-    for (size_t r = 0; r < rows.size(); ++r)
-      targets[static_cast<int64_t>(r)] = w.targets[static_cast<size_t>(rows[r])];
+    const auto b = static_cast<int64_t>(rows.size());
+    auto targets = torch::empty({b}, torch::kInt64);
+    auto values = torch::empty({b}, torch::kFloat);
+    auto done = torch::empty({b}, torch::kBool);
+    for (int64_t r = 0; r < b; ++r) {
+      const auto i = static_cast<size_t>(rows[static_cast<size_t>(r)]);
+      targets.data_ptr<int64_t>()[r] = w.targets[i];
+      values.data_ptr<float>()[r] = w.values[i];
+      done.data_ptr<bool>()[r] =
+          i + 1 == w.size() || w.sequence_index[i + 1] != w.sequence_index[i];
+    }
     const torch::Device d = agent_->device();
-    return {items.to(d), lengths.to(d), targets.to(d)};
+    return {items.to(d), lengths.to(d), targets.to(d), values.to(d), done.to(d)};
   }
   std::unique_ptr<agents::SupervisedAgent> agent_;
   agents::CpftAgent* cpft_;  // agent_ when model_kind is cpft, else nullptr
@@ -253,10 +264,45 @@ agents::SupervisedOptions ResolvedModelOptions(const OfflineTrainConfig& cfg, in
 }
 
 namespace {
-// A fresh agent of a windowed model_kind (normal or decision transformer).
+// beta(a) of SA2C's IPS weight: each item's share of the training sequences' interactions.
+std::vector<float> TrainingPopularityShares(const std::vector<data::Sequence>& seqs,
+                                            int32_t num_items) {
+  std::vector<double> counts(static_cast<size_t>(num_items), 0.0);
+  double total = 0.0;
+  for (const auto& s : seqs) {
+    for (data::ItemId it : s.items) {
+      counts[static_cast<size_t>(it)] += 1.0;
+      total += 1.0;
+    }
+  }
+  std::vector<float> shares(counts.size());
+  for (size_t i = 0; i < counts.size(); ++i)
+    shares[i] = static_cast<float>(total > 0.0 ? counts[i] / total : 0.0);
+  return shares;
+}
+
+agents::SqnVariant VariantOf(OfflineModel kind) {
+  switch (kind) {
+    case OfflineModel::kSqn:
+      return agents::SqnVariant::kSqn;
+    case OfflineModel::kSac:
+      return agents::SqnVariant::kSac;
+    case OfflineModel::kSnqn:
+      return agents::SqnVariant::kSnqn;
+    default:
+      return agents::SqnVariant::kSa2c;
+  }
+}
+
+// A fresh agent of a windowed model_kind (normal, decision transformer or offline RL).
 std::unique_ptr<agents::SupervisedAgent> MakeWindowAgent(const OfflineTrainConfig& cfg,
                                                          const OfflineData& od,
                                                          torch::Device device) {
+  if (cfg.IsOfflineRl()) {
+    return std::make_unique<agents::SqnAgent>(
+        cfg.model, cfg.rl, VariantOf(cfg.model_kind),
+        TrainingPopularityShares(od.train_seqs, od.num_items()), MixSeed(cfg.run.seed, 17), device);
+  }
   if (!cfg.IsDecisionTransformer())
     return std::make_unique<agents::SupervisedAgent>(cfg.model, device);
   auto a = std::make_unique<agents::Modt4rAgent>(cfg.model, cfg.dt, OrderOf(cfg.model_kind),
@@ -296,6 +342,8 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   torch::manual_seed(cfg.run.seed);
   const bool is_cpft = cfg.model_kind == OfflineModel::kCpft;
   const bool is_dt = cfg.IsDecisionTransformer();
+  // Decision transformers and offline RL: named by model_kind in labels and metrics.
+  const bool named_kind = is_dt || cfg.IsOfflineRl();
   std::unique_ptr<agents::SupervisedAgent> agent;
   agents::CpftAgent* cpft = nullptr;
   if (is_cpft) {
@@ -318,9 +366,9 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   valid_opts.max_queries = cfg.train.max_valid_queries;
   WindowLearner learner(std::move(agent), cpft, cfg, od, ctx, valid_opts);
   TrainingLoopOptions loop = LoopOptionsFor(cfg.train);
-  loop.progress_label = "train " + (is_dt ? config::EnumToString(cfg.model_kind)
-                                          : config::EnumToString(cfg.model.encoder.kind));
-  loop.all_loss_terms = is_cpft || is_dt;
+  loop.progress_label = "train " + (named_kind ? config::EnumToString(cfg.model_kind)
+                                               : config::EnumToString(cfg.model.encoder.kind));
+  loop.all_loss_terms = is_cpft || named_kind;
   loop.stop_after_steps = stop_after_steps;
   const TrainingLoopResult lr = RunTrainingLoop(learner, loop, dir);
   OfflineRunResult result;
@@ -340,12 +388,12 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   result.test_metrics = EvaluateWindows(best_scorer, od.test_w, ctx, test_opts);
   json m(result.test_metrics);
   m["model"] = config::EnumToString(cfg.model.encoder.kind);
-  if (is_cpft || is_dt) m["model_kind"] = config::EnumToString(cfg.model_kind);
+  if (is_cpft || named_kind) m["model_kind"] = config::EnumToString(cfg.model_kind);
   m["steps"] = result.steps;
   m["best_valid_NDCG@10"] = result.best_valid_ndcg10;
   WriteFileAtomic(dir / "metrics.json", m.dump(2) + "\n");
   const std::string suffix =
-      is_cpft ? " + CPFT" : (is_dt ? " + " + config::EnumToString(cfg.model_kind) : "");
+      is_cpft ? " + CPFT" : (named_kind ? " + " + config::EnumToString(cfg.model_kind) : "");
   WriteReport(dir, cfg, config::EnumToString(cfg.model.encoder.kind) + suffix, result.test_metrics,
               result);
   return result;
