@@ -106,11 +106,8 @@ std::vector<torch::Tensor> DqnAgent::target_parameters() const {
 }
 
 void DqnAgent::SyncTarget() {
-  torch::NoGradGuard ng;
-  auto src = parameters(), dst = target_parameters();
-  for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
-  auto sb = encoder_->buffers(), db = target_encoder_->buffers();
-  for (size_t i = 0; i < sb.size(); ++i) db[i].copy_(sb[i]);
+  models::CopyModuleState(*encoder_, *target_encoder_);
+  models::CopyModuleState(*head_, *target_head_);
 }
 
 void DqnAgent::UpdateTarget() {

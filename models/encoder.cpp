@@ -127,12 +127,16 @@ std::shared_ptr<SequenceEncoderImpl> CloneEncoder(const SequenceEncoderImpl& enc
   // and compacts the weights on every forward).
   const auto params = encoder.parameters();
   if (!params.empty()) copy->to(params.front().device());
-  torch::NoGradGuard no_grad;
-  const auto src_params = encoder.named_parameters(/*recurse=*/true);
-  for (auto& p : copy->named_parameters(/*recurse=*/true)) p.value().copy_(src_params[p.key()]);
-  const auto src_buffers = encoder.named_buffers(/*recurse=*/true);
-  for (auto& b : copy->named_buffers(/*recurse=*/true)) b.value().copy_(src_buffers[b.key()]);
+  CopyModuleState(encoder, *copy);
   return copy;
+}
+
+void CopyModuleState(const torch::nn::Module& src, torch::nn::Module& dst) {
+  torch::NoGradGuard no_grad;
+  const auto src_params = src.named_parameters(/*recurse=*/true);
+  for (auto& p : dst.named_parameters(/*recurse=*/true)) p.value().copy_(src_params[p.key()]);
+  const auto src_buffers = src.named_buffers(/*recurse=*/true);
+  for (auto& b : dst.named_buffers(/*recurse=*/true)) b.value().copy_(src_buffers[b.key()]);
 }
 
 torch::Tensor LengthMask(const torch::Tensor& lengths, int64_t L) {

@@ -137,6 +137,10 @@ std::shared_ptr<SequenceEncoderImpl> MakeEncoder(const EncoderOptions& options);
 // networks); the copy lives on the same device as the source and is in train() mode.
 std::shared_ptr<SequenceEncoderImpl> CloneEncoder(const SequenceEncoderImpl& encoder);
 
+// Copies src's parameters and buffers into dst's of the same names (same shapes and devices), in
+// place and without gradient: a hard target-network update.
+void CopyModuleState(const torch::nn::Module& src, torch::nn::Module& dst);
+
 // [B, L] bool: true at positions t < lengths[b].
 torch::Tensor LengthMask(const torch::Tensor& lengths, int64_t L);
 // states [B, L, D], lengths [B] -> [B, D]: states[b, lengths[b] - 1].

@@ -5,7 +5,8 @@
 # differences to Normal per seed).
 #   scripts/offline_rl_results.sh [BUILD_DIR=build] [RUNS_DIR=runs/offline-rl]
 # Environment: DATASETS (default "rc15"; also ml-latest-small, amazon-industrial), ENCODERS (default
-# "gru4rec sasrec"), MODELS (default "normal snqn sa2c"; also sqn, sac), SEEDS (default "1 2 3 4 5"),
+# "gru4rec sasrec"), MODELS (default "normal snqn sa2c cql bcq"; also sqn, sac), SEEDS (default
+# "1 2 3 4 5"),
 # JOBS (parallel runs, default 2, one thread each). Each run is configs/offline/<ds>-<encoder>.yaml
 # with model_kind and run.seed overridden and, for every learner of a dataset, the same budget
 # overrides (`budget` below: more steps and the reference code's lr 0.005 than docs/results/
@@ -25,19 +26,22 @@ for ds in ${DATASETS:-rc15}; do
   case $ds in
     rc15 | amazon-industrial)
       budget="train.max_steps=4000 train.eval_every=500 model.lr=0.005"
-      rl="rl.sa2c_switch_step=2000" ;;
+      rl="rl.sa2c_switch_step=2000" q="" ;;
     ml-latest-small)
       budget="train.max_steps=6000 train.eval_every=500 model.lr=0.005"
-      rl="rl.sa2c_switch_step=3000 rl.reward.kind=threshold" ;;
+      rl="rl.sa2c_switch_step=3000 rl.reward.kind=threshold" q="offline_q.reward.kind=threshold" ;;
     *) echo "offline_rl_results.sh: no settings for dataset '$ds'" >&2; exit 2 ;;
   esac
   for enc in ${ENCODERS:-gru4rec sasrec}; do
-    for model in ${MODELS:-normal snqn sa2c}; do
+    for model in ${MODELS:-normal snqn sa2c cql bcq}; do
       for seed in ${SEEDS:-1 2 3 4 5}; do
         out=$runs/$ds-$enc-$model-s$seed
         [[ -f $out/metrics.json ]] && continue
-        extra=$budget
-        [[ $model != normal ]] && extra="$extra $rl"
+        case $model in
+          normal) extra=$budget ;;
+          cql | bcq) extra="$budget $q" ;;
+          *) extra="$budget $rl" ;;
+        esac
         jobs+=("$ROOT/configs/offline/$ds-$enc.yaml $out $seed $model $extra")
       done
     done

@@ -19,7 +19,8 @@ DATASETS = [("rc15", "rc15-sample, every position of the test sessions, clicks r
             ("amazon-industrial", "every position, user split, reviews rewarded 0.2")]
 ENCODERS = [("gru4rec", "GRU4Rec"), ("sasrec", "SASRec"), ("caser", "Caser"),
             ("nextitnet", "NextItNet")]
-MODELS = [("normal", "Normal"), ("sqn", "SQN"), ("sac", "SAC"), ("snqn", "SNQN"), ("sa2c", "SA2C")]
+MODELS = [("normal", "Normal"), ("sqn", "SQN"), ("sac", "SAC"), ("snqn", "SNQN"), ("sa2c", "SA2C"),
+          ("cql", "CQL"), ("bcq", "BCQ")]
 COLS = ["HR@5", "NDCG@5", "HR@10", "NDCG@10", "HR@20", "NDCG@20"]
 
 

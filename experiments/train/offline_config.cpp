@@ -67,7 +67,7 @@ void OfflineTrainConfig::Validate() const {
                       enc.state_len, hdt_data.max_session_len));
     }
   } else if (model_kind == OfflineModel::kNormal || model_kind == OfflineModel::kCpft ||
-             IsDecisionTransformer() || IsOfflineRl()) {
+             IsDecisionTransformer() || IsOfflineRl() || IsOfflineQ()) {
     // num_items comes from the data; validate the rest with a stand-in catalog size.
     agents::SupervisedOptions m = model;
     if (m.encoder.num_items <= 0) m.encoder.num_items = 1;
@@ -97,6 +97,7 @@ void OfflineTrainConfig::Validate() const {
     }
   }
   if (IsOfflineRl()) rl.Validate();
+  if (IsOfflineQ()) offline_q.Validate();
   train.Validate();
   eval.Validate();
 }

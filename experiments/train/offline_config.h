@@ -8,6 +8,7 @@
 #include "agents/hdt.h"
 #include "agents/hdt_batches.h"
 #include "agents/modt4r.h"
+#include "agents/offline_q.h"
 #include "agents/sqn.h"
 #include "agents/supervised.h"
 #include "core/config_schema.h"
@@ -23,7 +24,8 @@ namespace recarena::experiments {
 // (agents/hdt.h, docs/hdt.md); session_normal: the same encoder trained by plain next-item CE on
 // the same sessions and evaluated with the same last-session queries (HDT's "Normal" baseline);
 // sqn / sac / snqn / sa2c: Xin et al.'s supervised Q-learning family with an `rl` section
-// (agents/sqn.h, docs/offline_rl.md).
+// (agents/sqn.h, docs/offline_rl.md); cql / bcq: discrete conservative and batch-constrained
+// Q-learning with an `offline_q` section (agents/offline_q.h).
 enum class OfflineModel {
   kNormal,
   kPopularity,
@@ -35,7 +37,9 @@ enum class OfflineModel {
   kSqn,
   kSac,
   kSnqn,
-  kSa2c
+  kSa2c,
+  kCql,
+  kBcq
 };
 
 // Where HDT's item vectors (HdtReturnInputs::item_vectors, the unexpectedness returns) come from.
@@ -108,9 +112,10 @@ struct OfflineTrainConfig {
   agents::SupervisedOptions model;
   TrainLoopConfig train;
   EvalConfig eval;
-  agents::CpftOptions cpft;  // read only when model_kind is cpft
-  agents::Modt4rOptions dt;  // read only when model_kind is modt4r or mrdt
-  agents::SqnOptions rl;     // read only when model_kind is sqn, sac, snqn or sa2c
+  agents::CpftOptions cpft;           // read only when model_kind is cpft
+  agents::Modt4rOptions dt;           // read only when model_kind is modt4r or mrdt
+  agents::SqnOptions rl;              // read only when model_kind is sqn, sac, snqn or sa2c
+  agents::OfflineQOptions offline_q;  // read only when model_kind is cql or bcq
   // model_kind hdt reads its `model` section into hdt_model (a superset of the supervised keys:
   // encoder, lr, weight_decay, grad_clip, plus hdt, alpha, beta, lambda, scoring).
   agents::HdtAgentOptions hdt_model;
@@ -122,6 +127,9 @@ struct OfflineTrainConfig {
   bool IsOfflineRl() const {
     return model_kind == OfflineModel::kSqn || model_kind == OfflineModel::kSac ||
            model_kind == OfflineModel::kSnqn || model_kind == OfflineModel::kSa2c;
+  }
+  bool IsOfflineQ() const {
+    return model_kind == OfflineModel::kCql || model_kind == OfflineModel::kBcq;
   }
   bool IsSessionModel() const {
     return model_kind == OfflineModel::kHdt || model_kind == OfflineModel::kSessionNormal;
@@ -143,6 +151,7 @@ struct OfflineTrainConfig {
     if (model_kind == OfflineModel::kCpft) v("cpft", cpft);
     if (IsDecisionTransformer()) v("dt", dt);
     if (IsOfflineRl()) v("rl", rl);
+    if (IsOfflineQ()) v("offline_q", offline_q);
     if (IsSessionModel()) {
       v("hdt_data", hdt_data);
       v("session", session);
@@ -168,7 +177,9 @@ struct EnumNames<experiments::OfflineModel> {
         {experiments::OfflineModel::kSqn, "sqn"},
         {experiments::OfflineModel::kSac, "sac"},
         {experiments::OfflineModel::kSnqn, "snqn"},
-        {experiments::OfflineModel::kSa2c, "sa2c"}};
+        {experiments::OfflineModel::kSa2c, "sa2c"},
+        {experiments::OfflineModel::kCql, "cql"},
+        {experiments::OfflineModel::kBcq, "bcq"}};
     return t;
   }
 };

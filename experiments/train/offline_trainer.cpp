@@ -9,6 +9,7 @@
 
 #include "agents/cpft.h"
 #include "agents/modt4r.h"
+#include "agents/offline_q.h"
 #include "agents/popularity.h"
 #include "agents/sqn.h"
 #include "agents/supervised.h"
@@ -303,6 +304,11 @@ std::unique_ptr<agents::SupervisedAgent> MakeWindowAgent(const OfflineTrainConfi
         cfg.model, cfg.rl, VariantOf(cfg.model_kind),
         TrainingPopularityShares(od.train_seqs, od.num_items()), MixSeed(cfg.run.seed, 17), device);
   }
+  if (cfg.IsOfflineQ()) {
+    const auto variant = cfg.model_kind == OfflineModel::kCql ? agents::OfflineQVariant::kCql
+                                                              : agents::OfflineQVariant::kBcq;
+    return std::make_unique<agents::OfflineQAgent>(cfg.model, cfg.offline_q, variant, device);
+  }
   if (!cfg.IsDecisionTransformer())
     return std::make_unique<agents::SupervisedAgent>(cfg.model, device);
   auto a = std::make_unique<agents::Modt4rAgent>(cfg.model, cfg.dt, OrderOf(cfg.model_kind),
@@ -343,7 +349,7 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   const bool is_cpft = cfg.model_kind == OfflineModel::kCpft;
   const bool is_dt = cfg.IsDecisionTransformer();
   // Decision transformers and offline RL: named by model_kind in labels and metrics.
-  const bool named_kind = is_dt || cfg.IsOfflineRl();
+  const bool named_kind = is_dt || cfg.IsOfflineRl() || cfg.IsOfflineQ();
   std::unique_ptr<agents::SupervisedAgent> agent;
   agents::CpftAgent* cpft = nullptr;
   if (is_cpft) {

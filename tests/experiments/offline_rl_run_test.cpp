@@ -1,5 +1,6 @@
-// `recarena train` with the offline RL learners (model_kind sqn / sac / snqn / sa2c): exact resume
-// across SA2C's phase switch, every variant through the command line, config errors by key.
+// `recarena train` with the offline RL learners (model_kind sqn / sac / snqn / sa2c / cql / bcq):
+// exact resume across SA2C's phase switch and BCQ's target syncs, every learner through the
+// command line, config errors by key.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -71,4 +72,42 @@ TEST_CASE("train command: a bad rl value is refused naming its key", "[trainer][
   CHECK(res.code != 0);
   CHECK(res.err.find("rl.discount") != std::string::npos);
   CHECK(res.err.find("1.5") != std::string::npos);
+}
+
+TEST_CASE("offline RL: a killed BCQ run resumes exactly, with its target network",
+          "[trainer][resume][offline_q]") {
+  OfflineTrainConfig cfg = recarena::testing::TinyOfflineConfig();
+  cfg.model_kind = OfflineModel::kBcq;
+  cfg.offline_q.target_update_every = 5;
+  TempDir straight, resumed;
+  // Killed after 13 steps: the target was synced at step 10 and is next synced at 15.
+  const auto r = recarena::testing::CheckResumesExactly(cfg, 13, straight.path(), resumed.path());
+  CHECK(r.steps == 24);
+}
+
+TEST_CASE("train command: cql and bcq run with the offline_q section",
+          "[trainer][cli][offline_q]") {
+  for (const std::string kind : {"cql", "bcq"}) {
+    TempDir tmp;
+    const auto res =
+        RunCli({"train", "--config",
+                (fs::path(RECARENA_SOURCE_DIR) / "configs/offline/synthetic-cql.yaml").string(),
+                "--out", (tmp.path() / "run").string(), "model_kind=" + kind,
+                "data.synthetic.num_users=60", "data.synthetic.num_items=30", "train.max_steps=6",
+                "train.eval_every=3", "offline_q.target_update_every=2", "model.encoder.hidden=8",
+                "run.log_level=warn", "run.device=cpu", "train.threads=1"});
+    INFO(kind << ": " << res.err);
+    REQUIRE(res.code == 0);
+    const auto m = nlohmann::json::parse(recarena::ReadFile(tmp.path() / "run" / "metrics.json"));
+    CHECK(m.at("model_kind") == kind);
+    CHECK(m.at("steps") == 6);
+    CHECK(m.at("NDCG@10").get<double>() > 0.0);
+  }
+  TempDir tmp;
+  const auto bad = RunCli(
+      {"train", "--config",
+       (fs::path(RECARENA_SOURCE_DIR) / "configs/offline/synthetic-cql.yaml").string(), "--out",
+       (tmp.path() / "run").string(), "offline_q.bcq_threshold=1.5", "run.device=cpu"});
+  CHECK(bad.code != 0);
+  CHECK(bad.err.find("offline_q.bcq_threshold") != std::string::npos);
 }
