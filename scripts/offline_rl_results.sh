@@ -28,8 +28,8 @@ for ds in ${DATASETS:-rc15}; do
       budget="train.max_steps=4000 train.eval_every=500 model.lr=0.005"
       rl="rl.sa2c_switch_step=2000" q="" ;;
     ml-latest-small)
-      budget="train.max_steps=6000 train.eval_every=500 model.lr=0.005"
-      rl="rl.sa2c_switch_step=3000 rl.reward.kind=threshold" q="offline_q.reward.kind=threshold" ;;
+      budget="train.max_steps=4000 train.eval_every=500 model.lr=0.005"
+      rl="rl.sa2c_switch_step=2000 rl.reward.kind=threshold" q="offline_q.reward.kind=threshold" ;;
     *) echo "offline_rl_results.sh: no settings for dataset '$ds'" >&2; exit 2 ;;
   esac
   for enc in ${ENCODERS:-gru4rec sasrec}; do
@@ -54,5 +54,21 @@ if ((${#jobs[@]})); then
        train.threads=1 run.log_level=warn > "$2.stdout.json" 2> "$2.stderr.log" \
        && echo "done $2 ($((SECONDS - start)) s)" || echo "FAILED $2 (see $2.stderr.log)"' "$bin"
 fi
+# Off-policy estimates of every finished run where rewards vary (ml-latest-small: a rating >= 4 is
+# worth 1, below 0), against two behaviour models: the Normal run of the same encoder and seed (a
+# behaviour-cloning model of the logging policy) and the items' training popularity.
+for dir in "$runs"/ml-latest-small-*-s[0-9]*/; do
+  dir=${dir%/}
+  [[ -f $dir/metrics.json ]] || continue
+  normal=$(sed -E 's/-(normal|sqn|sac|snqn|sa2c|cql|bcq)-s([0-9]+)$/-normal-s\2/' <<< "$dir")
+  for b in normal popularity; do
+    [[ -f $dir/ope-$b.json ]] && continue
+    [[ $b == normal && ! -f $normal/metrics.json ]] && continue
+    args=(--reward threshold --click 0 --purchase 1 --threshold 4 --out "$dir/ope-$b.json")
+    [[ $b == normal ]] && args+=(--behaviour-run "$normal")
+    "$bin" eval ope "$dir" "${args[@]}" > /dev/null 2> "$dir/ope-$b.stderr.log" \
+      || echo "FAILED eval ope $dir ($b; see $dir/ope-$b.stderr.log)"
+  done
+done
 python3 "$ROOT/scripts/offline_rl_table.py" "$runs" > "$ROOT/docs/results/offline_rl.md"
 echo "== wrote docs/results/offline_rl.md"

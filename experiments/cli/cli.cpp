@@ -60,6 +60,10 @@ const std::vector<CliCommand>& Commands() {
     c.push_back({{"eval", "rankings"},
                  "score rankings from plain text files (HR, NDCG, MRR, coverage, ...)",
                  RunEvalRankings});
+    c.push_back({{"eval", "ope"},
+                 "off-policy estimates (IPS, SNIPS, DR, clipped) of a trained run's policy from "
+                 "logged data",
+                 RunEvalOpe});
     c.push_back(
         {{"conformal"},
          "conformal prediction sets over items from any model's scores (coverage, set size)",

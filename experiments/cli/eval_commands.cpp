@@ -6,10 +6,14 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
+#include "core/config_schema.h"
 #include "core/error.h"
 #include "core/strings.h"
+#include "experiments/cli/command_util.h"
 #include "experiments/eval/metrics.h"
 #include "experiments/eval/rankings_io.h"
+#include "experiments/report/ope_eval.h"
 
 namespace recarena::experiments {
 
@@ -94,6 +98,52 @@ int RunEvalRankings(const std::vector<std::string>& args, std::ostream& out) {
     }
   }
   out << j.dump(2) << "\n";
+  return 0;
+}
+
+int RunEvalOpe(const std::vector<std::string>& args, std::ostream& out) {
+  OpeRunOptions o;
+  std::string behaviour_run, out_file, reward_kind = "constant";
+  po::options_description desc("options");
+  desc.add_options()("behaviour-run", po::value(&behaviour_run)->value_name("DIR"),
+                     "a trained run on the same data whose softmax is the behaviour policy "
+                     "(default: the training popularity of the logged items)")(
+      "temperature", po::value(&o.temperature)->default_value(1.0),
+      "target policy = softmax(scores / temperature)")(
+      "reward", po::value(&reward_kind)->default_value(reward_kind),
+      "constant | threshold | value: how a logged value becomes a reward")(
+      "click", po::value(&o.reward.click)->default_value(1.0),
+      "reward of every interaction (constant) or of values below --threshold")(
+      "purchase", po::value(&o.reward.purchase)->default_value(1.0),
+      "reward of values >= --threshold (threshold)")(
+      "threshold", po::value(&o.reward.threshold)->default_value(4.0), "see --purchase")(
+      "scale", po::value(&o.reward.scale)->default_value(1.0), "reward = scale * value (value)")(
+      "clip", po::value(&o.ope.clip)->default_value(10.0),
+      "importance-weight cap of the clipped estimators")(
+      "model-prior", po::value(&o.model_prior)->default_value(10.0),
+      "pseudo-observations shrinking DR's per-item reward model to the mean")(
+      "max-queries", po::value(&o.max_queries)->default_value(0),
+      "> 0: evenly spaced subsample of the test windows")(
+      "out", po::value(&out_file)->value_name("FILE"), "report file (default RUN_DIR/ope.json)");
+  auto cl = ParseCommandLine(args, desc);
+  if (cl.help) {
+    PrintCommandHelp(
+        out, "eval ope RUN_DIR [options]",
+        "Off-policy estimates of a trained run's policy (softmax of its scores) from the logged\n"
+        "test interactions of its dataset: IPS, SNIPS and doubly robust, each also with clipped\n"
+        "weights, with 95% intervals and effective sample sizes. Writes RUN_DIR/ope.json and\n"
+        "prints it. See docs/offline_rl.md, \"Off-policy evaluation\".",
+        desc);
+    return 0;
+  }
+  if (cl.positional.size() != 1) throw Error("eval ope: give exactly one RUN_DIR");
+  if (!cl.overrides.empty()) throw Error("unexpected argument " + QuoteForError(cl.overrides[0]));
+  o.reward.kind = config::ParseEnum<agents::RewardKind>(reward_kind, "--reward");
+  o.behaviour_run = behaviour_run;
+  const std::filesystem::path run_dir = cl.positional[0];
+  const std::string json = OpeReportJson(EvaluateRunOpe(run_dir, o));
+  WriteFileAtomic(out_file.empty() ? run_dir / "ope.json" : std::filesystem::path(out_file), json);
+  out << json;
   return 0;
 }
 

@@ -1,5 +1,6 @@
-// The `eval rankings` command: offline metrics (experiments/eval/metrics.h) of ranking files
-// written by any recommender (formats in experiments/eval/rankings_io.h and docs/metrics.md).
+// The `eval rankings` and `eval ope` commands. eval rankings: offline metrics
+// (experiments/eval/metrics.h) of ranking files written by any recommender (formats in
+// experiments/eval/rankings_io.h and docs/metrics.md).
 #pragma once
 
 #include <ostream>
@@ -14,5 +15,9 @@ namespace recarena::experiments {
 // as numbers) to out and returns 0. --help prints the usage to out and returns 0. Missing or bad
 // options and bad files throw recarena::Error (FileError for file contents).
 int RunEvalRankings(const std::vector<std::string>& args, std::ostream& out);
+
+// `eval ope RUN_DIR [options]`: off-policy estimates of a trained run's policy
+// (experiments/report/ope_eval.h); writes RUN_DIR/ope.json (or --out) and prints it.
+int RunEvalOpe(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace recarena::experiments

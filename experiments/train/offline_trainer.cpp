@@ -295,7 +295,8 @@ agents::SqnVariant VariantOf(OfflineModel kind) {
   }
 }
 
-// A fresh agent of a windowed model_kind (normal, decision transformer or offline RL).
+}  // namespace
+
 std::unique_ptr<agents::SupervisedAgent> MakeWindowAgent(const OfflineTrainConfig& cfg,
                                                          const OfflineData& od,
                                                          torch::Device device) {
@@ -319,7 +320,6 @@ std::unique_ptr<agents::SupervisedAgent> MakeWindowAgent(const OfflineTrainConfi
   }
   return a;
 }
-}  // namespace
 
 OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir,
                                     int64_t stop_after_steps) {

@@ -20,6 +20,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,12 @@ torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
                                   const data::PreparedDataset& data);
 // The token order of a decision-transformer model_kind (mrdt -> kMrdt, otherwise kModt4r).
 models::TokenOrder OrderOf(OfflineModel kind);
+
+// A fresh agent of a windowed model_kind (normal, cpft's base, the decision transformers, the
+// offline RL learners), built as RunOfflineTraining builds it, to Load a run's checkpoint into.
+std::unique_ptr<agents::SupervisedAgent> MakeWindowAgent(const OfflineTrainConfig& cfg,
+                                                         const OfflineData& od,
+                                                         torch::Device device);
 
 // Runs (or resumes) training in run_dir. The session models (model_kind hdt, session_normal) are
 // delegated to RunSessionTraining (experiments/train/session_trainer.h). stop_after_steps > 0 stops
