@@ -51,6 +51,7 @@ OpeEstimate Make(const std::string& name, double value, double se, const std::ve
   }
   e.ess = sw2 > 0.0 ? sw * sw / sw2 : 0.0;
   e.n = static_cast<int64_t>(w.size());
+  e.mean_weight = sw / static_cast<double>(w.size());
   return e;
 }
 

@@ -9,7 +9,8 @@
 //   DR     V = (1/n) sum_i [ vhat(s_i) + w_i (r_i - qhat(s_i, a_i)) ]
 // Intervals are normal-approximation (CLT) 95% intervals: mean +- z * sd / sqrt(n) for IPS and DR,
 // and the delta-method standard error sqrt(sum_i w_i^2 (r_i - V)^2) / sum_i w_i for SNIPS. The
-// effective sample size (sum w)^2 / sum w^2 says how many logged samples the estimate is worth.
+// effective sample size (sum w)^2 / sum w^2 says how many logged samples the estimate is worth, and
+// the mean weight should be near 1 (see OpeEstimate::mean_weight).
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,10 @@ struct OpeEstimate {
   double ess = 0.0;              // effective sample size of the (clipped) weights
   int64_t n = 0;
   double max_weight = 0.0;
+  // Mean of the (clipped) weights: E_mu[pi / mu] = 1 when mu is the true logging policy and pi's
+  // support is covered, so a value far from 1 flags a misspecified behaviour model (or, clipped,
+  // how much mass the cap removed).
+  double mean_weight = 0.0;
 };
 
 // All six estimates, in the order ips, snips, dr, ips_clipped, snips_clipped, dr_clipped. Throws

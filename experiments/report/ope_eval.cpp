@@ -172,6 +172,7 @@ std::string OpeReportJson(const OpeRunReport& rep) {
                               {"high", e.high},
                               {"ess", e.ess},
                               {"max_weight", e.max_weight},
+                              {"mean_weight", e.mean_weight},
                               {"n", e.n}});
   }
   return j.dump(2) + "\n";

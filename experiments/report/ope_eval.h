@@ -42,7 +42,7 @@ struct OpeRunReport {
 OpeRunReport EvaluateRunOpe(const std::filesystem::path& run_dir, const OpeRunOptions& options);
 
 // {"run", "model_kind", "behaviour", "queries", "logged_mean_reward", "estimates": [{estimator,
-// value, std_error, low, high, ess, max_weight, n}, ...]} as pretty JSON.
+// value, std_error, low, high, ess, max_weight, mean_weight, n}, ...]} as pretty JSON.
 std::string OpeReportJson(const OpeRunReport& report);
 
 }  // namespace recarena::experiments

@@ -62,6 +62,7 @@ TEST_CASE("eval ope: estimates of a trained CQL run, and a run against itself ha
   for (const auto& e : self.at("estimates")) {
     INFO(e.dump());
     CHECK(e.at("max_weight").get<double>() == Approx(1.0));
+    CHECK(e.at("mean_weight").get<double>() == Approx(1.0));
     if (e.at("estimator") == "ips" || e.at("estimator") == "snips") {
       CHECK(e.at("value").get<double>() == Approx(logged));
     }

@@ -54,6 +54,8 @@ TEST_CASE("OPE golden values: IPS, SNIPS, DR and their clipped forms on three sa
   CHECK(e.at("dr").value == Approx((1.6 - 0.1 + 0.65) / 3));
   CHECK(e.at("ips").ess == Approx(4.5 * 4.5 / 8.25));
   CHECK(e.at("ips").max_weight == Approx(2.0));
+  CHECK(e.at("ips").mean_weight == Approx(1.5));
+  CHECK(e.at("ips_clipped").mean_weight == Approx(3.5 / 3));
   CHECK(e.at("ips_clipped").value == Approx(2.0 / 3));
   CHECK(e.at("snips_clipped").value == Approx(2.0 / 3.5));
   CHECK(e.at("dr_clipped").value == Approx((0.6 + 0.75 + 0.3 - 0.3 + 0.4 + 0.25) / 3));
@@ -108,13 +110,17 @@ TEST_CASE("OPE on the synthetic world: intervals cover the true values of severa
     const double truth = bandit.TrueValue(pi);
     std::map<std::string, int> covered;
     std::map<std::string, std::vector<double>> values;
+    double mean_weight = 0.0;
     for (int rep = 0; rep < kReplicates; ++rep) {
       Rng rng = Rng(2024).Fork(static_cast<uint64_t>(rep));
       for (const auto& e : EstimatePolicyValue(bandit.Log(kLogSize, pi, qhat, rng), OpeOptions())) {
         covered[e.estimator] += e.low <= truth && truth <= e.high;
+        if (e.estimator == "ips") mean_weight += e.mean_weight / kReplicates;
         values[e.estimator].push_back(e.value);
       }
     }
+    // With the true logging policy as mu the weights average 1.
+    CHECK(mean_weight == Approx(1.0).margin(0.05));
     for (const std::string est : {"ips", "snips", "dr"}) {
       const auto& xs = values[est];
       double m = 0.0, ss = 0.0;
