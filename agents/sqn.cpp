@@ -40,6 +40,12 @@ void SqnOptions::Validate() const {
   if (!(ips_smooth >= 0.0)) throw bad("ips_smooth", ">= 0", ips_smooth);
   if (!(ips_min > 0.0)) throw bad("ips_min", "> 0", ips_min);
   if (!(ips_max >= ips_min)) throw bad("ips_max", ">= rl.ips_min", ips_max);
+  for (const auto& [key, w] : {std::pair<const char*, double>{"w_accuracy", smorl.w_accuracy},
+                               {"w_diversity", smorl.w_diversity},
+                               {"w_novelty", smorl.w_novelty},
+                               {"alpha", smorl.alpha}}) {
+    if (!(w >= 0.0) || !std::isfinite(w)) throw bad(std::string("smorl.") + key, ">= 0", w);
+  }
   if (!std::isfinite(reward.click) || !std::isfinite(reward.purchase) ||
       !std::isfinite(reward.threshold) || !std::isfinite(reward.scale)) {
     throw ConfigError("rl.reward", "rl.reward values must be finite numbers");
@@ -132,6 +138,31 @@ SqnLossTerms SqnLoss(const SqnLossInputs& in, SqnVariant variant, const SqnOptio
   return t;
 }
 
+torch::Tensor SmorlRewards(const torch::Tensor& accuracy, const torch::Tensor& last_items,
+                           const torch::Tensor& top1, const torch::Tensor& item_vectors,
+                           const torch::Tensor& long_tail) {
+  const torch::Tensor cos = F::cosine_similarity(
+      item_vectors.index_select(0, last_items), item_vectors.index_select(0, top1),
+      F::CosineSimilarityFuncOptions().dim(1).eps(1e-12));
+  return torch::stack({accuracy.to(torch::kFloat), (1.0 - cos).to(torch::kFloat),
+                       long_tail.index_select(0, top1).to(torch::kFloat)},
+                      1);
+}
+
+torch::Tensor SmorlQLoss(const torch::Tensor& q_sa, const torch::Tensor& rewards,
+                         const torch::Tensor& discounts, const torch::Tensor& selector,
+                         const torch::Tensor& target, const torch::Tensor& weights) {
+  torch::Tensor y;
+  {
+    torch::NoGradGuard ng;
+    const torch::Tensor w = weights.view({1, -1, 1});
+    const torch::Tensor best = (selector * w).sum(1).argmax(1);  // [B]
+    const torch::Tensor idx = best.view({-1, 1, 1}).expand({target.size(0), target.size(1), 1});
+    y = rewards + discounts.unsqueeze(1) * target.gather(2, idx).squeeze(2);  // [B, 3]
+  }
+  return (0.5 * (y - q_sa).pow(2) * weights.view({1, -1})).sum(1);
+}
+
 // --- agent ---------------------------------------------------------------------------------------
 
 std::vector<torch::Tensor> SqnAgent::Net::parameters() const {
@@ -142,7 +173,8 @@ std::vector<torch::Tensor> SqnAgent::Net::parameters() const {
 }
 
 SqnAgent::SqnAgent(const SupervisedOptions& options, const SqnOptions& rl, SqnVariant variant,
-                   std::vector<float> behaviour, uint64_t seed, torch::Device device)
+                   std::vector<float> behaviour, uint64_t seed, torch::Device device,
+                   const std::vector<uint8_t>& long_tail, const torch::Tensor& item_vectors)
     : SupervisedAgent(options, device), rl_(rl), variant_(variant), seed_(seed) {
   rl_.Validate();
   const int64_t n = options_.encoder.num_items;
@@ -154,13 +186,33 @@ SqnAgent::SqnAgent(const SupervisedOptions& options, const SqnOptions& rl, SqnVa
         fmt::format("SqnAgent: behaviour has {} entries for {} items", behaviour.size(), n));
   }
   behaviour_ = torch::tensor(behaviour, torch::kFloat).to(device_);
+  const int64_t heads = variant_ == SqnVariant::kSmorl ? 3 : 1;
+  if (variant_ == SqnVariant::kSmorl) {
+    if (static_cast<int64_t>(long_tail.size()) != n) {
+      throw Error(fmt::format("SqnAgent: SMORL needs a long-tail flag per item ({} for {} items)",
+                              long_tail.size(), n));
+    }
+    long_tail_ =
+        torch::tensor(std::vector<float>(long_tail.begin(), long_tail.end()), torch::kFloat)
+            .to(device_);
+    if (rl_.smorl.similarity == ReturnSimilarity::kFeatures) {
+      if (!item_vectors.defined() || item_vectors.size(0) != n) {
+        throw ConfigError("rl.smorl.similarity",
+                          "rl.smorl.similarity is features, but no item vectors were given");
+      }
+      item_vectors_ = item_vectors.to(device_, torch::kFloat);
+    }
+    smorl_weights_ =
+        torch::tensor({rl_.smorl.w_accuracy, rl_.smorl.w_diversity, rl_.smorl.w_novelty},
+                      torch::TensorOptions().dtype(torch::kFloat).device(device_));
+  }
   // Network 0 reuses the base's encoder and supervised head (Scores ranks with them).
   nets_[0].encoder = encoder_;
   nets_[0].ce = head_;
-  nets_[0].q = torch::nn::Linear(encoder_->dim(), n);
+  nets_[0].q = torch::nn::Linear(encoder_->dim(), heads * n);
   nets_[1].encoder = models::MakeEncoder(options_.encoder);
   nets_[1].ce = torch::nn::Linear(nets_[1].encoder->dim(), n);
-  nets_[1].q = torch::nn::Linear(nets_[1].encoder->dim(), n);
+  nets_[1].q = torch::nn::Linear(nets_[1].encoder->dim(), heads * n);
   optimizer_.reset();  // replaced by one Adam per network (and per SA2C phase)
   for (Net& net : nets_) {
     net.encoder->to(device_);
@@ -188,7 +240,24 @@ void SqnAgent::SetMode(Net& n, bool train) {
   n.q->train(train);
 }
 
+torch::Tensor SqnAgent::Heads(Net& n, const torch::Tensor& h) const {
+  const torch::Tensor q = n.q->forward(h);
+  return variant_ == SqnVariant::kSmorl ? q.view({h.size(0), 3, -1}) : q;
+}
+
+torch::Tensor SqnAgent::ObjectiveQValues(int net, const torch::Tensor& items,
+                                         const torch::Tensor& lengths) {
+  if (variant_ != SqnVariant::kSmorl) throw Error("SqnAgent::ObjectiveQValues: SMORL only");
+  torch::NoGradGuard ng;
+  Net& n = nets_[net];
+  SetMode(n, false);
+  return Heads(n, n.encoder->forward(items.to(device_), lengths.to(device_)).last);
+}
+
 torch::Tensor SqnAgent::QValues(int net, const torch::Tensor& items, const torch::Tensor& lengths) {
+  if (variant_ == SqnVariant::kSmorl) {
+    return (ObjectiveQValues(net, items, lengths) * smorl_weights_.view({1, -1, 1})).sum(1);
+  }
   torch::NoGradGuard ng;
   Net& n = nets_[net];
   SetMode(n, false);
@@ -220,6 +289,7 @@ MetricList SqnAgent::Update(const SequenceBatch& batch) {
   const int main = static_cast<int>(rng.UniformInt(2));
   Net& m = nets_[main];
   Net& t = nets_[1 - main];
+  if (variant_ == SqnVariant::kSmorl) return SmorlUpdate(batch, m, t);
   const bool sa2c_phase = variant_ == SqnVariant::kSa2c && step_ >= rl_.sa2c_switch_step;
   const bool with_negatives =
       (variant_ == SqnVariant::kSnqn || variant_ == SqnVariant::kSa2c) && rl_.num_negatives > 0;
@@ -260,6 +330,52 @@ MetricList SqnAgent::Update(const SequenceBatch& batch) {
                       {"q_neg", terms.q_neg},
                       {"advantage", terms.advantage},
                       {"ips", terms.ips},
+                      {"q_mean", q_mean},
+                      {"grad_norm", norm}});
+}
+
+MetricList SqnAgent::SmorlUpdate(const SequenceBatch& batch, Net& m, Net& t) {
+  torch::Tensor selector, target;
+  {
+    torch::NoGradGuard ng;
+    SetMode(m, false);
+    SetMode(t, false);
+    auto [next_items, next_lengths] =
+        AppendToWindow(batch.items, batch.lengths, batch.targets, options_.encoder.num_items);
+    selector = Heads(m, m.encoder->forward(next_items, next_lengths).last);
+    target = Heads(t, t.encoder->forward(next_items, next_lengths).last);
+  }
+  SetMode(m, true);
+  const torch::Tensor h = m.encoder->forward(batch.items, batch.lengths).last;
+  const torch::Tensor logits = m.ce->forward(h);
+  const torch::Tensor q = Heads(m, h);  // [B, 3, N]
+  const int64_t b = q.size(0);
+  const torch::Tensor q_sa =
+      q.gather(2, batch.targets.view({-1, 1, 1}).expand({b, 3, 1})).squeeze(2);  // [B, 3]
+  torch::Tensor rewards;
+  {
+    torch::NoGradGuard ng;
+    const int64_t n = options_.encoder.num_items;
+    const torch::Tensor vectors = item_vectors_.defined()
+                                      ? item_vectors_
+                                      : nets_[0].encoder->item_embeddings().slice(0, 0, n);
+    const torch::Tensor last = batch.items.gather(1, (batch.lengths - 1).unsqueeze(1)).squeeze(1);
+    rewards = SmorlRewards(rl_.reward.Rewards(batch.values), last, logits.detach().argmax(1),
+                           vectors, long_tail_);
+  }
+  const torch::Tensor not_done = 1.0 - batch.done.to(torch::kFloat);
+  const torch::Tensor ce = F::cross_entropy(logits, batch.targets);
+  const torch::Tensor lq =
+      SmorlQLoss(q_sa, rewards, rl_.discount * not_done, selector, target, smorl_weights_).mean();
+  const torch::Tensor loss = ce + rl_.smorl.alpha * lq;
+  const torch::Tensor norm = GradientStep(loss, m.parameters(), *m.opt, options_.grad_clip);
+  ++step_;
+  const torch::Tensor q_mean = (q_sa.detach() * smorl_weights_.view({1, -1})).sum(1).mean();
+  return ReadMetrics({{"loss", loss},
+                      {"ce", ce},
+                      {"q", lq},
+                      {"r_div", rewards.select(1, 1).mean()},
+                      {"r_nov", rewards.select(1, 2).mean()},
                       {"q_mean", q_mean},
                       {"grad_norm", norm}});
 }

@@ -21,7 +21,16 @@
 //         and the IPS weight w = clip(sg(pi(a|s)) / beta(a), ips_min, ips_max)^ips_smooth
 //         (pi = softmax of the supervised logits, beta = item popularity; smooth 0 gives w = 1).
 // SA2C trains sa2c_switch_step steps of SNQN first, then its own loss with a second Adam (lr2) per
-// network. The batch loss is the mean over rows. TD targets and selectors are computed in eval()
+// network.
+// SMORL (Stamenkovic et al., WSDM 2022; the thesis's multi-objective baseline, Ch. 4) has three Q
+// heads per network, Q_o for o in {accuracy, diversity, novelty}, and per-objective rewards of a
+// logged transition computed from the supervised head's top-1 item p at s (as the public
+// replications do): r_acc = the reward of the logged item, r_div = 1 - cos(v(last item of s), v(p))
+// over item vectors v, r_nov = 1 if p is in the long tail (the bottom 90% of items by training
+// popularity, the I_nov of MODT4R's novelty returns). With scalarisation weights w_o,
+//   a* = argmax_a sum_o w_o Q_main,o(s', a),  y_o = r_o + gamma * (1 - done) * Q_tgt,o(s', a*),
+//   SMORL L = CE + alpha * sum_o w_o * 0.5 * (y_o - Q_main,o(s, a))^2.
+// The batch loss is the mean over rows. TD targets and selectors are computed in eval()
 // mode without gradient; the main network's Q(s, .) and logits in train() mode.
 #pragma once
 
@@ -31,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "agents/modt4r.h"
 #include "agents/supervised.h"
 #include "agents/types.h"
 #include "core/config_schema.h"
@@ -38,7 +48,7 @@
 
 namespace recarena::agents {
 
-enum class SqnVariant { kSqn, kSac, kSnqn, kSa2c };
+enum class SqnVariant { kSqn, kSac, kSnqn, kSa2c, kSmorl };
 
 // How a logged interaction's value becomes the reward r of its transition.
 //   constant: every interaction earns `click` (a click log: the reference code's r_click = 0.2)
@@ -66,7 +76,28 @@ struct RewardOptions {
   torch::Tensor Rewards(const torch::Tensor& values) const;
 };
 
-// Config section `rl` (model_kind sqn | sac | snqn | sa2c). Defaults are the reference code's
+// SMORL's settings (`rl.smorl`). Defaults are the replications' (reference notes Sec. 2): equal
+// weights, alpha 1.
+struct SmorlOptions {
+  double w_accuracy = 1.0, w_diversity = 1.0, w_novelty = 1.0;
+  double alpha = 1.0;  // weight of the multi-objective Q loss next to CE
+  // Item vectors of r_div: learned = network 0's item embeddings at the step (detached; the
+  // replications use a separately pre-trained, frozen embedding), features = the catalog's
+  // attribute vectors (genres, categories).
+  ReturnSimilarity similarity = ReturnSimilarity::kLearned;
+
+  template <class V>
+  void Visit(V& v) {
+    v("w_accuracy", w_accuracy);
+    v("w_diversity", w_diversity);
+    v("w_novelty", w_novelty);
+    v("alpha", alpha);
+    v("similarity", similarity);
+  }
+};
+
+// Config section `rl` (model_kind sqn | sac | snqn | sa2c | smorl). Defaults are the reference
+// code's
 // (../shared/notes/offline_rl_reference.md Sec. 1.3): gamma 0.5, 10 negatives, SA2C after 15,000
 // steps with lr2 0.001, advantage clipped to [0, 10], IPS off.
 struct SqnOptions {
@@ -79,6 +110,7 @@ struct SqnOptions {
   double advantage_min = 0.0, advantage_max = 10.0;
   double ips_smooth = 0.0;  // exponent of the clipped IPS weight; 0 = no IPS
   double ips_min = 0.1, ips_max = 10.0;
+  SmorlOptions smorl;  // SMORL only
 
   template <class V>
   void Visit(V& v) {
@@ -93,6 +125,7 @@ struct SqnOptions {
     v("ips_smooth", ips_smooth);
     v("ips_min", ips_min);
     v("ips_max", ips_max);
+    v("smorl", smorl);
   }
   // Throws ConfigError("rl.<key>", ...).
   void Validate() const;
@@ -139,8 +172,23 @@ struct SqnLossTerms {
   torch::Tensor ips;        // mean IPS weight (SA2C phase; else 1)
 };
 
-// The loss of `variant` (kSa2c = its actor-critic phase) as defined at the top of the file.
+// The loss of `variant` (kSa2c = its actor-critic phase; not kSmorl) as defined at the top of the
+// file.
 SqnLossTerms SqnLoss(const SqnLossInputs& in, SqnVariant variant, const SqnOptions& options);
+
+// SMORL's per-objective rewards [B, 3] (accuracy, diversity, novelty): accuracy [B] float,
+// last_items [B] (the last item of each state), top1 [B] (the supervised head's best item),
+// item_vectors [N, D] float, long_tail [N] float 0/1. A zero item vector has cosine 0.
+torch::Tensor SmorlRewards(const torch::Tensor& accuracy, const torch::Tensor& last_items,
+                           const torch::Tensor& top1, const torch::Tensor& item_vectors,
+                           const torch::Tensor& long_tail);
+
+// SMORL's scalarised double-Q loss per row [B]: q_sa [B, 3] (with grad), rewards [B, 3], discounts
+// [B], selector and target [B, 3, N] (no grad), weights [3]: sum_o w_o 0.5 (y_o - q_sa_o)^2 with
+// the shared a* = argmax_a sum_o w_o selector_o(a) (ties to the smallest id).
+torch::Tensor SmorlQLoss(const torch::Tensor& q_sa, const torch::Tensor& rewards,
+                         const torch::Tensor& discounts, const torch::Tensor& selector,
+                         const torch::Tensor& target, const torch::Tensor& weights);
 
 // --- the agent ---------------------------------------------------------------------------------
 
@@ -153,19 +201,26 @@ SqnLossTerms SqnLoss(const SqnLossInputs& in, SqnVariant variant, const SqnOptio
 class SqnAgent : public SupervisedAgent {
  public:
   // behaviour [num_items]: item popularity beta(a) (shares summing to 1), used by SA2C's IPS.
+  // SMORL only: long_tail [num_items] 0/1 and, for rl.smorl.similarity features, item_vectors
+  // [num_items, F].
   SqnAgent(const SupervisedOptions& options, const SqnOptions& rl, SqnVariant variant,
-           std::vector<float> behaviour, uint64_t seed, torch::Device device);
+           std::vector<float> behaviour, uint64_t seed, torch::Device device,
+           const std::vector<uint8_t>& long_tail = {},
+           const torch::Tensor& item_vectors = torch::Tensor());
 
   // One gradient step of the main network; returns loss, ce, q_pos, q_neg, advantage, ips,
-  // q_mean (mean Q_main(s, a)), grad_norm.
+  // q_mean (mean Q_main(s, a)), grad_norm; SMORL: loss, ce, q (its Q loss), r_div, r_nov, q_mean
+  // (scalarised), grad_norm.
   MetricList Update(const SequenceBatch& batch) override;
 
   void Save(torch::serialize::OutputArchive& archive) const override;
   void Load(torch::serialize::InputArchive& archive) override;
   std::vector<torch::Tensor> parameters() const override;
 
-  // Q_n(s, .) [B, N] in eval mode without grad (tests, OPE).
+  // Q_n(s, .) [B, N] in eval mode without grad (tests, OPE); SMORL: sum_o w_o Q_n,o.
   torch::Tensor QValues(int net, const torch::Tensor& items, const torch::Tensor& lengths);
+  // SMORL: Q_n,o(s, .) [B, 3, N] in eval mode without grad.
+  torch::Tensor ObjectiveQValues(int net, const torch::Tensor& items, const torch::Tensor& lengths);
 
  private:
   struct Net {
@@ -177,10 +232,14 @@ class SqnAgent : public SupervisedAgent {
   void SetMode(Net& n, bool train);
   // [B, K] uniform items != actions[b] (rejection of the logged item only, as the reference).
   torch::Tensor SampleNegatives(const torch::Tensor& actions, Rng& rng) const;
+  // Q heads of n at h [B, D]: [B, N], or [B, 3, N] for SMORL.
+  torch::Tensor Heads(Net& n, const torch::Tensor& h) const;
+  MetricList SmorlUpdate(const SequenceBatch& batch, Net& m, Net& t);
 
   SqnOptions rl_;
   SqnVariant variant_;
-  torch::Tensor behaviour_;  // [N] float on device_
+  torch::Tensor behaviour_;                                 // [N] float on device_
+  torch::Tensor long_tail_, item_vectors_, smorl_weights_;  // SMORL: [N], [N, F] or undefined, [3]
   uint64_t seed_;
   Net nets_[2];  // nets_[0].encoder / .ce alias the base's encoder_ / head_
 };

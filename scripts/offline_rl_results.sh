@@ -5,8 +5,8 @@
 # differences to Normal per seed).
 #   scripts/offline_rl_results.sh [BUILD_DIR=build] [RUNS_DIR=runs/offline-rl]
 # Environment: DATASETS (default "rc15"; also ml-latest-small, amazon-industrial), ENCODERS (default
-# "gru4rec sasrec"), MODELS (default "normal snqn sa2c cql bcq"; also sqn, sac), SEEDS (default
-# "1 2 3 4 5"),
+# "gru4rec sasrec"), MODELS (default "normal snqn sa2c smorl cql bcq"; also sqn, sac), SEEDS
+# (default "1 2 3 4 5"),
 # JOBS (parallel runs, default 2, one thread each). Each run is configs/offline/<ds>-<encoder>.yaml
 # with model_kind and run.seed overridden and, for every learner of a dataset, the same budget
 # overrides (`budget` below: more steps and the reference code's lr 0.005 than docs/results/
@@ -28,12 +28,12 @@ for ds in ${DATASETS:-rc15}; do
       budget="train.max_steps=4000 train.eval_every=500 model.lr=0.005"
       rl="rl.sa2c_switch_step=2000" q="" ;;
     ml-latest-small)
-      budget="train.max_steps=4000 train.eval_every=500 model.lr=0.005"
-      rl="rl.sa2c_switch_step=2000 rl.reward.kind=threshold" q="offline_q.reward.kind=threshold" ;;
+      budget="train.max_steps=3000 train.eval_every=500 model.lr=0.005"
+      rl="rl.sa2c_switch_step=1500 rl.reward.kind=threshold" q="offline_q.reward.kind=threshold" ;;
     *) echo "offline_rl_results.sh: no settings for dataset '$ds'" >&2; exit 2 ;;
   esac
   for enc in ${ENCODERS:-gru4rec sasrec}; do
-    for model in ${MODELS:-normal snqn sa2c cql bcq}; do
+    for model in ${MODELS:-normal snqn sa2c smorl cql bcq}; do
       for seed in ${SEEDS:-1 2 3 4 5}; do
         out=$runs/$ds-$enc-$model-s$seed
         [[ -f $out/metrics.json ]] && continue
@@ -60,7 +60,7 @@ fi
 for dir in "$runs"/ml-latest-small-*-s[0-9]*/; do
   dir=${dir%/}
   [[ -f $dir/metrics.json ]] || continue
-  normal=$(sed -E 's/-(normal|sqn|sac|snqn|sa2c|cql|bcq)-s([0-9]+)$/-normal-s\2/' <<< "$dir")
+  normal=$(sed -E 's/-(normal|sqn|sac|snqn|sa2c|smorl|cql|bcq)-s([0-9]+)$/-normal-s\2/' <<< "$dir")
   for b in normal popularity; do
     [[ -f $dir/ope-$b.json ]] && continue
     [[ $b == normal && ! -f $normal/metrics.json ]] && continue

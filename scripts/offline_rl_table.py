@@ -20,7 +20,7 @@ DATASETS = [("rc15", "rc15-sample, every position of the test sessions, clicks r
 ENCODERS = [("gru4rec", "GRU4Rec"), ("sasrec", "SASRec"), ("caser", "Caser"),
             ("nextitnet", "NextItNet")]
 MODELS = [("normal", "Normal"), ("sqn", "SQN"), ("sac", "SAC"), ("snqn", "SNQN"), ("sa2c", "SA2C"),
-          ("cql", "CQL"), ("bcq", "BCQ")]
+          ("smorl", "SMORL"), ("cql", "CQL"), ("bcq", "BCQ")]
 COLS = ["HR@5", "NDCG@5", "HR@10", "NDCG@10", "HR@20", "NDCG@20"]
 
 
@@ -144,22 +144,24 @@ def main():
     print(f"Produced by `scripts/offline_rl_results.sh` (regenerated {datetime.date.today()}; "
           "readings in docs/results/offline_rl_notes.md). Each run is "
           "`configs/offline/<dataset>-<encoder>.yaml` with `model_kind` and `run.seed` overridden "
-          "and one budget for every learner of a dataset (4,000 Adam steps of batch 256, lr "
-          "0.005 as in the reference code, validation every 500 steps, early stopping after 5 "
+          "and one budget for every learner of a dataset (rc15-sample 4,000 and ml-latest-small "
+          "3,000 Adam steps of batch 256, lr 0.005 as in the reference code, validation every 500 steps, early stopping after 5 "
           "without improvement): the same encoder, data, step budget, early stopping on "
           "validation NDCG@10 and full-catalog test ranking (ties by smaller item id, "
           "docs/metrics.md) — with the supervised head for the SQN family, with Q for CQL and "
           "with BCQ's constrained Q ranking. RL settings are the reference code's (discount 0.5, "
           "10 negatives, advantage clipped to [0, 10], IPS off) except SA2C's switch, which comes "
-          "halfway through the budget; CQL alpha 1, BCQ threshold 0.3, target copied every 200 "
-          "steps (docs/offline_rl.md). Cells are mean ± 95% t-interval over "
+          "halfway through the budget; SMORL with equal objective weights, alpha 1 and learned item "
+          "vectors for its diversity reward; CQL alpha 1, BCQ threshold 0.3, target copied every "
+          "200 steps (docs/offline_rl.md). Cells are mean ± 95% t-interval over "
           "seeds (n); Δ columns are paired per seed, and a learner is called better or worse than "
           "Normal only when the interval of the difference excludes 0 (n.s. otherwise). `steps "
           "(best)` lists per seed the steps trained and the step of the evaluated best-validation "
           "checkpoint.\n")
     print("Budget beside the papers': Xin et al. train RC15 (200k sessions) and RetailRocket for "
           "tens of thousands of steps of batch 256 on a GPU, SA2C switching at step 15,000; here "
-          "each run has at most 4,000 steps on one CPU thread (SA2C switching at 2,000), on "
+          "each run has at most 4,000 (rc15-sample) or 3,000 (ml-latest-small) steps on one CPU "
+          "thread, SA2C switching halfway, on "
           "rc15-sample (a 70k-click sample of RC15's clicks, no purchases, so every reward is "
           "0.2) and ml-latest-small (leave-one-out; ratings >= 4 rewarded 1.0, others 0.2), so "
           "SA2C's actor-critic phase is short and absolute numbers are not comparable with the "

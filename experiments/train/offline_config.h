@@ -23,9 +23,9 @@ namespace recarena::experiments {
 // docs/decision_transformer.md); hdt: the hierarchical decision transformer on sessionized data
 // (agents/hdt.h, docs/hdt.md); session_normal: the same encoder trained by plain next-item CE on
 // the same sessions and evaluated with the same last-session queries (HDT's "Normal" baseline);
-// sqn / sac / snqn / sa2c: Xin et al.'s supervised Q-learning family with an `rl` section
-// (agents/sqn.h, docs/offline_rl.md); cql / bcq: discrete conservative and batch-constrained
-// Q-learning with an `offline_q` section (agents/offline_q.h).
+// sqn / sac / snqn / sa2c: Xin et al.'s supervised Q-learning family with an `rl` section, and
+// smorl, its multi-objective form (agents/sqn.h, docs/offline_rl.md); cql / bcq: discrete
+// conservative and batch-constrained Q-learning with an `offline_q` section (agents/offline_q.h).
 enum class OfflineModel {
   kNormal,
   kPopularity,
@@ -38,6 +38,7 @@ enum class OfflineModel {
   kSac,
   kSnqn,
   kSa2c,
+  kSmorl,
   kCql,
   kBcq
 };
@@ -126,7 +127,8 @@ struct OfflineTrainConfig {
   }
   bool IsOfflineRl() const {
     return model_kind == OfflineModel::kSqn || model_kind == OfflineModel::kSac ||
-           model_kind == OfflineModel::kSnqn || model_kind == OfflineModel::kSa2c;
+           model_kind == OfflineModel::kSnqn || model_kind == OfflineModel::kSa2c ||
+           model_kind == OfflineModel::kSmorl;
   }
   bool IsOfflineQ() const {
     return model_kind == OfflineModel::kCql || model_kind == OfflineModel::kBcq;
@@ -178,6 +180,7 @@ struct EnumNames<experiments::OfflineModel> {
         {experiments::OfflineModel::kSac, "sac"},
         {experiments::OfflineModel::kSnqn, "snqn"},
         {experiments::OfflineModel::kSa2c, "sa2c"},
+        {experiments::OfflineModel::kSmorl, "smorl"},
         {experiments::OfflineModel::kCql, "cql"},
         {experiments::OfflineModel::kBcq, "bcq"}};
     return t;

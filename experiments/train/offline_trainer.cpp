@@ -207,17 +207,21 @@ std::vector<uint8_t> TrainingLongTail(const std::vector<data::Sequence>& train_s
   return LongTailFromPopularity(counts, 0.1);
 }
 
-torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
-                                  const data::PreparedDataset& data) {
-  if (dt.similarity != agents::ReturnSimilarity::kFeatures) return {};
+torch::Tensor SimilarityVectors(agents::ReturnSimilarity similarity, const std::string& key,
+                                const data::PreparedDataset& data) {
+  if (similarity != agents::ReturnSimilarity::kFeatures) return {};
   torch::Tensor v = models::ItemAttributeVectors(data.dataset.items);
   if (!v.defined()) {
-    throw ConfigError("dt.similarity",
-                      fmt::format("dt.similarity is features, but dataset '{}' has no item "
-                                  "categories or features; use learned",
-                                  data.dataset.name));
+    throw ConfigError(key, fmt::format("{} is features, but dataset '{}' has no item categories "
+                                       "or features; use learned",
+                                       key, data.dataset.name));
   }
   return v;
+}
+
+torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
+                                  const data::PreparedDataset& data) {
+  return SimilarityVectors(dt.similarity, "dt.similarity", data);
 }
 
 models::TokenOrder OrderOf(OfflineModel kind) {
@@ -290,6 +294,8 @@ agents::SqnVariant VariantOf(OfflineModel kind) {
       return agents::SqnVariant::kSac;
     case OfflineModel::kSnqn:
       return agents::SqnVariant::kSnqn;
+    case OfflineModel::kSmorl:
+      return agents::SqnVariant::kSmorl;
     default:
       return agents::SqnVariant::kSa2c;
   }
@@ -301,9 +307,13 @@ std::unique_ptr<agents::SupervisedAgent> MakeWindowAgent(const OfflineTrainConfi
                                                          const OfflineData& od,
                                                          torch::Device device) {
   if (cfg.IsOfflineRl()) {
+    const bool smorl = cfg.model_kind == OfflineModel::kSmorl;
     return std::make_unique<agents::SqnAgent>(
         cfg.model, cfg.rl, VariantOf(cfg.model_kind),
-        TrainingPopularityShares(od.train_seqs, od.num_items()), MixSeed(cfg.run.seed, 17), device);
+        TrainingPopularityShares(od.train_seqs, od.num_items()), MixSeed(cfg.run.seed, 17), device,
+        smorl ? TrainingLongTail(od.train_seqs, od.num_items()) : std::vector<uint8_t>{},
+        smorl ? SimilarityVectors(cfg.rl.smorl.similarity, "rl.smorl.similarity", od.prepared)
+              : torch::Tensor());
   }
   if (cfg.IsOfflineQ()) {
     const auto variant = cfg.model_kind == OfflineModel::kCql ? agents::OfflineQVariant::kCql

@@ -69,6 +69,9 @@ std::vector<uint8_t> TrainingLongTail(const std::vector<data::Sequence>& train_s
 // ConfigError("dt.similarity") when the dataset has neither categories nor features.
 torch::Tensor DtSimilarityVectors(const agents::Modt4rOptions& dt,
                                   const data::PreparedDataset& data);
+// The same for any option `key` (e.g. rl.smorl.similarity) holding a ReturnSimilarity.
+torch::Tensor SimilarityVectors(agents::ReturnSimilarity similarity, const std::string& key,
+                                const data::PreparedDataset& data);
 // The token order of a decision-transformer model_kind (mrdt -> kMrdt, otherwise kModt4r).
 models::TokenOrder OrderOf(OfflineModel kind);
 

@@ -253,3 +253,81 @@ TEST_CASE("SNQN toy: with gamma 0 the Q head learns the logged rewards, negative
     CHECK(std::abs(q[1][5].item<float>()) < 0.05);
   }
 }
+
+TEST_CASE("SmorlRewards and SmorlQLoss golden values", "[sqn][smorl][golden]") {
+  // v0 = (1, 0), v1 = (0, 1), v2 = (1, 1); long tail = {1, 2}.
+  const auto v = M({{1, 0}, {0, 1}, {1, 1}});
+  const auto r = SmorlRewards(F({0.2f, 1.0f}), I({0, 2}), I({1, 0}), v, F({0, 1, 1}));
+  CHECK(r[0][0].item<double>() == Approx(0.2));
+  CHECK(r[0][1].item<double>() == Approx(1.0));  // cos(v0, v1) = 0
+  CHECK(r[0][2].item<double>() == Approx(1.0));  // item 1 is in the long tail
+  CHECK(r[1][0].item<double>() == Approx(1.0));
+  CHECK(r[1][1].item<double>() == Approx(1.0 - 1.0 / std::sqrt(2.0)));
+  CHECK(r[1][2].item<double>() == Approx(0.0));
+
+  // Weights (1, 0.5, 2): the scalarised selector is [1, 2], so a* = 1 and Q_tgt(s', a*) = [6, 8,
+  // 10]; y = [0.2, 0.5, 1] + 0.5 * [6, 8, 10] = [3.2, 4.5, 6] against q_sa = [1, 2, 3]:
+  // 0.5 * (2.2^2 * 1 + 2.5^2 * 0.5 + 3^2 * 2) = 12.9825.
+  auto q_sa = M({{1, 2, 3}}).requires_grad_(true);
+  const auto sel = torch::tensor({{{1.0f, 0.0f}, {0.0f, 4.0f}, {0.0f, 0.0f}}});
+  const auto tgt = torch::tensor({{{5.0f, 6.0f}, {7.0f, 8.0f}, {9.0f, 10.0f}}});
+  const auto w = F({1.0f, 0.5f, 2.0f});
+  const auto l = SmorlQLoss(q_sa, M({{0.2f, 0.5f, 1.0f}}), F({0.5f}), sel, tgt, w);
+  CHECK(l[0].item<double>() == Approx(12.9825));
+  l.sum().backward();  // d/dq_o = -w_o (y_o - q_o): the target is detached
+  CHECK(q_sa.grad()[0][0].item<double>() == Approx(-2.2));
+  CHECK(q_sa.grad()[0][2].item<double>() == Approx(-6.0));
+  // Done: no bootstrap, y = r.
+  const auto done = SmorlQLoss(M({{1, 2, 3}}), M({{0.2f, 0.5f, 1.0f}}), F({0.0f}), sel, tgt, w);
+  CHECK(done[0].item<double>() == Approx(0.5 * (0.64 + 2.25 * 0.5 + 4.0 * 2.0)));
+
+  SqnOptions o;
+  o.smorl.alpha = -1.0;
+  CHECK_THROWS_WITH(o.Validate(), Catch::Contains("rl.smorl.alpha"));
+}
+
+TEST_CASE("SMORL toy: with gamma 0 each objective's Q head learns its reward of the logged item",
+          "[sqn][smorl][toy]") {
+  // Item 0 after item 1 (value 1.0), item 2 after item 3 (value 0.2). Once the supervised head
+  // predicts the logged items, r_div = 1 - cos(v1, v0) = 1 and 1 - cos(v3, v2) = 1 - 1/sqrt(2);
+  // r_nov = 1 for item 0 (long tail), 0 for item 2.
+  torch::manual_seed(5);
+  SqnOptions rl;
+  rl.discount = 0.0;
+  rl.reward.kind = RewardKind::kValue;
+  rl.smorl.similarity = ReturnSimilarity::kFeatures;
+  SupervisedOptions model = TinyModel(6);
+  model.encoder.state_len = 1;
+  const auto vectors = M({{0, 1}, {1, 0}, {1, 0}, {1, 1}, {1, 1}, {0, 1}});
+  SqnAgent agent(model, rl, SqnVariant::kSmorl, Uniform(6), 1, torch::kCPU, {1, 0, 0, 0, 0, 0},
+                 vectors);
+  const SequenceBatch b{torch::tensor({{1}, {3}}, torch::kInt64), I({1, 1}), I({0, 2}),
+                        F({1.0f, 0.2f}), torch::tensor({false, false})};
+  for (int s = 0; s < 600; ++s) agent.Update(b);
+  CHECK(torch::equal(agent.Scores(b.items, b.lengths).argmax(1), I({0, 2})));
+  for (int net = 0; net < 2; ++net) {
+    const auto q = agent.ObjectiveQValues(net, b.items, b.lengths);  // [2, 3, 6]
+    INFO("network " << net << " Q " << q);
+    CHECK(q[0][0][0].item<float>() == Approx(1.0).margin(0.05));
+    CHECK(q[0][1][0].item<float>() == Approx(1.0).margin(0.05));
+    CHECK(q[0][2][0].item<float>() == Approx(1.0).margin(0.05));
+    CHECK(q[1][0][2].item<float>() == Approx(0.2).margin(0.05));
+    CHECK(q[1][1][2].item<float>() == Approx(1.0 - 1.0 / std::sqrt(2.0)).margin(0.05));
+    CHECK(q[1][2][2].item<float>() == Approx(0.0).margin(0.05));
+    // QValues scalarises with the (equal) weights.
+    CHECK(agent.QValues(net, b.items, b.lengths)[0][0].item<float>() ==
+          Approx(q[0].select(1, 0).sum().item<float>()));
+  }
+  std::stringstream buf;
+  {
+    torch::serialize::OutputArchive a;
+    agent.Save(a);
+    a.save_to(buf);
+  }
+  SqnAgent copy(model, rl, SqnVariant::kSmorl, Uniform(6), 1, torch::kCPU, {1, 0, 0, 0, 0, 0},
+                vectors);
+  torch::serialize::InputArchive in;
+  in.load_from(buf);
+  copy.Load(in);
+  CHECK(agent.Update(b) == copy.Update(b));
+}

@@ -42,9 +42,9 @@ TEST_CASE("offline RL: a killed SA2C run resumes exactly, across its phase switc
   CHECK(adv[2] > 0.0);
 }
 
-TEST_CASE("train command: sqn, sac, snqn and sa2c run and rank with the supervised head",
+TEST_CASE("train command: sqn, sac, snqn, sa2c and smorl run and rank with the supervised head",
           "[trainer][cli][sqn]") {
-  for (const std::string kind : {"sqn", "sac", "snqn", "sa2c"}) {
+  for (const std::string kind : {"sqn", "sac", "snqn", "sa2c", "smorl"}) {
     TempDir tmp;
     const auto res =
         RunCli({"train", "--config",
