@@ -14,6 +14,7 @@
 #include "experiments/eval/rollout.h"
 #include "experiments/report/sim_predict.h"
 #include "experiments/report/sim_report.h"
+#include "experiments/train/trained_run.h"
 #include "models/device.h"
 #include "policies/baseline_policies.h"
 
@@ -97,13 +98,15 @@ int RunSimReport(const std::vector<std::string>& args, std::ostream& out) {
 }
 
 int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
-  std::string policy = "random", role = "test";
+  std::string policy = "random", role = "test", run_dir;
   int64_t episodes = 100, num_envs = 64, max_length = 0;
   uint64_t seed = 0;
   bool mask_repeats = false, no_leave = false;
   po::options_description opts("options");
   opts.add_options()("policy", po::value(&policy)->default_value("random"),
-                     "random | popular | oracle")(
+                     "random | popular | oracle | run (the greedy policy of --run)")(
+      "run", po::value(&run_dir)->value_name("DIR"),
+      "a `recarena train` run on the simulator's data (same catalog and state_len)")(
       "episodes", po::value(&episodes)->default_value(100), "episodes to run")(
       "role", po::value(&role)->default_value("test"), "train | test | eval")(
       "num-envs", po::value(&num_envs)->default_value(64), "users stepped at once")(
@@ -114,15 +117,19 @@ int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
       "leave rules off: every episode runs max-length steps");
   auto cl = ParseCommandLine(args, opts);
   if (cl.help) {
-    PrintCommandHelp(out, "sim rollout DIR --policy random|popular|oracle --episodes N",
-                     "Runs a baseline policy in a fitted simulator and prints Return, Length and\n"
-                     "R_avg = Return/Length (mean and 95% interval over episodes) as JSON.",
+    PrintCommandHelp(out, "sim rollout DIR --policy random|popular|oracle|run [--run RUN_DIR]",
+                     "Runs a baseline policy, or the greedy policy of a trained offline run, in a\n"
+                     "fitted simulator and prints Return, Length and R_avg = Return/Length (mean\n"
+                     "and 95% interval over episodes) as JSON.",
                      opts);
     return 0;
   }
   if (cl.positional.size() != 1) throw Error("sim rollout needs exactly one simulator directory");
-  if (policy != "random" && policy != "popular" && policy != "oracle") {
-    throw Error("--policy must be random, popular or oracle; got " + QuoteForError(policy));
+  if (policy != "random" && policy != "popular" && policy != "oracle" && policy != "run") {
+    throw Error("--policy must be random, popular, oracle or run; got " + QuoteForError(policy));
+  }
+  if ((policy == "run") != !run_dir.empty()) {
+    throw Error("--policy run and --run DIR go together");
   }
   if (episodes < 1) throw Error("--episodes must be >= 1, got " + std::to_string(episodes));
   if (num_envs < 1) throw Error("--num-envs must be >= 1, got " + std::to_string(num_envs));
@@ -137,16 +144,23 @@ int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
   env::VectorEnv venv(sim, vo);
   Rng rng = Rng(seed).Fork(1);
   auto popularity = torch::tensor(sim->logged_item_counts).to(torch::kFloat);
+  LoadedWindowRun run;
   PolicyFn fn = [&](const env::StepResult& r) -> torch::Tensor {
     if (policy == "random") return policies::RandomActions(r.candidate_mask, rng);
     if (policy == "popular") return policies::PopularActions(r.candidate_mask, popularity);
     return policies::OracleActions(venv, r.candidate_mask);
   };
+  if (policy == "run") {
+    run = LoadWindowRunForSimulator(run_dir, cl.positional[0], sim->state_len, "sim rollout --run");
+    fn = GreedyScorerPolicy([&run](const torch::Tensor& items, const torch::Tensor& lengths) {
+      return run.agent->Scores(items, lengths);
+    });
+  }
   auto stats = RunEpisodes(venv, fn, episodes, seed);
   auto ci = [](const MeanCi& s) {
     return nlohmann::json{{"mean", s.mean}, {"ci95", {s.lo, s.hi}}, {"sd", s.sd}};
   };
-  nlohmann::json j{{"policy", policy},
+  nlohmann::json j{{"policy", policy == "run" ? "run " + run_dir : policy},
                    {"role", role},
                    {"episodes", episodes},
                    {"return", ci(Summarize(stats.returns))},

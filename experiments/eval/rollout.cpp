@@ -1,6 +1,7 @@
 #include "experiments/eval/rollout.h"
 
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/error.h"
@@ -72,6 +73,17 @@ ShownStats SummarizeShown(const EpisodeStats& stats, const std::vector<uint8_t>&
   out.long_tail_share = static_cast<double>(tail) / static_cast<double>(shown);
   out.coverage = static_cast<double>(distinct) / static_cast<double>(stats.shown_counts.size());
   return out;
+}
+
+PolicyFn GreedyScorerPolicy(BatchScorer scorer) {
+  return [scorer = std::move(scorer)](const env::StepResult& r) {
+    const torch::Device device = r.observation.items.device();
+    torch::Tensor scores = scorer(r.observation.items.cpu(), r.observation.lengths.cpu())
+                               .to(torch::kCPU, torch::kFloat);
+    scores.masked_fill_(r.candidate_mask.cpu().logical_not(),
+                        -std::numeric_limits<float>::infinity());
+    return scores.argmax(1).to(device);
+  };
 }
 
 MeanCi Summarize(const std::vector<double>& values) {

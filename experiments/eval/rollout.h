@@ -10,11 +10,18 @@
 #include <vector>
 
 #include "env/vector_env.h"
+#include "experiments/eval/offline_eval.h"
 
 namespace recarena::experiments {
 
 // Maps the env's latest result (observation, candidate mask) to actions [B] int64.
 using PolicyFn = std::function<torch::Tensor(const env::StepResult&)>;
+
+// The greedy policy of a scoring model (e.g. a trained run's Scores): the argmax of
+// scorer(observation items, lengths) over the allowed items of the candidate mask, ties to the
+// smallest id; actions on the observation's device. The scorer gets the observation as the env
+// gives it (right-padded with num_items, lengths >= 1), the format of the offline windows.
+PolicyFn GreedyScorerPolicy(BatchScorer scorer);
 
 struct EpisodeStats {
   std::vector<double> returns, lengths, avg_rewards;  // one entry per episode, by episode id

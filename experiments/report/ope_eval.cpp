@@ -11,8 +11,6 @@
 #include "experiments/eval/offline_eval.h"
 #include "experiments/train/offline_trainer.h"
 #include "experiments/train/trained_run.h"
-#include "models/checkpoint.h"
-#include "models/device.h"
 
 namespace recarena::experiments {
 
@@ -31,29 +29,6 @@ void OpeRunOptions::Validate() const {
 }
 
 namespace {
-
-// A trained run's model, loaded from best.pt, with the data it was trained on.
-struct LoadedRun {
-  TrainedRun run;
-  OfflineData od;
-  std::unique_ptr<agents::SupervisedAgent> agent;
-};
-
-LoadedRun Load(const fs::path& dir, const std::string& who) {
-  LoadedRun r{OpenTrainedRun(dir, who), {}, nullptr};
-  if (r.run.cfg.model_kind == OfflineModel::kPopularity || r.run.cfg.IsSessionModel()) {
-    throw FileError(r.run.config_file.string(), 0,
-                    fmt::format("{}: model_kind {} has no windowed policy to evaluate", who,
-                                config::EnumToString(r.run.cfg.model_kind)));
-  }
-  OfflineTrainConfig& cfg = r.run.cfg;
-  if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
-  r.od = BuildOfflineData(cfg);
-  cfg.model = ResolvedModelOptions(cfg, r.od.num_items());
-  r.agent = MakeWindowAgent(cfg, r.od, models::ResolveDevice(cfg.run.device));
-  models::LoadArchiveFile(r.run.best, [&](torch::serialize::InputArchive& a) { r.agent->Load(a); });
-  return r;
-}
 
 // softmax(scores / temperature) [B, N] float64 on the CPU for the windows `rows` of w.
 torch::Tensor Policy(agents::SupervisedAgent& agent, const data::Windows& w,
@@ -96,11 +71,11 @@ std::vector<double> PopularityBehaviour(const data::Windows& train, int32_t num_
 
 OpeRunReport EvaluateRunOpe(const fs::path& run_dir, const OpeRunOptions& o) {
   o.Validate();
-  LoadedRun target = Load(run_dir, "eval ope");
+  LoadedWindowRun target = LoadWindowRun(run_dir, "eval ope");
   const OfflineData& od = target.od;
-  LoadedRun behaviour;
+  LoadedWindowRun behaviour;
   if (!o.behaviour_run.empty()) {
-    behaviour = Load(o.behaviour_run, "eval ope --behaviour-run");
+    behaviour = LoadWindowRun(o.behaviour_run, "eval ope --behaviour-run");
     if (behaviour.od.num_items() != od.num_items() ||
         behaviour.od.test_w.size() != od.test_w.size()) {
       throw Error(fmt::format(

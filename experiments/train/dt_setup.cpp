@@ -27,27 +27,6 @@ double Quantile(std::vector<double> v, double q) {
   return v[std::min(rank, v.size()) - 1];
 }
 
-void CheckSameCatalog(const data::PreparedDataset& run, const data::PreparedDataset& sim,
-                      const fs::path& run_cfg, const fs::path& sim_dir) {
-  const auto& a = run.dataset.items.external_ids;
-  const auto& b = sim.dataset.items.external_ids;
-  if (a.size() != b.size()) {
-    throw FileError(run_cfg.string(), 0,
-                    fmt::format("agent.dt.init_from: the run's catalog has {} items, the "
-                                "simulator {} ({}) has {}",
-                                a.size(), sim_dir.string(), run.dataset.name, b.size()));
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) {
-      throw FileError(run_cfg.string(), 0,
-                      fmt::format("agent.dt.init_from: item {} is {} in the run's dataset but "
-                                  "{} in the simulator's ({}): prepare both from the same data "
-                                  "config",
-                                  i, QuoteForError(a[i]), QuoteForError(b[i]), sim_dir.string()));
-    }
-  }
-}
-
 }  // namespace
 
 LoggedReturnQuantiles FirstStepReturnQuantiles(const data::Windows& windows,
@@ -101,7 +80,8 @@ agents::DtSetup ResolveDtSetup(const OnlineRunConfig& cfg, const env::Simulator&
                       fmt::format("agent.dt.init_from: the run has {} items, the simulator {}",
                                   od.num_items(), train_sim.num_items));
     }
-    CheckSameCatalog(od.prepared, SimulatorDataset(sim_dir), run_cfg, sim_dir);
+    CheckSameCatalog(od.prepared, SimulatorDataset(sim_dir), run_cfg, sim_dir,
+                     "agent.dt.init_from");
     setup.model = ResolvedModelOptions(off, od.num_items());
     setup.transformer = off.dt;
     setup.order = OrderOf(off.model_kind);

@@ -161,7 +161,7 @@ TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
   // Bad input: clear errors.
   auto bad_policy = RunCli({"sim", "rollout", dir.string(), "--policy", "greedy"});
   CHECK(bad_policy.code == 2);
-  CHECK_THAT(bad_policy.err, Catch::Contains("--policy must be random, popular or oracle"));
+  CHECK_THAT(bad_policy.err, Catch::Contains("--policy must be random, popular, oracle or run"));
   auto missing = RunCli({"sim", "report", (tmp.path() / "nope").string()});
   CHECK(missing.code == 2);
   CHECK_THAT(missing.err, Catch::Contains("not a fitted simulator"));
@@ -224,4 +224,68 @@ TEST_CASE("all shipped simulator configs are schema-valid", "[sim][configs]") {
     auto cfg = recarena::config::Load<recarena::env::SimFitConfig>(entry.path());
     CHECK_NOTHROW(cfg.Validate());
   }
+}
+
+TEST_CASE("sim rollout --policy run: a trained offline run acts greedily in the simulator",
+          "[sim][cli]") {
+  recarena::testing::TempDir tmp;
+  const auto sim = tmp.path() / "sim";
+  std::vector<std::string> fit{
+      "sim",      "fit",
+      "--config", std::string(RECARENA_SOURCE_DIR) + "/configs/sim/synthetic.yaml",
+      "--out",    sim.string()};
+  for (const auto& o : TinyOverrides()) fit.push_back(o);
+  REQUIRE(RunCli(fit).code == 0);
+  // An offline run on the simulator's data (the same dataset section), and one on another catalog.
+  auto train = [&](const std::string& out, const std::string& items) {
+    return RunCli({"train", "--config",
+                   std::string(RECARENA_SOURCE_DIR) + "/configs/offline/synthetic-sasrec.yaml",
+                   "--out", (tmp.path() / out).string(), "data.preprocess.sequence_unit=session",
+                   "data.synthetic.num_users=60", "data.synthetic.num_items=" + items,
+                   "data.synthetic.num_topics=4", "train.max_steps=20", "train.eval_every=10",
+                   "model.encoder.hidden=8", "run.device=cpu", "run.log_level=warn"});
+  };
+  auto ok = train("run", "40");
+  INFO(ok.err);
+  REQUIRE(ok.code == 0);
+  REQUIRE(train("other", "30").code == 0);
+
+  const std::vector<std::string> rollout{"sim",
+                                         "rollout",
+                                         sim.string(),
+                                         "--policy",
+                                         "run",
+                                         "--run",
+                                         (tmp.path() / "run").string(),
+                                         "--episodes",
+                                         "40",
+                                         "--seed",
+                                         "3"};
+  auto r = RunCli(rollout);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["return"]["mean"].get<double>() >= 0.0);
+  CHECK(j["episodes"].get<int64_t>() == 40);
+  CHECK(j["policy"].get<std::string>().find("run ") == 0);
+  // A greedy policy of the observation: the same episodes for another number of parallel users
+  // (up to float rounding of the batched response model).
+  auto again = rollout;
+  again.insert(again.end(), {"--num-envs", "7"});
+  const auto j7 = nlohmann::json::parse(RunCli(again).out);
+  CHECK(j7["return"]["mean"].get<double>() ==
+        Approx(j["return"]["mean"].get<double>()).epsilon(1e-6));
+  CHECK(j7["length"]["mean"].get<double>() == j["length"]["mean"].get<double>());
+  // The greedy run differs from random play in this simulator.
+  auto random = RunCli(
+      {"sim", "rollout", sim.string(), "--policy", "random", "--episodes", "40", "--seed", "3"});
+  CHECK(nlohmann::json::parse(random.out)["return"] != j["return"]);
+
+  auto other = RunCli({"sim", "rollout", sim.string(), "--policy", "run", "--run",
+                       (tmp.path() / "other").string()});
+  CHECK(other.code != 0);
+  CHECK(other.err.find("catalog") != std::string::npos);
+  auto missing = RunCli({"sim", "rollout", sim.string(), "--policy", "run"});
+  CHECK(missing.code != 0);
+  CHECK(missing.err.find("--run") != std::string::npos);
 }
