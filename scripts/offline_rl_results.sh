@@ -5,8 +5,9 @@
 # differences to Normal per seed).
 #   scripts/offline_rl_results.sh [BUILD_DIR=build] [RUNS_DIR=runs/offline-rl]
 # Environment: DATASETS (default "rc15"; also ml-latest-small, amazon-industrial), ENCODERS (default
-# "gru4rec sasrec"), MODELS (default "normal snqn sa2c smorl cql bcq"; also sqn, sac), SEEDS
-# (default "1 2 3 4 5"),
+# "gru4rec sasrec"), MODELS (default "normal normal-lr001 snqn sa2c smorl cql bcq"; also sqn,
+# sac; normal-lr001 is Normal at lr 0.001, the rate of docs/results/offline.md, so the RL learners
+# are also compared with a Normal tuned on its own), SEEDS (default "1 2 3 4 5"),
 # JOBS (parallel runs, default 2, one thread each). Each run is configs/offline/<ds>-<encoder>.yaml
 # with model_kind and run.seed overridden and, for every learner of a dataset, the same budget
 # overrides (`budget` below: more steps and the reference code's lr 0.005 than docs/results/
@@ -33,16 +34,18 @@ for ds in ${DATASETS:-rc15}; do
     *) echo "offline_rl_results.sh: no settings for dataset '$ds'" >&2; exit 2 ;;
   esac
   for enc in ${ENCODERS:-gru4rec sasrec}; do
-    for model in ${MODELS:-normal snqn sa2c smorl cql bcq}; do
+    for model in ${MODELS:-normal normal-lr001 snqn sa2c smorl cql bcq}; do
       for seed in ${SEEDS:-1 2 3 4 5}; do
         out=$runs/$ds-$enc-$model-s$seed
         [[ -f $out/metrics.json ]] && continue
+        kind=$model
         case $model in
           normal) extra=$budget ;;
+          normal-lr001) kind=normal extra="$budget model.lr=0.001" ;;
           cql | bcq) extra="$budget $q" ;;
           *) extra="$budget $rl" ;;
         esac
-        jobs+=("$ROOT/configs/offline/$ds-$enc.yaml $out $seed $model $extra")
+        jobs+=("$ROOT/configs/offline/$ds-$enc.yaml $out $seed $kind $extra")
       done
     done
   done
@@ -60,7 +63,8 @@ fi
 for dir in "$runs"/ml-latest-small-*-s[0-9]*/; do
   dir=${dir%/}
   [[ -f $dir/metrics.json ]] || continue
-  normal=$(sed -E 's/-(normal|sqn|sac|snqn|sa2c|smorl|cql|bcq)-s([0-9]+)$/-normal-s\2/' <<< "$dir")
+  normal=$(sed -E 's/-(normal|normal-lr001|sqn|sac|snqn|sa2c|smorl|cql|bcq)-s([0-9]+)$/-normal-s\2/' \
+    <<< "$dir")
   for b in normal popularity; do
     [[ -f $dir/ope-$b.json ]] && continue
     [[ $b == normal && ! -f $normal/metrics.json ]] && continue
@@ -70,5 +74,19 @@ for dir in "$runs"/ml-latest-small-*-s[0-9]*/; do
       || echo "FAILED eval ope $dir ($b; see $dir/ope-$b.stderr.log)"
   done
 done
+# The simulated return of each ml-latest-small run's greedy policy in the fitted ml-latest-small
+# simulator (test role, repeats masked, 500 episodes), when SIM (default runs/sim/ml-latest-small,
+# from scripts/sim_results.sh) holds a finished fit.
+sim=${SIM:-$ROOT/runs/sim/ml-latest-small}
+if [[ -f $sim/config.yaml ]]; then
+  for dir in "$runs"/ml-latest-small-*-s[0-9]*/; do
+    dir=${dir%/}
+    [[ -f $dir/metrics.json && ! -f $dir/sim-rollout.json ]] || continue
+    "$bin" sim rollout "$sim" --policy run --run "$dir" --role test --episodes 500 \
+      --mask-repeats --seed 7 > "$dir/sim-rollout.json.tmp" 2> "$dir/sim-rollout.stderr.log" \
+      && mv "$dir/sim-rollout.json.tmp" "$dir/sim-rollout.json" \
+      || echo "FAILED sim rollout $dir (see $dir/sim-rollout.stderr.log)"
+  done
+fi
 python3 "$ROOT/scripts/offline_rl_table.py" "$runs" > "$ROOT/docs/results/offline_rl.md"
 echo "== wrote docs/results/offline_rl.md"
