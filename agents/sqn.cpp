@@ -130,6 +130,8 @@ SqnLossTerms SqnLoss(const SqnLossInputs& in, SqnVariant variant, const SqnOptio
       t.ips = w.mean();
       break;
     }
+    case SqnVariant::kSmorl:
+      throw Error("SqnLoss: SMORL has its own loss (SmorlQLoss)");
   }
   t.total = per_row.mean();
   t.ce = ce.mean();

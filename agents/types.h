@@ -19,8 +19,8 @@ struct SequenceBatch {
   torch::Tensor targets;  // [B] int64 in [0, num_items)
   // Filled by the offline trainer for the learners that need a transition (agents/sqn.h); may be
   // undefined otherwise.
-  torch::Tensor values;  // [B] float: Interaction::value of each target (rating, click, count)
-  torch::Tensor done;    // [B] bool: the target is the last item of its sequence
+  torch::Tensor values{};  // [B] float: Interaction::value of each target (rating, click, count)
+  torch::Tensor done{};    // [B] bool: the target is the last item of its sequence
 };
 
 }  // namespace recarena::agents

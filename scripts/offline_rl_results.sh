@@ -7,7 +7,8 @@
 # Environment: DATASETS (default "rc15"; also ml-latest-small, amazon-industrial), ENCODERS (default
 # "gru4rec sasrec"), MODELS (default "normal normal-lr001 snqn sa2c smorl cql bcq"; also sqn,
 # sac; normal-lr001 is Normal at lr 0.001, the rate of docs/results/offline.md, so the RL learners
-# are also compared with a Normal tuned on its own), SEEDS (default "1 2 3 4 5"),
+# are also compared with a Normal tuned on its own; sa2c-noadv is SA2C's schedule without its
+# advantage weighting), SEEDS (default "1 2 3 4 5"),
 # JOBS (parallel runs, default 2, one thread each). Each run is configs/offline/<ds>-<encoder>.yaml
 # with model_kind and run.seed overridden and, for every learner of a dataset, the same budget
 # overrides (`budget` below: more steps and the reference code's lr 0.005 than docs/results/
@@ -34,7 +35,7 @@ for ds in ${DATASETS:-rc15}; do
     *) echo "offline_rl_results.sh: no settings for dataset '$ds'" >&2; exit 2 ;;
   esac
   for enc in ${ENCODERS:-gru4rec sasrec}; do
-    for model in ${MODELS:-normal normal-lr001 snqn sa2c smorl cql bcq}; do
+    for model in ${MODELS:-normal normal-lr001 snqn sa2c sa2c-noadv smorl cql bcq}; do
       for seed in ${SEEDS:-1 2 3 4 5}; do
         out=$runs/$ds-$enc-$model-s$seed
         [[ -f $out/metrics.json ]] && continue
@@ -42,10 +43,15 @@ for ds in ${DATASETS:-rc15}; do
         case $model in
           normal) extra=$budget ;;
           normal-lr001) kind=normal extra="$budget model.lr=0.001" ;;
+          # SA2C with the advantage weight pinned to 1: its schedule (SNQN, then a fresh Adam at
+          # lr2) without the actor-critic weighting, the control that separates the two.
+          sa2c-noadv) kind=sa2c extra="$budget $rl rl.advantage_min=1 rl.advantage_max=1" ;;
           cql | bcq) extra="$budget $q" ;;
           *) extra="$budget $rl" ;;
         esac
-        jobs+=("$ROOT/configs/offline/$ds-$enc.yaml $out $seed $kind $extra")
+        line="$ROOT/configs/offline/$ds-$enc.yaml $out $seed $kind $extra"
+        # No trailing blank: xargs -L would join the next line onto this one.
+        jobs+=("${line%"${line##*[! ]}"}")
       done
     done
   done
@@ -63,7 +69,7 @@ fi
 for dir in "$runs"/ml-latest-small-*-s[0-9]*/; do
   dir=${dir%/}
   [[ -f $dir/metrics.json ]] || continue
-  normal=$(sed -E 's/-(normal|normal-lr001|sqn|sac|snqn|sa2c|smorl|cql|bcq)-s([0-9]+)$/-normal-s\2/' \
+  normal=$(sed -E 's/-(normal|normal-lr001|sqn|sac|snqn|sa2c|sa2c-noadv|smorl|cql|bcq)-s([0-9]+)$/-normal-s\2/' \
     <<< "$dir")
   for b in normal popularity; do
     [[ -f $dir/ope-$b.json ]] && continue

@@ -20,6 +20,7 @@ DATASETS = [("rc15", "rc15-sample, every position of the test sessions, clicks r
 ENCODERS = [("gru4rec", "GRU4Rec"), ("sasrec", "SASRec"), ("caser", "Caser"),
             ("nextitnet", "NextItNet")]
 MODELS = [("normal", "Normal"), ("normal-lr001", "Normal (lr 0.001)"), ("sqn", "SQN"), ("sac", "SAC"), ("snqn", "SNQN"), ("sa2c", "SA2C"),
+          ("sa2c-noadv", "SA2C schedule, A = 1"),
           ("smorl", "SMORL"), ("cql", "CQL"), ("bcq", "BCQ")]
 COLS = ["HR@5", "NDCG@5", "HR@10", "NDCG@10", "HR@20", "NDCG@20"]
 

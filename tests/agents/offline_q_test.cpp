@@ -11,6 +11,7 @@
 #include "agents/offline_q.h"
 #include "core/error.h"
 #include "test_util.h"
+#include "tiny_agents.h"
 
 using namespace recarena::agents;
 
@@ -25,16 +26,7 @@ torch::Tensor I(std::initializer_list<int64_t> v) {
   return torch::tensor(std::vector<int64_t>(v), torch::kInt64);
 }
 
-SupervisedOptions TinyModel(int64_t items) {
-  SupervisedOptions m;
-  m.encoder.kind = recarena::models::EncoderKind::kGru4Rec;
-  m.encoder.num_items = items;
-  m.encoder.state_len = 1;
-  m.encoder.hidden = 8;
-  m.encoder.dropout = 0.0;
-  m.lr = 0.01;
-  return m;
-}
+SupervisedOptions TinyModel(int64_t items) { return recarena::testing::TinyGruOptions(items, 1); }
 
 // A logged bandit with two contexts (state = one item): after item 1 the behaviour shows item 0
 // three times (reward 0.2) and item 2 once (reward 1.0); after item 3 it shows item 4 three times
@@ -115,17 +107,9 @@ TEST_CASE(
     OfflineQAgent agent(TinyModel(6), o, variant, torch::kCPU);
     const SequenceBatch b = SubOptimalLog();
     for (int s = 0; s < 5; ++s) agent.Update(b);  // synced before steps 0 and 3
-    std::stringstream buf;
-    {
-      torch::serialize::OutputArchive a;
-      agent.Save(a);
-      a.save_to(buf);
-    }
     torch::manual_seed(99);
     OfflineQAgent copy(TinyModel(6), o, variant, torch::kCPU);
-    torch::serialize::InputArchive in;
-    in.load_from(buf);
-    copy.Load(in);
+    recarena::testing::CopyThroughArchive(agent, copy);
     CHECK(copy.step() == 5);
     CHECK(torch::equal(agent.Scores(b.items, b.lengths), copy.Scores(b.items, b.lengths)));
     // Step 5 bootstraps from the target synced at step 3: equal only if the target was restored.

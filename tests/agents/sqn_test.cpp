@@ -11,6 +11,7 @@
 #include "agents/sqn.h"
 #include "core/error.h"
 #include "test_util.h"
+#include "tiny_agents.h"
 
 using namespace recarena::agents;
 
@@ -161,16 +162,7 @@ TEST_CASE("RewardOptions map values to rewards, SqnOptions::Validate names the k
 
 namespace {
 
-SupervisedOptions TinyModel(int64_t items) {
-  SupervisedOptions m;
-  m.encoder.kind = recarena::models::EncoderKind::kGru4Rec;
-  m.encoder.num_items = items;
-  m.encoder.state_len = 3;
-  m.encoder.hidden = 8;
-  m.encoder.dropout = 0.0;
-  m.lr = 0.01;
-  return m;
-}
+SupervisedOptions TinyModel(int64_t items) { return recarena::testing::TinyGruOptions(items, 3); }
 
 SequenceBatch TinyBatch() {
   return {torch::tensor({{0, 1, 6}, {2, 6, 6}, {3, 4, 5}}, torch::kInt64), I({2, 1, 3}),
@@ -206,17 +198,9 @@ TEST_CASE("SqnAgent: updates alternate networks, SA2C switches phase, checkpoint
   CHECK_FALSE(torch::equal(before0, agent.QValues(0, TinyBatch().items, TinyBatch().lengths)));
   CHECK_FALSE(torch::equal(before1, agent.QValues(1, TinyBatch().items, TinyBatch().lengths)));
 
-  std::stringstream buf;
-  {
-    torch::serialize::OutputArchive a;
-    agent.Save(a);
-    a.save_to(buf);
-  }
   torch::manual_seed(99);
   SqnAgent copy(TinyModel(6), rl, SqnVariant::kSa2c, Uniform(6), 7, torch::kCPU);
-  torch::serialize::InputArchive in;
-  in.load_from(buf);
-  copy.Load(in);
+  recarena::testing::CopyThroughArchive(agent, copy);
   CHECK(copy.step() == 8);
   const auto b = TinyBatch();
   CHECK(torch::equal(agent.Scores(b.items, b.lengths), copy.Scores(b.items, b.lengths)));
@@ -318,16 +302,8 @@ TEST_CASE("SMORL toy: with gamma 0 each objective's Q head learns its reward of 
     CHECK(agent.QValues(net, b.items, b.lengths)[0][0].item<float>() ==
           Approx(q[0].select(1, 0).sum().item<float>()));
   }
-  std::stringstream buf;
-  {
-    torch::serialize::OutputArchive a;
-    agent.Save(a);
-    a.save_to(buf);
-  }
   SqnAgent copy(model, rl, SqnVariant::kSmorl, Uniform(6), 1, torch::kCPU, {1, 0, 0, 0, 0, 0},
                 vectors);
-  torch::serialize::InputArchive in;
-  in.load_from(buf);
-  copy.Load(in);
+  recarena::testing::CopyThroughArchive(agent, copy);
   CHECK(agent.Update(b) == copy.Update(b));
 }

@@ -19,6 +19,29 @@ using namespace recarena::experiments;
 using recarena::testing::RunCli;
 using recarena::testing::TempDir;
 
+namespace {
+
+// Trains model_kind `kind` for 6 steps on a tiny synthetic world with configs/offline/`config`
+// plus `extra` overrides into tmp/run, checks it finished and was labelled, and returns its
+// metrics.json.
+nlohmann::json TrainTinyKind(const TempDir& tmp, const std::string& config, const std::string& kind,
+                             const std::string& extra) {
+  const auto res = RunCli(
+      {"train", "--config", (fs::path(RECARENA_SOURCE_DIR) / "configs/offline" / config).string(),
+       "--out", (tmp.path() / "run").string(), "model_kind=" + kind, "data.synthetic.num_users=60",
+       "data.synthetic.num_items=30", "train.max_steps=6", "train.eval_every=3", extra,
+       "model.encoder.hidden=8", "run.log_level=warn", "run.device=cpu", "train.threads=1"});
+  INFO(kind << ": " << res.err);
+  REQUIRE(res.code == 0);
+  const auto m = nlohmann::json::parse(recarena::ReadFile(tmp.path() / "run" / "metrics.json"));
+  CHECK(m.at("model_kind") == kind);
+  CHECK(m.at("steps") == 6);
+  CHECK(m.at("NDCG@10").get<double>() > 0.0);
+  return m;
+}
+
+}  // namespace
+
 TEST_CASE("offline RL: a killed SA2C run resumes exactly, across its phase switch",
           "[trainer][resume][sqn]") {
   OfflineTrainConfig cfg = recarena::testing::TinyOfflineConfig();
@@ -46,19 +69,7 @@ TEST_CASE("train command: sqn, sac, snqn, sa2c and smorl run and rank with the s
           "[trainer][cli][sqn]") {
   for (const std::string kind : {"sqn", "sac", "snqn", "sa2c", "smorl"}) {
     TempDir tmp;
-    const auto res =
-        RunCli({"train", "--config",
-                (fs::path(RECARENA_SOURCE_DIR) / "configs/offline/synthetic-snqn.yaml").string(),
-                "--out", (tmp.path() / "run").string(), "model_kind=" + kind,
-                "data.synthetic.num_users=60", "data.synthetic.num_items=30", "train.max_steps=6",
-                "train.eval_every=3", "rl.sa2c_switch_step=3", "model.encoder.hidden=8",
-                "run.log_level=warn", "run.device=cpu", "train.threads=1"});
-    INFO(kind << ": " << res.err);
-    REQUIRE(res.code == 0);
-    const auto m = nlohmann::json::parse(recarena::ReadFile(tmp.path() / "run" / "metrics.json"));
-    CHECK(m.at("model_kind") == kind);
-    CHECK(m.at("steps") == 6);
-    CHECK(m.at("NDCG@10").get<double>() > 0.0);
+    TrainTinyKind(tmp, "synthetic-snqn.yaml", kind, "rl.sa2c_switch_step=3");
     CHECK(recarena::ReadFile(tmp.path() / "run" / "config.yaml").find("rl:") != std::string::npos);
   }
 }
@@ -89,19 +100,7 @@ TEST_CASE("train command: cql and bcq run with the offline_q section",
           "[trainer][cli][offline_q]") {
   for (const std::string kind : {"cql", "bcq"}) {
     TempDir tmp;
-    const auto res =
-        RunCli({"train", "--config",
-                (fs::path(RECARENA_SOURCE_DIR) / "configs/offline/synthetic-cql.yaml").string(),
-                "--out", (tmp.path() / "run").string(), "model_kind=" + kind,
-                "data.synthetic.num_users=60", "data.synthetic.num_items=30", "train.max_steps=6",
-                "train.eval_every=3", "offline_q.target_update_every=2", "model.encoder.hidden=8",
-                "run.log_level=warn", "run.device=cpu", "train.threads=1"});
-    INFO(kind << ": " << res.err);
-    REQUIRE(res.code == 0);
-    const auto m = nlohmann::json::parse(recarena::ReadFile(tmp.path() / "run" / "metrics.json"));
-    CHECK(m.at("model_kind") == kind);
-    CHECK(m.at("steps") == 6);
-    CHECK(m.at("NDCG@10").get<double>() > 0.0);
+    TrainTinyKind(tmp, "synthetic-cql.yaml", kind, "offline_q.target_update_every=2");
   }
   TempDir tmp;
   const auto bad = RunCli(
