@@ -97,7 +97,7 @@ TEST_CASE("OfflineQOptions::Validate names the key", "[offline_q]") {
 }
 
 TEST_CASE(
-    "OfflineQAgent: the target follows every target_update_every steps; checkpoints "
+    "OfflineQAgent: the target follows every target_update_every steps, checkpoints "
     "round-trip",
     "[offline_q]") {
   for (const auto variant : {OfflineQVariant::kCql, OfflineQVariant::kBcq}) {
@@ -124,7 +124,7 @@ TEST_CASE(
 
 TEST_CASE(
     "Toy log with sub-optimal behaviour: CQL and BCQ pick the better item, BC the frequent "
-    "one; strict settings fall back to behaviour",
+    "one, strict settings fall back to behaviour",
     "[offline_q][toy]") {
   const SequenceBatch log = SubOptimalLog();
   auto train = [&](SupervisedAgent& a) {
