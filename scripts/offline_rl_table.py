@@ -99,6 +99,13 @@ def section(runs, ds, desc):
                 diffs.append(fmt(m, h, digits=4) + verdict(m, h))
             lines.append(f"| {name} | {len(c)} | {steps} | " + " | ".join(row + diffs) + " |")
         lines.append("")
+        # The control for SA2C's optimiser switch: SA2C paired with its own schedule at A = 1.
+        if cells["sa2c"] and cells["sa2c-noadv"]:
+            d = [fmt(*paired(cells["sa2c"], cells["sa2c-noadv"], col)[:2], digits=4) +
+                 verdict(*paired(cells["sa2c"], cells["sa2c-noadv"], col)[:2])
+                 for col in ("NDCG@10", "HR@10")]
+            lines.append(f"SA2C minus \"SA2C schedule, A = 1\", paired per seed: ΔNDCG@10 {d[0]}, "
+                         f"ΔHR@10 {d[1]}.\n")
     return lines
 
 
