@@ -4,7 +4,7 @@
 # docs/results/offline_rl.md by scripts/offline_rl_table.py (mean ± 95% t-interval; paired
 # differences to Normal per seed).
 #   scripts/offline_rl_results.sh [BUILD_DIR=build] [RUNS_DIR=runs/offline-rl]
-# Environment: DATASETS (default "rc15"; also ml-latest-small, amazon-industrial), ENCODERS (default
+# Environment: DATASETS (default "rc15"; also ml-latest-small, amazon-industrial, lastfm-2k), ENCODERS (default
 # "gru4rec sasrec"), MODELS (default "normal normal-lr001 snqn sa2c smorl cql bcq"; also sqn,
 # sac; normal-lr001 is Normal at lr 0.001, the rate of docs/results/offline.md, so the RL learners
 # are also compared with a Normal tuned on its own; sa2c-noadv is SA2C's schedule without its
@@ -32,6 +32,10 @@ for ds in ${DATASETS:-rc15}; do
     ml-latest-small)
       budget="train.max_steps=3000 train.eval_every=500 model.lr=0.005"
       rl="rl.sa2c_switch_step=1500 rl.reward.kind=threshold" q="offline_q.reward.kind=threshold" ;;
+    # Tag events carry no value: every event is a click worth 0.2, as on rc15-sample.
+    lastfm-2k)
+      budget="train.max_steps=3000 train.eval_every=500 model.lr=0.005"
+      rl="rl.sa2c_switch_step=1500" q="" ;;
     *) echo "offline_rl_results.sh: no settings for dataset '$ds'" >&2; exit 2 ;;
   esac
   for enc in ${ENCODERS:-gru4rec sasrec}; do

@@ -16,7 +16,8 @@ from table_stats import fmt, mean_ci  # noqa: E402
 
 DATASETS = [("rc15", "rc15-sample, every position of the test sessions, clicks rewarded 0.2"),
             ("ml-latest-small", "leave-one-out, ratings >= 4 rewarded 1.0, others 0.2"),
-            ("amazon-industrial", "every position, user split, reviews rewarded 0.2")]
+            ("amazon-industrial", "every position, user split, reviews rewarded 0.2"),
+            ("lastfm-2k", "dated tag events, leave-one-out, every event rewarded 0.2")]
 ENCODERS = [("gru4rec", "GRU4Rec"), ("sasrec", "SASRec"), ("caser", "Caser"),
             ("nextitnet", "NextItNet")]
 MODELS = [("normal", "Normal"), ("normal-lr001", "Normal (lr 0.001)"), ("sqn", "SQN"), ("sac", "SAC"), ("snqn", "SNQN"), ("sa2c", "SA2C"),

@@ -17,14 +17,8 @@ using namespace recarena::agents;
 
 namespace {
 
-torch::Tensor M(std::vector<std::vector<float>> rows) {
-  std::vector<torch::Tensor> r;
-  for (const auto& x : rows) r.push_back(torch::tensor(x));
-  return torch::stack(r);
-}
-torch::Tensor I(std::initializer_list<int64_t> v) {
-  return torch::tensor(std::vector<int64_t>(v), torch::kInt64);
-}
+using recarena::testing::I;
+using recarena::testing::M;
 
 SupervisedOptions TinyModel(int64_t items) { return recarena::testing::TinyGruOptions(items, 1); }
 

@@ -18,14 +18,8 @@ using namespace recarena::agents;
 namespace {
 
 torch::Tensor F(std::initializer_list<float> v) { return torch::tensor(std::vector<float>(v)); }
-torch::Tensor M(std::vector<std::vector<float>> rows) {
-  std::vector<torch::Tensor> r;
-  for (const auto& x : rows) r.push_back(torch::tensor(x));
-  return torch::stack(r);
-}
-torch::Tensor I(std::initializer_list<int64_t> v) {
-  return torch::tensor(std::vector<int64_t>(v), torch::kInt64);
-}
+using recarena::testing::I;
+using recarena::testing::M;
 
 // Two rows, three items. Logits all 0 (CE = log 3 per row); Q(s, .) = [[1, 0, 0], [0, 2, 0]];
 // actions 0 and 1 (Q(s, a) = 1 and 2); rewards 0.2; the second row ends its sequence.

@@ -1,10 +1,13 @@
 // Fixtures shared by the offline learners' unit tests (sqn_test, offline_q_test): a tiny GRU4Rec
-// model and a checkpoint round trip through an in-memory archive.
+// model, a checkpoint round trip through an in-memory archive and tensor literals for hand-made
+// batches.
 #pragma once
 
 #include <torch/torch.h>
 
+#include <initializer_list>
 #include <sstream>
+#include <vector>
 
 #include "agents/supervised.h"
 
@@ -20,6 +23,17 @@ inline agents::SupervisedOptions TinyGruOptions(int64_t items, int64_t state_len
   m.encoder.dropout = 0.0;
   m.lr = 0.01;
   return m;
+}
+
+// A float32 [rows, cols] tensor from its rows.
+inline torch::Tensor M(const std::vector<std::vector<float>>& rows) {
+  std::vector<torch::Tensor> r;
+  for (const auto& x : rows) r.push_back(torch::tensor(x));
+  return torch::stack(r);
+}
+// An int64 [n] tensor.
+inline torch::Tensor I(std::initializer_list<int64_t> v) {
+  return torch::tensor(std::vector<int64_t>(v), torch::kInt64);
 }
 
 // Saves `from` and loads the archive into `to` (an agent built the same way).
