@@ -8,7 +8,7 @@
 # "gru4rec sasrec"), MODELS (default "normal normal-lr001 snqn sa2c smorl cql bcq"; also sqn,
 # sac; normal-lr001 is Normal at lr 0.001, the rate of docs/results/offline.md, so the RL learners
 # are also compared with a Normal tuned on its own; sa2c-noadv is SA2C's schedule without its
-# advantage weighting), SEEDS (default "1 2 3 4 5"),
+# advantage weighting; sa2c-early is SA2C switching at step 500), SEEDS (default "1 2 3 4 5"),
 # JOBS (parallel runs, default 2, one thread each). Each run is configs/offline/<ds>-<encoder>.yaml
 # with model_kind and run.seed overridden and, for every learner of a dataset, the same budget
 # overrides (`budget` below: more steps and the reference code's lr 0.005 than docs/results/
@@ -50,6 +50,8 @@ for ds in ${DATASETS:-rc15}; do
           # SA2C with the advantage weight pinned to 1: its schedule (SNQN, then a fresh Adam at
           # lr2) without the actor-critic weighting, the control that separates the two.
           sa2c-noadv) kind=sa2c extra="$budget $rl rl.advantage_min=1 rl.advantage_max=1" ;;
+          # SA2C switching at the first validation, for data where every model peaks before halfway.
+          sa2c-early) kind=sa2c extra="$budget $rl rl.sa2c_switch_step=500" ;;
           cql | bcq) extra="$budget $q" ;;
           *) extra="$budget $rl" ;;
         esac
@@ -73,7 +75,7 @@ fi
 for dir in "$runs"/ml-latest-small-*-s[0-9]*/; do
   dir=${dir%/}
   [[ -f $dir/metrics.json ]] || continue
-  normal=$(sed -E 's/-(normal|normal-lr001|sqn|sac|snqn|sa2c|sa2c-noadv|smorl|cql|bcq)-s([0-9]+)$/-normal-s\2/' \
+  normal=$(sed -E 's/-(normal|normal-lr001|sqn|sac|snqn|sa2c|sa2c-early|sa2c-noadv|smorl|cql|bcq)-s([0-9]+)$/-normal-s\2/' \
     <<< "$dir")
   for b in normal popularity; do
     [[ -f $dir/ope-$b.json ]] && continue

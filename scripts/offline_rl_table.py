@@ -21,7 +21,7 @@ DATASETS = [("rc15", "rc15-sample, every position of the test sessions, clicks r
 ENCODERS = [("gru4rec", "GRU4Rec"), ("sasrec", "SASRec"), ("caser", "Caser"),
             ("nextitnet", "NextItNet")]
 MODELS = [("normal", "Normal"), ("normal-lr001", "Normal (lr 0.001)"), ("sqn", "SQN"), ("sac", "SAC"), ("snqn", "SNQN"), ("sa2c", "SA2C"),
-          ("sa2c-noadv", "SA2C schedule, A = 1"),
+          ("sa2c-early", "SA2C (switch at 500)"), ("sa2c-noadv", "SA2C schedule, A = 1"),
           ("smorl", "SMORL"), ("cql", "CQL"), ("bcq", "BCQ")]
 COLS = ["HR@5", "NDCG@5", "HR@10", "NDCG@10", "HR@20", "NDCG@20"]
 
@@ -33,6 +33,7 @@ def load(runs, ds, enc, model):
         seed = int(re.search(r"-s(\d+)$", os.path.dirname(path)).group(1))
         m = json.load(open(path))
         m["best_step"] = best_step(os.path.join(os.path.dirname(path), "metrics.jsonl"))
+        m["switch_step"] = switch_step(os.path.join(os.path.dirname(path), "config.yaml"))
         out[seed] = m
     return out
 
@@ -48,6 +49,14 @@ def best_step(path):
         if v is not None and (best is None or v > best):
             best, step = v, r.get("step")
     return step
+
+
+def switch_step(path):
+    """rl.sa2c_switch_step from a run's resolved config.yaml (None if absent)."""
+    if not os.path.exists(path):
+        return None
+    m = re.search(r"^\s*sa2c_switch_step:\s*(\d+)", open(path).read(), re.M)
+    return int(m.group(1)) if m else None
 
 
 def paired(cells, ref, key):
@@ -100,6 +109,15 @@ def section(runs, ds, desc):
                 diffs.append(fmt(m, h, digits=4) + verdict(m, h))
             lines.append(f"| {name} | {len(c)} | {steps} | " + " | ".join(row + diffs) + " |")
         lines.append("")
+        # An SA2C run whose best validation checkpoint precedes its switch is evaluated as SNQN.
+        for key in ("sa2c", "sa2c-early", "sa2c-noadv"):
+            early = [s for s, m in cells[key].items()
+                     if m["best_step"] is not None and m["switch_step"] is not None
+                     and m["best_step"] <= m["switch_step"]]
+            if early:
+                lines.append(f"{dict(MODELS)[key]}: the evaluated (best-validation) checkpoint "
+                             f"precedes the switch to the actor-critic phase in {len(early)} of "
+                             f"{len(cells[key])} seeds; those runs are evaluated as SNQN.\n")
         # The control for SA2C's optimiser switch: SA2C paired with its own schedule at A = 1.
         if cells["sa2c"] and cells["sa2c-noadv"]:
             d = [fmt(*paired(cells["sa2c"], cells["sa2c-noadv"], col)[:2], digits=4) +
