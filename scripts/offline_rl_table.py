@@ -118,6 +118,12 @@ def section(runs, ds, desc):
                 lines.append(f"{dict(MODELS)[key]}: the evaluated (best-validation) checkpoint "
                              f"precedes the switch to the actor-critic phase in {len(early)} of "
                              f"{len(cells[key])} seeds; those runs are evaluated as SNQN.\n")
+        if len(cells["sa2c-early"]) > 1 and cells["snqn"]:
+            d = [fmt(*paired(cells["sa2c-early"], cells["snqn"], col)[:2], digits=4) +
+                 verdict(*paired(cells["sa2c-early"], cells["snqn"], col)[:2])
+                 for col in ("NDCG@10", "HR@10")]
+            lines.append(f"SA2C (switch at 500) minus SNQN, paired per seed: ΔNDCG@10 {d[0]}, "
+                         f"ΔHR@10 {d[1]}.\n")
         # The control for SA2C's optimiser switch: SA2C paired with its own schedule at A = 1.
         if cells["sa2c"] and cells["sa2c-noadv"]:
             d = [fmt(*paired(cells["sa2c"], cells["sa2c-noadv"], col)[:2], digits=4) +
