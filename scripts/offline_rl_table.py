@@ -118,19 +118,14 @@ def section(runs, ds, desc):
                 lines.append(f"{dict(MODELS)[key]}: the evaluated (best-validation) checkpoint "
                              f"precedes the switch to the actor-critic phase in {len(early)} of "
                              f"{len(cells[key])} seeds; those runs are evaluated as SNQN.\n")
-        if len(cells["sa2c-early"]) > 1 and cells["snqn"]:
-            d = [fmt(*paired(cells["sa2c-early"], cells["snqn"], col)[:2], digits=4) +
-                 verdict(*paired(cells["sa2c-early"], cells["snqn"], col)[:2])
-                 for col in ("NDCG@10", "HR@10")]
-            lines.append(f"SA2C (switch at 500) minus SNQN, paired per seed: ΔNDCG@10 {d[0]}, "
-                         f"ΔHR@10 {d[1]}.\n")
-        # The control for SA2C's optimiser switch: SA2C paired with its own schedule at A = 1.
-        if cells["sa2c"] and cells["sa2c-noadv"]:
-            d = [fmt(*paired(cells["sa2c"], cells["sa2c-noadv"], col)[:2], digits=4) +
-                 verdict(*paired(cells["sa2c"], cells["sa2c-noadv"], col)[:2])
-                 for col in ("NDCG@10", "HR@10")]
-            lines.append(f"SA2C minus \"SA2C schedule, A = 1\", paired per seed: ΔNDCG@10 {d[0]}, "
-                         f"ΔHR@10 {d[1]}.\n")
+        # SA2C switching early against SNQN, and the control for SA2C's optimiser switch: SA2C
+        # against its own schedule at A = 1.
+        for a, b, label in (("sa2c-early", "snqn", "SA2C (switch at 500) minus SNQN"),
+                            ("sa2c", "sa2c-noadv", "SA2C minus \"SA2C schedule, A = 1\"")):
+            if cells[a] and cells[b]:
+                d = [fmt(m, h, digits=4) + verdict(m, h)
+                     for m, h, _ in (paired(cells[a], cells[b], col) for col in ("NDCG@10", "HR@10"))]
+                lines.append(f"{label}, paired per seed: ΔNDCG@10 {d[0]}, ΔHR@10 {d[1]}.\n")
     return lines
 
 
