@@ -2,7 +2,8 @@
 """docs/results/offline_rl.md from the runs of scripts/offline_rl_results.sh (Table 6.2's layout:
 learners x encoders, HR and NDCG at 5, 10, 20). Cells are mean ± 95% Student-t interval over seeds;
 "vs Normal" is the per-seed paired difference of NDCG@10 (and HR@10) to Normal with its t-interval,
-and a difference is called only when that interval excludes 0.
+and a difference is called only when that interval excludes 0. A learner with fewer than MIN_SEEDS (5)
+finished seeds is named under its table, not tabled.
 Usage: scripts/offline_rl_table.py RUNS_DIR > docs/results/offline_rl.md"""
 import datetime
 import glob
@@ -23,6 +24,7 @@ ENCODERS = [("gru4rec", "GRU4Rec"), ("sasrec", "SASRec"), ("caser", "Caser"),
 MODELS = [("normal", "Normal"), ("normal-lr001", "Normal (lr 0.001)"), ("sqn", "SQN"), ("sac", "SAC"), ("snqn", "SNQN"), ("sa2c", "SA2C"),
           ("sa2c-early", "SA2C (switch at 500)"), ("sa2c-noadv", "SA2C schedule, A = 1"),
           ("smorl", "SMORL"), ("cql", "CQL"), ("bcq", "BCQ")]
+MIN_SEEDS = 5
 COLS = ["HR@5", "NDCG@5", "HR@10", "NDCG@10", "HR@20", "NDCG@20"]
 
 
@@ -79,6 +81,9 @@ def section(runs, ds, desc):
     lines = []
     for enc, enc_name in ENCODERS:
         cells = {k: load(runs, ds, enc, k) for k, _ in MODELS}
+        # Results need MIN_SEEDS seeds: a learner with fewer finished runs is named, not tabled.
+        partial = {k: len(c) for k, c in cells.items() if 0 < len(c) < MIN_SEEDS}
+        cells = {k: ({} if k in partial else c) for k, c in cells.items()}
         if not any(cells.values()):
             continue
         first = next(m for c in cells.values() for m in c.values())
@@ -109,6 +114,9 @@ def section(runs, ds, desc):
                 diffs.append(fmt(m, h, digits=4) + verdict(m, h))
             lines.append(f"| {name} | {len(c)} | {steps} | " + " | ".join(row + diffs) + " |")
         lines.append("")
+        if partial:
+            lines.append("Left out, fewer than %d finished seeds: %s.\n" % (MIN_SEEDS, ", ".join(
+                f"{dict(MODELS)[k]} ({n})" for k, n in partial.items())))
         # An SA2C run whose best validation checkpoint precedes its switch is evaluated as SNQN.
         for key in ("sa2c", "sa2c-early", "sa2c-noadv"):
             early = [s for s, m in cells[key].items()
