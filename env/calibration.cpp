@@ -89,10 +89,88 @@ std::pair<double, double> FitLogistic(const std::vector<double>& z, const std::v
   return {a, b};
 }
 
+// Pool-adjacent-violators: rows sorted by pred, equal preds pooled first (so the knots' x differ),
+// then adjacent blocks merged while the earlier mean label is >= the later one.
+void FitIsotonic(const std::vector<float>& pred, const std::vector<float>& label, Calibration& c) {
+  std::vector<size_t> idx(pred.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](size_t i, size_t j) { return pred[i] < pred[j]; });
+  struct Block {
+    double n, sx, sy;
+  };
+  std::vector<Block> blocks;
+  for (size_t k = 0; k < idx.size();) {
+    Block b{0, 0, 0};
+    const float x = pred[idx[k]];
+    for (; k < idx.size() && pred[idx[k]] == x; ++k) {
+      b.n += 1;
+      b.sx += x;
+      b.sy += label[idx[k]];
+    }
+    while (!blocks.empty() && blocks.back().sy / blocks.back().n >= b.sy / b.n) {
+      b.n += blocks.back().n;
+      b.sx += blocks.back().sx;
+      b.sy += blocks.back().sy;
+      blocks.pop_back();
+    }
+    blocks.push_back(b);
+  }
+  for (const auto& b : blocks) {
+    c.knot_x.push_back(b.sx / b.n);
+    c.knot_y.push_back(b.sy / b.n);
+  }
+}
+
+double Interpolate(const std::vector<double>& xs, const std::vector<double>& ys, double x) {
+  const auto hi = std::upper_bound(xs.begin(), xs.end(), x);
+  if (hi == xs.begin()) return ys.front();
+  if (hi == xs.end()) return ys.back();
+  const auto j = static_cast<size_t>(hi - xs.begin());
+  const double t = (x - xs[j - 1]) / (xs[j] - xs[j - 1]);
+  return ys[j - 1] + t * (ys[j] - ys[j - 1]);
+}
+
 }  // namespace
+
+void CheckIsotonicKnots(const Calibration& c) {
+  if (c.knot_x.empty() || c.knot_x.size() != c.knot_y.size()) {
+    throw Error("isotonic calibration: " + std::to_string(c.knot_x.size()) +
+                " knot positions for " + std::to_string(c.knot_y.size()) +
+                " values (need the same number, at least one)");
+  }
+  for (size_t i = 0; i < c.knot_x.size(); ++i) {
+    if (!std::isfinite(c.knot_x[i]) || !std::isfinite(c.knot_y[i])) {
+      throw Error("isotonic calibration: knot " + std::to_string(i) + " is not finite");
+    }
+    if (i > 0 && (c.knot_x[i] <= c.knot_x[i - 1] || c.knot_y[i] <= c.knot_y[i - 1])) {
+      throw Error("isotonic calibration: knot " + std::to_string(i) + " (" +
+                  std::to_string(c.knot_x[i]) + ", " + std::to_string(c.knot_y[i]) +
+                  ") does not increase on the one before it");
+    }
+  }
+}
 
 torch::Tensor Calibration::Apply(const torch::Tensor& pred) const {
   if (identity()) return pred;
+  if (kind == CalibrationKind::kIsotonic) {
+    // Same interpolation as Apply(double), in double on pred's device.
+    const auto opts = torch::TensorOptions().dtype(torch::kDouble).device(pred.device());
+    const auto xs = torch::tensor(knot_x, torch::kDouble).to(opts.device());
+    const auto ys = torch::tensor(knot_y, torch::kDouble).to(opts.device());
+    const auto p = pred.to(opts);
+    const int64_t k = xs.size(0);
+    torch::Tensor iso;
+    if (k == 1) {
+      iso = torch::full_like(p, knot_y[0]);
+    } else {
+      const auto hi = torch::searchsorted(xs, p, /*out_int32=*/false, /*right=*/true);
+      const auto j = hi.clamp(1, k - 1);
+      const auto x0 = xs.index({j - 1}), x1 = xs.index({j});
+      const auto y0 = ys.index({j - 1}), y1 = ys.index({j});
+      iso = y0 + ((p - x0) / (x1 - x0)).clamp(0.0, 1.0) * (y1 - y0);
+    }
+    return ((1.0 - kIsotonicBlend) * iso + kIsotonicBlend * p).to(pred.scalar_type());
+  }
   if (target == ResponseTarget::kClick) {
     return torch::sigmoid(torch::logit(pred.clamp(kEps, 1.0 - kEps)) * a + b);
   }
@@ -101,6 +179,9 @@ torch::Tensor Calibration::Apply(const torch::Tensor& pred) const {
 
 double Calibration::Apply(double pred) const {
   if (identity()) return pred;
+  if (kind == CalibrationKind::kIsotonic) {
+    return (1.0 - kIsotonicBlend) * Interpolate(knot_x, knot_y, pred) + kIsotonicBlend * pred;
+  }
   return target == ResponseTarget::kClick ? Sigmoid(a * Logit(pred) + b) : a * pred + b;
 }
 
@@ -111,16 +192,27 @@ Calibration FitCalibration(CalibrationKind kind, ResponseTarget target,
   c.kind = kind;
   c.target = target;
   if (kind == CalibrationKind::kNone) return c;
-  const bool with_bias = kind == CalibrationKind::kPlatt;
   if (target == ResponseTarget::kClick) {
-    std::vector<double> z(pred.size());
     for (size_t i = 0; i < pred.size(); ++i) {
       if (label[i] != 0.0f && label[i] != 1.0f) {
         throw Error("FitCalibration: click label " + std::to_string(label[i]) + " of row " +
                     std::to_string(i) + " is not 0 or 1");
       }
-      z[i] = Logit(pred[i]);
     }
+  }
+  if (kind == CalibrationKind::kIsotonic) {
+    for (size_t i = 0; i < pred.size(); ++i) {
+      if (!std::isfinite(pred[i]) || !std::isfinite(label[i])) {
+        throw Error("FitCalibration: row " + std::to_string(i) + " is not finite");
+      }
+    }
+    FitIsotonic(pred, label, c);
+    return c;
+  }
+  const bool with_bias = kind == CalibrationKind::kPlatt;
+  if (target == ResponseTarget::kClick) {
+    std::vector<double> z(pred.size());
+    for (size_t i = 0; i < pred.size(); ++i) z[i] = Logit(pred[i]);
     std::tie(c.a, c.b) = FitLogistic(z, label, with_bias);
   } else {
     const double n = static_cast<double>(pred.size());

@@ -10,6 +10,15 @@
 // is kept >= 0.01 (a projected fit): a calibration fitted on few validation users could otherwise
 // come out decreasing and reverse the model's ranking; an increasing map leaves every AUC as it
 // was.
+//
+// Isotonic (Zadrozny & Elkan 2002): pool-adjacent-violators on the rows sorted by pred gives blocks
+// whose mean labels increase strictly; each block becomes a knot (mean pred, mean label) and the
+// map interpolates linearly between knots (constant beyond the first and last). It corrects shapes
+// the two-parameter maps cannot (an S-shaped reliability curve). The output is
+//   (1 - kIsotonicBlend) * iso(p) + kIsotonicBlend * p
+// so the map is strictly increasing everywhere: the model's ranking, and so every AUC, is kept
+// (plain isotonic ties all rows below the first and above the last knot), and click probabilities
+// stay inside (0, 1) for p inside it. The blend moves a prediction by at most 1% of |p - iso(p)|.
 #pragma once
 
 #include <torch/torch.h>
@@ -22,16 +31,23 @@
 
 namespace recarena::env {
 
+inline constexpr double kIsotonicBlend = 0.01;
+
 struct Calibration {
   CalibrationKind kind = CalibrationKind::kNone;
   ResponseTarget target = ResponseTarget::kClick;
-  double a = 1.0, b = 0.0;
+  double a = 1.0, b = 0.0;             // temperature / Platt
+  std::vector<double> knot_x, knot_y;  // isotonic: both strictly increasing, same size >= 1
 
   bool identity() const { return kind == CalibrationKind::kNone; }
   // Applies the map elementwise (any device, float); identity for kNone.
   torch::Tensor Apply(const torch::Tensor& pred) const;
   double Apply(double pred) const;
 };
+
+// Throws recarena::Error naming the fault when an isotonic calibration's knots are not as above
+// (empty, sizes differ, not finite or not strictly increasing).
+void CheckIsotonicKnots(const Calibration& c);
 
 // Fits kind on (pred, label) rows: click labels in {0, 1} with pred probabilities, or rating
 // labels with pred ratings. Throws recarena::Error on mismatched sizes or no rows.

@@ -10,45 +10,21 @@
 namespace recarena::env {
 
 ItemKnn::ItemKnn(const std::vector<data::Sequence>& seqs, int64_t num_items, int64_t window)
-    : num_items_(num_items),
-      counts_(ItemCounts(seqs, num_items)),
-      next_(static_cast<size_t>(num_items)) {
-  if (window < 1) throw Error("ItemKnn: window must be >= 1, got " + std::to_string(window));
-  for (const auto& s : seqs) {
-    for (int32_t t = 1; t < s.size(); ++t) {
-      const int64_t a = s.items[static_cast<size_t>(t)];
-      std::set<int64_t> before;
-      for (int64_t j = std::max<int64_t>(0, t - window); j < t; ++j) {
-        before.insert(s.items[static_cast<size_t>(j)]);
-      }
-      for (int64_t j : before) next_[static_cast<size_t>(j)][a] += 1.0f;
-    }
-  }
-}
+    : s_(BuildCoOccurrence(seqs, num_items, window)) {}
 
 double ItemKnn::Similarity(int64_t j, int64_t a) const {
-  if (j < 0 || j >= num_items_ || a < 0 || a >= num_items_) return 0.0;
-  const auto& m = next_[static_cast<size_t>(j)];
-  const auto it = m.find(a);
-  if (it == m.end()) return 0.0;
-  return it->second / std::sqrt(static_cast<double>(counts_[static_cast<size_t>(j)]) *
-                                static_cast<double>(counts_[static_cast<size_t>(a)]));
+  if (j < 0 || j >= s_.num_items || a < 0 || a >= s_.num_items) return 0.0;
+  return NeighbourhoodScore(s_, torch::tensor({{j}}, torch::kInt64), torch::tensor({a}))
+      .item<float>();
 }
 
 std::vector<float> ItemKnn::Score(const ResponseRows& rows) const {
-  std::vector<float> out(rows.size());
-  const int64_t L = rows.state_len;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    std::set<int64_t> hist;
-    for (int64_t j = 0; j < rows.lengths[r]; ++j) {
-      const int64_t item = rows.items[r * static_cast<size_t>(L) + static_cast<size_t>(j)];
-      if (item < num_items_) hist.insert(item);
-    }
-    double s = 0.0;
-    for (int64_t j : hist) s += Similarity(j, rows.actions[r]);
-    out[r] = static_cast<float>(s);
-  }
-  return out;
+  const auto n = static_cast<int64_t>(rows.size());
+  auto out =
+      NeighbourhoodScore(s_, torch::tensor(rows.items, torch::kInt64).view({n, rows.state_len}),
+                         torch::tensor(rows.actions, torch::kInt64))
+          .contiguous();
+  return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + n);
 }
 
 HistoryMfImpl::HistoryMfImpl(int64_t num_items, int64_t dim) : num_items_(num_items) {

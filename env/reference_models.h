@@ -27,23 +27,23 @@
 #include "core/rng.h"
 #include "data/sequences.h"
 #include "env/calibration.h"
+#include "env/item_neighbourhood.h"
 #include "env/sim_fit.h"
 
 namespace recarena::env {
 
+// The item_knn reference: f(h, a) of env/item_neighbourhood.h over the role's logs.
 class ItemKnn {
  public:
   // seqs: the role's logged sequences; window: how many preceding items co-occur (>= 1).
   ItemKnn(const std::vector<data::Sequence>& seqs, int64_t num_items, int64_t window);
   // Raw scores of rows ([rows.size()]).
   std::vector<float> Score(const ResponseRows& rows) const;
-  // c(j, a) / sqrt(n_j * n_a); 0 when the pair never co-occurred.
+  // S(j, a) = c(j, a) / sqrt(n_j * n_a); 0 when the pair never co-occurred.
   double Similarity(int64_t j, int64_t a) const;
 
  private:
-  int64_t num_items_;
-  std::vector<int64_t> counts_;
-  std::vector<std::unordered_map<int64_t, float>> next_;  // [j] -> {a: c(j, a)}
+  CoOccurrence s_;
 };
 
 struct HistoryMfOptions {

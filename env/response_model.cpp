@@ -8,7 +8,8 @@
 namespace recarena::env {
 
 SequentialResponseImpl::SequentialResponseImpl(const models::EncoderOptions& options,
-                                               bool history_bag, bool history_encoder)
+                                               bool history_bag, bool history_encoder,
+                                               bool neighbourhood)
     : num_items_(options.num_items) {
   if (!history_bag && !history_encoder) {
     throw Error("a sequential response model needs the history encoder or the history bag");
@@ -24,6 +25,11 @@ SequentialResponseImpl::SequentialResponseImpl(const models::EncoderOptions& opt
                                                 options.num_items, options.hidden)));
   out_bias_ = register_module(
       "out_bias", torch::nn::Embedding(torch::nn::EmbeddingOptions(options.num_items, 1)));
+  if (neighbourhood) {
+    nb_keys_ = register_buffer("nb_keys", torch::zeros({0}, torch::kInt64));
+    nb_values_ = register_buffer("nb_values", torch::zeros({0}, torch::kFloat));
+    nb_weight_ = register_parameter("nb_weight", torch::zeros({3}));
+  }
   // FISM's small init with the bag, so that rarely sampled items start near zero (header); the
   // plain model keeps the N(0, 1/D) it always had.
   const double table_std =
@@ -50,14 +56,82 @@ torch::Tensor SequentialResponseImpl::State(const ResponseInput& in) {
   return h;
 }
 
+void SequentialResponseImpl::SetNeighbourhood(const CoOccurrence& c) {
+  if (!nb_weight_.defined()) throw Error("SetNeighbourhood: the model has no neighbourhood term");
+  if (c.num_items != num_items_) {
+    throw Error("SetNeighbourhood: similarities over " + std::to_string(c.num_items) +
+                " items for a model of " + std::to_string(num_items_));
+  }
+  CheckCoOccurrence(c);
+  // The buffers are updated in place so that the module's registered tensors follow.
+  torch::NoGradGuard no_grad;
+  nb_keys_.set_(c.keys.to(nb_keys_.device()));
+  nb_values_.set_(c.values.to(nb_values_.device()));
+}
+
+torch::Tensor SequentialResponseImpl::Score(const ResponseInput& in) const {
+  if (!in.neighbourhood.defined()) return NeighbourhoodScore(Neighbourhood(), in.items, in.actions);
+  if (in.neighbourhood.dim() != 1 || in.neighbourhood.size(0) != in.actions.size(0)) {
+    throw Error("SequentialResponse: the given neighbourhood scores must be [B] for " +
+                std::to_string(in.actions.size(0)) + " rows");
+  }
+  return in.neighbourhood;
+}
+
+torch::Tensor SequentialResponseImpl::NeighbourhoodFeatures(const torch::Tensor& f) {
+  const auto seen = f.gt(0);
+  const auto logf = torch::where(seen, f.clamp_min(1e-12).log(), torch::zeros_like(f));
+  return torch::stack({seen.to(f.scalar_type()), logf}, -1);
+}
+
+torch::Tensor SequentialResponseImpl::NeighbourhoodTerm(const torch::Tensor& f) const {
+  return nb_weight_[0] + (NeighbourhoodFeatures(f) * nb_weight_.slice(0, 1)).sum(-1);
+}
+
+void SequentialResponseImpl::WarmStart(const ResponseInput& in, const torch::Tensor& targets,
+                                       ResponseTarget target) {
+  if (!nb_weight_.defined()) return;
+  torch::NoGradGuard no_grad;
+  const auto f = Score(in);
+  const auto x = torch::cat({torch::ones({f.size(0), 1}, f.options()), NeighbourhoodFeatures(f)},
+                            1)
+                     .to(torch::kDouble);  // [B, 3]
+  const auto y = targets.to(x.device(), torch::kDouble);
+  const auto n = static_cast<double>(x.size(0));
+  const auto ridge = 1e-6 * torch::eye(3, x.options());
+  auto w = torch::zeros({3}, x.options());
+  if (target == ResponseTarget::kRating) {
+    w = torch::linalg_solve(x.t().mm(x) / n + ridge, x.t().mv(y) / n);
+  } else {
+    // Newton's method on the convex mean BCE (20 steps reach it to rounding at this size).
+    for (int it = 0; it < 20; ++it) {
+      const auto p = torch::sigmoid(x.mv(w));
+      const auto g = x.t().mv(p - y) / n;
+      const auto h = (x * (p * (1 - p)).unsqueeze(1)).t().mm(x) / n + ridge;
+      w = w - torch::linalg_solve(h, g);
+    }
+  }
+  if (!torch::isfinite(w).all().item<bool>()) return;  // separable rows: keep the zero start
+  nb_weight_.copy_(w.to(nb_weight_.options()));
+}
+
 torch::Tensor SequentialResponseImpl::forward(const ResponseInput& in) {
   auto h = State(in);
-  return (h * out_table_->forward(in.actions)).sum(-1) + out_bias_->forward(in.actions).squeeze(-1);
+  auto out =
+      (h * out_table_->forward(in.actions)).sum(-1) + out_bias_->forward(in.actions).squeeze(-1);
+  if (nb_weight_.defined()) {
+    out = out + NeighbourhoodTerm(Score(in));
+  }
+  return out;
 }
 
 torch::Tensor SequentialResponseImpl::ScoreAll(const ResponseInput& in) {
   auto h = State(in);
-  return torch::addmm(out_bias_->weight.squeeze(-1).unsqueeze(0), h, out_table_->weight.t());
+  auto out = torch::addmm(out_bias_->weight.squeeze(-1).unsqueeze(0), h, out_table_->weight.t());
+  if (nb_weight_.defined()) {
+    out = out + NeighbourhoodTerm(NeighbourhoodScoreAll(Neighbourhood(), in.items));
+  }
+  return out;
 }
 
 DeepFmResponseImpl::DeepFmResponseImpl(const DeepFmShape& shape, int64_t dim,
@@ -146,13 +220,16 @@ torch::Tensor GroundTruthResponseImpl::ScoreAll(const ResponseInput& in) {
 }
 
 std::shared_ptr<ResponseModelImpl> MakeResponseModel(const ResponseConfig& cfg,
-                                                     const DeepFmShape& shape) {
+                                                     const DeepFmShape& shape,
+                                                     const CoOccurrence* neighbourhood) {
   switch (cfg.kind) {
     case ResponseKind::kSequential: {
       auto options = cfg.encoder;
       options.num_items = shape.num_items;
-      return std::make_shared<SequentialResponseImpl>(options, cfg.history_bag,
-                                                      cfg.history_encoder);
+      auto m = std::make_shared<SequentialResponseImpl>(options, cfg.history_bag,
+                                                        cfg.history_encoder, cfg.neighbourhood);
+      if (cfg.neighbourhood && neighbourhood != nullptr) m->SetNeighbourhood(*neighbourhood);
+      return m;
     }
     case ResponseKind::kDeepFm:
       return std::make_shared<DeepFmResponseImpl>(shape, cfg.deepfm_dim, cfg.deepfm_hidden);

@@ -23,6 +23,10 @@ void Finite(const std::string& path, double v) {
 void ResponseConfig::Validate() const {
   const std::string p = "sim.response.";
   encoder.Validate();
+  if (neighbourhood && kind != ResponseKind::kSequential) {
+    throw ConfigError(p + "neighbourhood",
+                      "sim.response.neighbourhood: true needs sim.response.kind: sequential");
+  }
   if (kind == ResponseKind::kSequential && !history_encoder && !history_bag) {
     throw ConfigError(p + "history_encoder",
                       "sim.response.history_encoder: false needs sim.response.history_bag: true "

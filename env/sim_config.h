@@ -55,14 +55,17 @@ enum class EvalLeaveKind {
 enum class NegativeSampling {
   kUniform,     // every catalog item equally likely
   kPopularity,  // proportional to the item's count in the role's logs (+1, so none has weight 0)
+  kMixed,       // each negative uniform or popularity-sampled with equal probability (training)
 };
 // Post-hoc calibration of the response model, fitted on calibration users of the role (users held
 // out of the model's training): click targets map the ensemble's mean probability p to
-// sigmoid(a * logit(p) + b), rating targets map the rating r to a * r + b.
+// sigmoid(a * logit(p) + b), rating targets map the rating r to a * r + b; isotonic maps either by
+// a monotone piecewise-linear fit (env/calibration.h).
 enum class CalibrationKind {
   kNone,
   kTemperature,  // b = 0: one scale (Guo et al. 2017, "temperature" = 1 / a)
   kPlatt,        // a and b (Platt 1999); least squares for rating targets
+  kIsotonic,     // pool-adjacent-violators (Zadrozny & Elkan 2002), blended 1% with the identity
 };
 
 struct ResponseConfig {
@@ -72,7 +75,10 @@ struct ResponseConfig {
   models::EncoderOptions encoder;  // kSequential; encoder.num_items is set from the data
   bool history_bag = false;        // kSequential: add FISM's bag of the history to the state
   bool history_encoder = true;     // kSequential: false = FISM alone (the bag; needs history_bag)
-  int64_t deepfm_dim = 16;         // kDeepFm: field embedding size
+  // kSequential: add the item-neighbourhood term w1 [f > 0] + w2 [f > 0] log f of the history's
+  // co-occurrence score f (env/item_neighbourhood.h), counted on the fitted users' logs.
+  bool neighbourhood = false;
+  int64_t deepfm_dim = 16;                     // kDeepFm: field embedding size
   std::vector<int64_t> deepfm_hidden{64, 32};  // kDeepFm: the deep part's MLP widths
   int64_t negatives = 4;                       // sampled negatives per logged positive
   NegativeSampling negative_sampling = NegativeSampling::kUniform;  // of the training rows
@@ -105,6 +111,7 @@ struct ResponseConfig {
     v("encoder", encoder);
     v("history_bag", history_bag);
     v("history_encoder", history_encoder);
+    v("neighbourhood", neighbourhood);
     v("deepfm_dim", deepfm_dim);
     v("deepfm_hidden", deepfm_hidden);
     v("negatives", negatives);
@@ -314,7 +321,8 @@ struct EnumNames<env::NegativeSampling> {
   static const std::vector<std::pair<env::NegativeSampling, std::string>>& Table() {
     static const std::vector<std::pair<env::NegativeSampling, std::string>> t = {
         {env::NegativeSampling::kUniform, "uniform"},
-        {env::NegativeSampling::kPopularity, "popularity"}};
+        {env::NegativeSampling::kPopularity, "popularity"},
+        {env::NegativeSampling::kMixed, "mixed"}};
     return t;
   }
 };
@@ -324,7 +332,8 @@ struct EnumNames<env::CalibrationKind> {
     static const std::vector<std::pair<env::CalibrationKind, std::string>> t = {
         {env::CalibrationKind::kNone, "none"},
         {env::CalibrationKind::kTemperature, "temperature"},
-        {env::CalibrationKind::kPlatt, "platt"}};
+        {env::CalibrationKind::kPlatt, "platt"},
+        {env::CalibrationKind::kIsotonic, "isotonic"}};
     return t;
   }
 };

@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/json_read.h"
 #include "env/leave_model.h"
 #include "models/checkpoint.h"
 
@@ -80,6 +81,10 @@ void SaveSimulatorRole(const std::filesystem::path& dir, const Simulator& sim) {
     archive.write("calibration",
                   torch::tensor({static_cast<double>(static_cast<int>(cal.kind)), cal.a, cal.b},
                                 torch::kDouble));
+    if (cal.kind == CalibrationKind::kIsotonic) {
+      archive.write("calibration_knots", torch::stack({torch::tensor(cal.knot_x, torch::kDouble),
+                                                       torch::tensor(cal.knot_y, torch::kDouble)}));
+    }
   }
   archive.write("hazard", torch::tensor(sim.hazard, torch::kDouble));
   if (!sim.leave_weights.empty()) {
@@ -124,12 +129,7 @@ std::vector<SimRole> FittedRoles(const std::filesystem::path& dir) {
                     "not a fitted simulator directory (no simulator.json; run `recarena sim fit` "
                     "first, or it was interrupted before finishing)");
   }
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(ReadFile(meta_file));
-  } catch (const nlohmann::json::exception& e) {
-    throw FileError(meta_file.string(), 0, std::string("malformed JSON: ") + e.what());
-  }
+  const nlohmann::json meta = ParseJson(ReadFile(meta_file), meta_file.string());
   std::vector<SimRole> roles;
   if (!meta.contains("roles") || !meta["roles"].is_object()) {
     throw FileError(meta_file.string(), 0, "missing object \"roles\"");
@@ -148,7 +148,7 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
         (dir / "simulator.json").string(), 0,
         "the simulator has no " + RoleName(role) + " role (fitted roles: " + have + ")");
   }
-  const auto meta = nlohmann::json::parse(ReadFile(dir / "simulator.json"));
+  const auto meta = ParseJson(ReadFile(dir / "simulator.json"), (dir / "simulator.json").string());
   const auto& rm = meta["roles"][RoleName(role)];
   auto cfg = config::Load<SimFitConfig>(dir / "config.yaml");
 
@@ -206,8 +206,18 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
     for (int64_t k = 0; k < K; ++k) {
       auto m = MakeResponseModel(response_cfg, shape.deepfm);
       torch::serialize::InputArchive sub;
-      archive.read("model_" + std::to_string(k), sub);
+      const std::string name = "model_" + std::to_string(k);
+      archive.read(name, sub);
       m->load(sub);
+      // The similarities are data, not parameters: check them as a file's content.
+      if (auto* seq = dynamic_cast<SequentialResponseImpl*>(m.get());
+          seq != nullptr && response_cfg.neighbourhood) {
+        try {
+          CheckCoOccurrence({seq->nb_keys_, seq->nb_values_, seq->num_items_});
+        } catch (const Error& e) {
+          throw FileError(file.string(), 0, name + ": " + e.what());
+        }
+      }
       models.push_back(m);
     }
   }
@@ -222,7 +232,7 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
     }
     auto c = cal_t.to(torch::kDouble).contiguous();
     const auto* v = c.data_ptr<double>();
-    if (v[0] != 1.0 && v[0] != 2.0) {
+    if (v[0] != 1.0 && v[0] != 2.0 && v[0] != 3.0) {
       throw FileError(file.string(), 0,
                       "entry 'calibration' has an unknown kind " + std::to_string(v[0]));
     }
@@ -231,6 +241,23 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
     cal.target = response_cfg.target;
     cal.a = v[1];
     cal.b = v[2];
+    if (cal.kind == CalibrationKind::kIsotonic) {
+      torch::Tensor knots;
+      if (!archive.try_read("calibration_knots", knots) || knots.dim() != 2 || knots.size(0) != 2) {
+        throw FileError(file.string(), 0,
+                        "isotonic calibration needs an entry 'calibration_knots' of shape [2, K]");
+      }
+      knots = knots.to(torch::kDouble).contiguous();
+      const auto* kv = knots.data_ptr<double>();
+      const auto k = static_cast<size_t>(knots.size(1));
+      cal.knot_x.assign(kv, kv + k);
+      cal.knot_y.assign(kv + k, kv + 2 * k);
+      try {
+        CheckIsotonicKnots(cal);
+      } catch (const Error& e) {
+        throw FileError(file.string(), 0, e.what());
+      }
+    }
     sim->response->SetCalibration(cal);
   }
   auto hz = read("hazard").contiguous();

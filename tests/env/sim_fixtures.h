@@ -75,6 +75,13 @@ inline std::vector<SimVariant> SimVariants() {
     c.sim.eval.kind = env::EvalSimKind::kGroundTruth;
     v.push_back({"ground-truth-eval", c, env::SimRole::kEval});
   }
+  {
+    auto c = TinySimConfig();
+    c.sim.response.neighbourhood = true;
+    c.sim.response.negative_sampling = env::NegativeSampling::kMixed;
+    c.sim.response.calibration = env::CalibrationKind::kIsotonic;
+    v.push_back({"sequential-neighbourhood-isotonic", c});
+  }
   return v;
 }
 
