@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/json_read.h"
 #include "core/strings.h"
 #include "data/text_reader.h"
 
@@ -65,14 +66,7 @@ void ReadCatalog(const fs::path& path, Dataset& ds, LoadReport* report) {
   buf << in.rdbuf();
   const std::string text = buf.str();
   if (text.empty()) throw FileError(file, 0, "file is empty");
-  nlohmann::json root;
-  try {
-    root = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    const size_t byte = std::min(e.byte, text.size());
-    const int64_t line = 1 + std::count(text.begin(), text.begin() + byte, '\n');
-    throw FileError(file, line, std::string("invalid JSON: ") + e.what());
-  }
+  const nlohmann::json root = ParseJson(text, file);
   if (!root.is_object()) throw FileError(file, 0, "expected a JSON object of items");
   std::vector<std::pair<int64_t, const nlohmann::json*>> entries;
   for (auto it = root.begin(); it != root.end(); ++it) {

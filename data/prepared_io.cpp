@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/config_schema.h"
 #include "core/error.h"
+#include "core/json_read.h"
 #include "core/strings.h"
 
 namespace recarena::data {
@@ -279,12 +280,7 @@ PreparedDataset LoadPrepared(const fs::path& dir) {
   PreparedDataset p;
   Dataset& ds = p.dataset;
   const fs::path meta_file = dir / "dataset.json";
-  json meta;
-  try {
-    meta = json::parse(ReadFile(meta_file));
-  } catch (const json::exception& e) {
-    throw FileError(meta_file.string(), 0, std::string("malformed JSON: ") + e.what());
-  }
+  const json meta = ParseJson(ReadFile(meta_file), meta_file.string());
   try {
     const int version = meta.at("format_version").get<int>();
     if (version != kPreparedFormatVersion) {

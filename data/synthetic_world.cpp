@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_read.h"
 
 namespace recarena::data {
 
@@ -422,11 +423,6 @@ namespace {
 constexpr const char* kTruthFormat = "recarena.synthetic_ground_truth";
 constexpr int kTruthVersion = 1;
 
-int64_t LineOfByte(const std::string& text, size_t byte) {
-  byte = std::min(byte, text.size());
-  return 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte), '\n');
-}
-
 }  // namespace
 
 void SaveGroundTruth(const std::filesystem::path& file, const SyntheticGroundTruth& truth) {
@@ -450,13 +446,7 @@ void SaveGroundTruth(const std::filesystem::path& file, const SyntheticGroundTru
 SyntheticGroundTruth LoadGroundTruth(const std::filesystem::path& file) {
   const std::string name = file.string();
   const std::string text = ReadFile(file);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw FileError(name, LineOfByte(text, e.byte > 0 ? e.byte - 1 : 0),
-                    std::string("not valid JSON: ") + e.what());
-  }
+  const nlohmann::json j = ParseJson(text, name);
   if (!j.is_object()) throw FileError(name, 0, "expected a JSON object at the top level");
   const auto field = [&](const char* key) -> const nlohmann::json& {
     auto it = j.find(key);

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "core/json_read.h"
+
 namespace recarena::llm_bridge {
 
 const char* ChoiceKindName(ChoiceKind kind) {
@@ -148,16 +150,6 @@ size_t FindTitle(const std::string& s, const std::vector<std::string>& titles, i
   return best;
 }
 
-// Nesting depth of brackets, to keep hostile input away from the JSON parser's limits.
-size_t MaxDepth(std::string_view s) {
-  size_t depth = 0, max_depth = 0;
-  for (char c : s) {
-    if (c == '{' || c == '[') max_depth = std::max(max_depth, ++depth);
-    if ((c == '}' || c == ']') && depth > 0) --depth;
-  }
-  return max_depth;
-}
-
 Choice Parse(std::string_view answer, int64_t k, const std::vector<std::string>& titles,
              bool allow_json) {
   answer = answer.substr(0, std::min(answer.size(), kMaxText));
@@ -165,10 +157,9 @@ Choice Parse(std::string_view answer, int64_t k, const std::vector<std::string>&
   if (allow_json) {
     const size_t open = answer.find('{');
     const size_t close = answer.rfind('}');
-    if (open != kNpos && close != kNpos && close > open &&
-        MaxDepth(answer.substr(open, close - open + 1)) <= 32) {
-      const auto j = nlohmann::json::parse(answer.substr(open, close - open + 1), nullptr,
-                                           /*allow_exceptions=*/false);
+    if (open != kNpos && close != kNpos && close > open) {
+      // Nesting beyond kMaxJsonDepth is refused (discarded), as from any hostile input.
+      const auto j = ParseJsonOrDiscarded(answer.substr(open, close - open + 1));
       if (j.is_object()) {
         for (const char* key : {"choice", "answer", "label", "selection", "option", "item"}) {
           const auto it = j.find(key);

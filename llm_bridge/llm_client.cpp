@@ -10,6 +10,7 @@
 #include <ctime>
 #include <thread>
 
+#include "core/json_read.h"
 #include "core/rng.h"
 #include "llm_bridge/http_connection.h"
 #include "llm_bridge/response_cache.h"
@@ -180,7 +181,7 @@ LlmClient::Result LlmClient::Call(Kind kind, const std::string& input, HttpConne
       const HttpResponse r = conn.Exchange("POST", path, headers, payload, cfg_.timeout);
       const double latency = Seconds(Clock::now() - t0);
       if (r.status == 200) {
-        const json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+        const json j = ParseJsonOrDiscarded(r.body);
         Result out;
         bool ok = false;
         if (j.is_discarded() || !j.is_object()) {
@@ -293,7 +294,7 @@ std::vector<LlmClient::Result> LlmClient::Run(Kind kind, const std::vector<std::
     keys[i] = KeyFor(kind, inputs[i]);
     std::optional<std::string> hit;
     if (cache_) hit = cache_->Get(keys[i]);
-    const json v = hit ? json::parse(*hit, nullptr, false) : json();
+    const json v = hit ? ParseJsonOrDiscarded(*hit) : json();
     if (hit && v.is_object()) {
       Result& r = results[i];
       r.completion.cached = true;
@@ -390,7 +391,7 @@ std::vector<std::string> LlmClient::Models() {
   if (r.status != 200)
     throw LlmError(Scrub(fmt::format("LLM server {}: GET /models answered HTTP {}: {}",
                                      cfg_.base_url, r.status, Snippet(r.body))));
-  const json j = json::parse(r.body, nullptr, false);
+  const json j = ParseJsonOrDiscarded(r.body);
   std::vector<std::string> ids;
   if (j.is_object() && j.contains("data") && j["data"].is_array())
     for (const auto& m : j["data"])

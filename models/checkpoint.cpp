@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/json_read.h"
 
 namespace recarena::models {
 
@@ -21,7 +22,7 @@ std::string TensorToString(const torch::Tensor& t) {
 torch::Tensor JsonToTensor(const nlohmann::json& j) { return StringToTensor(j.dump()); }
 
 nlohmann::json TensorToJson(const torch::Tensor& t) {
-  return nlohmann::json::parse(TensorToString(t));
+  return ParseJson(TensorToString(t), "a checkpoint's JSON entry");
 }
 
 void SaveTorchRng(torch::serialize::OutputArchive& archive) {

@@ -7,6 +7,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/json_read.h"
 #include "core/log.h"
 #include "core/run_dir.h"
 #include "experiments/cli/command_util.h"
@@ -183,10 +184,10 @@ int RunLlmCacheExport(const std::vector<std::string>& args, std::ostream& out) {
   std::ostream& os = to.empty() ? out : file;
   int64_t n = 0;
   cache.ForEach([&](const llm_bridge::CacheEntry& e) {
-    os << json{{"key", json::parse(e.key, nullptr, false)},
+    os << json{{"key", ParseJsonOrDiscarded(e.key)},
                {"model", e.model},
                {"endpoint", e.endpoint},
-               {"value", json::parse(e.value, nullptr, false)},
+               {"value", ParseJsonOrDiscarded(e.value)},
                {"created", e.created},
                {"hits", e.hits}}
               .dump()

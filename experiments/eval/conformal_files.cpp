@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/paths.h"
 #include "core/rng.h"
 #include "experiments/eval/conformal_io.h"
 #include "experiments/eval/conformal_split.h"
@@ -67,6 +68,12 @@ Plan Check(const ConformalFilesOptions& opt) {
   p.cal_fraction = opt.cal_fraction.value_or(0.5);
   if (!p.fixed_cal && !(p.cal_fraction > 0.0 && p.cal_fraction < 1.0))
     throw Error("conformal: --cal-fraction must be in (0, 1)");
+  const std::vector<std::filesystem::path> inputs{opt.scores, opt.labels, opt.cal_scores,
+                                                  opt.cal_labels};
+  if (!opt.emit_sets.empty()) CheckOutputFile(opt.emit_sets, "--emit-sets", inputs);
+  if (!opt.emit_scores.empty()) CheckOutputFile(opt.emit_scores, "--emit-scores", inputs);
+  if (!opt.emit_sets.empty() && opt.emit_sets == opt.emit_scores)
+    throw Error("conformal: --emit-sets and --emit-scores name the same file " + opt.emit_sets);
   p.d = p.weighted ? AllScoreKinds().size() : 1;
   return p;
 }

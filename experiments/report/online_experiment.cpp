@@ -11,7 +11,9 @@
 
 #include "core/atomic_file.h"
 #include "core/config.h"
+#include "core/json_read.h"
 #include "core/log.h"
+#include "core/paths.h"
 #include "core/process.h"
 #include "core/run_dir.h"
 #include "experiments/train/online_runner.h"
@@ -89,7 +91,11 @@ std::vector<ExperimentCell> RunExperimentCells(const ExperimentConfig& ex, const
           ov.push_back("run.seed=" + std::to_string(seed));
           auto cfg = config::Load<OnlineRunConfig>(agent_path, ov);
           cfg.Validate();
-          const std::string sim_name = fs::path(cfg.simulator.dir).filename().string();
+          // Cells live under root/<simulator>/<agent>/...: names that could leave root are
+          // refused ("runs/sim/.." is named "runs", as it resolves).
+          const std::string sim_name =
+              SafePathComponent(DirectoryName(cfg.simulator.dir), "simulator.dir");
+          SafePathComponent(agent_name, "agent file");
           ExperimentCell c{sim_name, agent_name, IsBaseline(cfg.agent.kind) ? "-" : expl, seed,
                            root / sim_name / agent_name /
                                (IsBaseline(cfg.agent.kind) ? "-" : expl) /
@@ -122,14 +128,14 @@ std::string WriteExperimentResults(const ExperimentConfig& ex,
     std::istringstream in(ReadFile(c.dir / "metrics.jsonl"));
     while (std::getline(in, line)) {
       if (line.empty()) continue;
-      auto j = nlohmann::json::parse(line);
+      auto j = ParseJson(line, (c.dir / "metrics.jsonl").string());
       csv += fmt::format("{},{},{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n", c.sim, c.agent,
                          c.exploration, c.seed, j["step"].get<int64_t>(),
                          j["user_steps"].get<int64_t>(), j["return"].get<double>(),
                          j["length"].get<double>(), j["avg_reward"].get<double>(),
                          j.value("long_tail_share", 0.0), j.value("coverage", 0.0));
     }
-    auto s = nlohmann::json::parse(ReadFile(c.dir / "metrics.json"));
+    auto s = ParseJson(ReadFile(c.dir / "metrics.json"), (c.dir / "metrics.json").string());
     auto key = std::make_tuple(c.sim, c.agent, c.exploration);
     if (!agg.count(key)) order.push_back(key);
     for (const char* m : {"R@0", "R@1", "R@2", "R", "Len", "R_avg", "Len@1", "R_avg@1",

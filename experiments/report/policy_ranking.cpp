@@ -12,6 +12,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/json_read.h"
 #include "core/log.h"
 #include "core/progress.h"
 #include "env/simulator.h"
@@ -41,7 +42,7 @@ RoleSamples EvaluateCell(
   const auto ckpt_time = static_cast<int64_t>(
       fs::last_write_time(cell.dir / "checkpoint.pt").time_since_epoch().count());
   if (fs::exists(cache)) {
-    auto j = json::parse(ReadFile(cache));
+    auto j = ParseJson(ReadFile(cache), cache.string());
     if (j.value("key", json()) == CacheKey(o, role) &&
         j.value("checkpoint_time", int64_t{0}) == ckpt_time) {
       return {j.at("returns").get<std::vector<double>>(),

@@ -134,9 +134,9 @@ void LoadCheckpoint(const fs::path& file, agents::ActorCritic& net, agents::Repl
     };
     st.iteration = read("iteration").item<int64_t>();
     rng.DeserializeState(models::TensorToString(read("rng")));
-    st.rows = json::parse(models::TensorToString(read("rows"))).get<std::vector<json>>();
-    st.history = json::parse(models::TensorToString(read("history"))).get<std::vector<json>>();
-    stats.Load(json::parse(models::TensorToString(read("chooser"))));
+    st.rows = models::TensorToJson(read("rows")).get<std::vector<json>>();
+    st.history = models::TensorToJson(read("history")).get<std::vector<json>>();
+    stats.Load(models::TensorToJson(read("chooser")));
     models::LoadTorchRng(a);
   });
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/json_read.h"
 #include "core/log.h"
 #include "experiments/train/ialp_distill.h"
 #include "experiments/train/trained_run.h"
@@ -151,7 +152,7 @@ int OracleServer::Start(int port) {
                               {"data", json::array({{{"id", "oracle"}, {"object", "model"}}})}}
                              .dump();
           } else if (req.method() == http::verb::post) {
-            const json body = json::parse(req.body(), nullptr, false);
+            const json body = ParseJsonOrDiscarded(req.body());
             const bool chat = target.find("/chat/completions") != std::string::npos;
             std::string prompt;
             if (!body.is_discarded()) {

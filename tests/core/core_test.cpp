@@ -1,3 +1,5 @@
+#include <sys/wait.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -6,6 +8,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_read.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/run_dir.h"
@@ -90,6 +93,77 @@ TEST_CASE("atomic write replaces the file and leaves no temp file and failures k
   }
   CHECK(files == 1);
   CHECK_THROWS_WITH(recarena::ReadFile(dir.path() / "missing.txt"), Catch::Contains("missing.txt"));
+}
+
+namespace {
+// The pid of a child that has already ended (and been reaped): no process runs under it now.
+pid_t EndedPid() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return pid;
+}
+}  // namespace
+
+TEST_CASE("atomic write: temporary files are exclusive, never follow symlinks, orphans are removed",
+          "[io]") {
+  namespace fs = std::filesystem;
+  recarena::testing::TempDir dir;
+  const auto path = dir.path() / "out.txt";
+  const auto victim = dir.path() / "victim.txt";
+  recarena::WriteFileAtomic(victim, std::string("keep"));
+  // A symlink at the name the old writer used ("<path>.tmp.<our pid>") is not followed.
+  const auto old_name = fs::path(path.string() + ".tmp." + std::to_string(::getpid()));
+  fs::create_symlink(victim, old_name);
+  // What a killed writer left: a file and a symlink under a pid that no longer runs, and a file of
+  // a writer that still runs (our parent), which must stay.
+  const pid_t dead = EndedPid();
+  const auto orphan = fs::path(path.string() + ".tmp." + std::to_string(dead) + ".00ff");
+  const auto orphan_link = fs::path(path.string() + ".tmp." + std::to_string(dead));
+  const auto live = fs::path(path.string() + ".tmp." + std::to_string(::getppid()) + ".abcd");
+  const auto other = dir.path() / "out.txt.tmpfile";  // not a temporary's name
+  recarena::WriteFileAtomic(orphan, std::string("half"));
+  fs::create_symlink(victim, orphan_link);
+  recarena::WriteFileAtomic(live, std::string("in flight"));
+  recarena::WriteFileAtomic(other, std::string("other"));
+
+  recarena::WriteFileAtomic(path, std::string("new"));
+  CHECK(recarena::ReadFile(path) == "new");
+  CHECK(recarena::ReadFile(victim) == "keep");
+  CHECK_FALSE(fs::exists(orphan));
+  CHECK_FALSE(fs::is_symlink(orphan_link));
+  CHECK(fs::is_symlink(old_name));  // our own pid: possibly another thread's write in flight
+  CHECK(fs::exists(live));
+  CHECK(fs::exists(other));
+  // The temporary file is created beside the target with a random suffix, and removed after.
+  std::set<std::string> names;
+  for (auto& e : fs::directory_iterator(dir.path())) names.insert(e.path().filename().string());
+  CHECK(names == std::set<std::string>{"out.txt", "victim.txt", old_name.filename().string(),
+                                       live.filename().string(), "out.txt.tmpfile"});
+  CHECK(recarena::RemoveOrphanedTemporaries(path) == 0);
+}
+
+TEST_CASE("json reader: nesting limit, errors name the line, discarded variant", "[io][json]") {
+  using recarena::kMaxJsonDepth;
+  const auto nested = [](int depth) {
+    return "{\"a\": 1,\n\"b\": " + std::string(static_cast<size_t>(depth), '[') +
+           std::string(static_cast<size_t>(depth), ']') + "}";
+  };
+  // The object counts as one level: kMaxJsonDepth - 1 arrays inside it are the most allowed.
+  CHECK(recarena::ParseJson(nested(kMaxJsonDepth - 1), "ok.json")["a"] == 1);
+  CHECK_THROWS_WITH(recarena::ParseJson(nested(kMaxJsonDepth), "deep.json"),
+                    Catch::Contains("deep.json:2") && Catch::Contains("nested deeper than 64"));
+  CHECK_THROWS_WITH(recarena::ParseJson(nested(1000000), "deeper.json"),
+                    Catch::Contains("deeper.json:2"));
+  // Brackets inside strings do not count.
+  const std::string in_string = "{\"t\": \"" + std::string(1000, '[') + "\\\"\"}";
+  CHECK(recarena::ParseJson(in_string, "s.json")["t"].get<std::string>().size() == 1001);
+  CHECK_THROWS_WITH(recarena::ParseJson("{\"a\": 1,\n oops}", "bad.json"),
+                    Catch::Contains("bad.json:2") && Catch::Contains("invalid JSON"));
+  CHECK(recarena::ParseJsonOrDiscarded(nested(1000000)).is_discarded());
+  CHECK(recarena::ParseJsonOrDiscarded("{oops").is_discarded());
+  CHECK(recarena::ParseJsonOrDiscarded(nested(3))["a"] == 1);
 }
 
 TEST_CASE("strings: edit distance and closest match", "[strings]") {

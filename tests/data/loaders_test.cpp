@@ -359,6 +359,12 @@ TEST_CASE("amazon: bad lists, unknown items and ambiguous folders are errors",
   dir.Write("index/Cat.item.json", "{\"0\": {\"title\": \"a\"},\n oops}");
   CHECK_THAT(FileErrorMessage([&] { data::LoadAmazon(dir.path(), {}, nullptr); }),
              Contains("Cat.item.json:2") && Contains("invalid JSON"));
+  // A title nested a million levels deep (once a stack overflow while the error was built).
+  dir.Write("index/Cat.item.json",
+            "{\"0\": {\"title\": \"a\"},\n \"1\": {\"title\": " + std::string(1000000, '[') +
+                std::string(1000000, ']') + "}}");
+  CHECK_THAT(FileErrorMessage([&] { data::LoadAmazon(dir.path(), {}, nullptr); }),
+             Contains("Cat.item.json:2") && Contains("nested deeper than 64"));
 }
 
 // ---------------------------------------------------------------- lastfm

@@ -400,7 +400,7 @@ TEST_CASE("synthetic: corrupted ground truth files give errors naming the file",
   const auto truncated = dir.Write("truncated.json", text.substr(0, text.size() / 2));
   CHECK_THROWS_AS(recarena::data::LoadGroundTruth(truncated), recarena::FileError);
   CHECK_THROWS_WITH(recarena::data::LoadGroundTruth(truncated),
-                    Catch::Contains("truncated.json") && Catch::Contains("not valid JSON"));
+                    Catch::Contains("truncated.json") && Catch::Contains("invalid JSON"));
 
   const auto syntax =
       dir.Write("syntax.json", "{\n\"format\": \"recarena.synthetic_ground_truth\",\n  oops\n}\n");

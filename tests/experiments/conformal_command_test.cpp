@@ -322,6 +322,22 @@ TEST_CASE("conformal command: malformed inputs name file and line", "[conformal]
             .find("choices") != std::string::npos);
   CHECK(ErrorOf({"--scores", s_path, "--alpha", "0.1", "--score", "thr"}).find("--labels") !=
         std::string::npos);
+  // Output files: no directory trees are created, inputs are never overwritten.
+  const std::string ok_scores = "0.5,0.5\n0.5,0.5\n0.5,0.5\n";
+  const auto far = dir.path() / "no" / "such" / "dir" / "sets.txt";
+  e = run(ok_scores, lab.string(), {"--emit-sets", far.string()});
+  CHECK(e.find("--emit-sets") != std::string::npos);
+  CHECK(e.find("does not exist") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "no"));
+  e = run(ok_scores, lab.string(), {"--emit-scores", (dir.path() / "no" / "x.csv").string()});
+  CHECK(e.find("--emit-scores") != std::string::npos);
+  e = run(ok_scores, lab.string(), {"--emit-sets", lab.string()});
+  CHECK(e.find("would overwrite the input") != std::string::npos);
+  CHECK(recarena::ReadFile(lab) == "0\n1\n0\n");
+  e = run(ok_scores, lab.string(), {"--emit-sets", dir.path().string()});
+  CHECK(e.find("names a directory") != std::string::npos);
+  CHECK(run(ok_scores, lab.string(), {"--emit-sets", (dir.path() / "sets.txt").string()}) == "");
+  CHECK(std::filesystem::exists(dir.path() / "sets.txt"));
 }
 
 TEST_CASE("conformal command: streaming 2000 x 3000 equals the in-memory computation",

@@ -2,11 +2,14 @@
 // the decision transformer as an online agent and `recarena dt-sweep`.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
 #include "core/atomic_file.h"
 #include "core/config.h"
+#include "core/paths.h"
 #include "env/sim_fit.h"
 #include "experiments/cli/online_commands.h"
 #include "experiments/train/offline_trainer.h"
@@ -114,6 +117,33 @@ TEST_CASE("experiment grid: results.csv and summary table", "[online][experiment
     ++configs;
   }
   CHECK(configs == 4);
+}
+
+TEST_CASE("experiment grid: a simulator named '..' cannot place cells outside --out",
+          "[online][experiment][errors]") {
+  recarena::testing::TempDir tmp;
+  // The cell directory is named after the simulator directory: "<sim>/.." resolves to the
+  // simulator's parent, whose name is used, so the cell stays under out/ (the run itself then
+  // fails: the parent is not a simulator).
+  tmp.Write("random.yaml",
+            "run:\n  seed: 1\n  device: cpu\nsimulator:\n  dir: " + (TinySim() / "..").string() +
+                "\nagent:\n  kind: random\ntrain:\n  total_steps: 20\n");
+  const auto exp = tmp.Write("exp.yaml", "experiment:\n  name: t\n  agents: [random.yaml]\n");
+  auto r = recarena::testing::RunCli(
+      {"experiment", exp.string(), "--out", (tmp.path() / "out").string()});
+  CHECK(r.code != 0);
+  CHECK_THAT(r.err, Catch::Contains("simulator.json"));
+  std::set<std::string> top;
+  for (const auto& e : fs::directory_iterator(tmp.path())) top.insert(e.path().filename());
+  CHECK(top == std::set<std::string>{"exp.yaml", "out", "random.yaml"});
+  CHECK(fs::is_directory(tmp.path() / "out" / TinySim().parent_path().filename() / "random"));
+  CHECK_THROWS_WITH(recarena::SafePathComponent("..", "simulator.dir"),
+                    Catch::Contains("simulator.dir '..'"));
+  CHECK_THROWS(recarena::SafePathComponent("", "x"));
+  CHECK_THROWS(recarena::SafePathComponent("a/b", "x"));
+  CHECK(recarena::SafePathComponent("amazon", "x") == "amazon");
+  CHECK(recarena::DirectoryName("runs/sim/amazon/") == "amazon");
+  CHECK(recarena::DirectoryName("runs/sim/amazon/..") == "sim");
 }
 
 TEST_CASE("all shipped online and experiment configs are schema-valid", "[online][configs]") {
