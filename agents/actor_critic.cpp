@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "models/checkpoint.h"
 #include "policies/baseline_policies.h"
 
 namespace recarena::agents {
@@ -130,9 +131,9 @@ void ActorCritic::LoadNetworks(torch::serialize::InputArchive& archive) {
                   "' section");
     }
   }
-  encoder_->load(enc);
-  actor_->load(actor);
-  if (critic_) critic_->load(critic);
+  models::LoadModule(*encoder_, enc);
+  models::LoadModule(*actor_, actor);
+  if (critic_) models::LoadModule(*critic_, critic);
   encoder_->to(device_);
   actor_->to(device_);
   if (critic_) critic_->to(device_);
@@ -152,9 +153,9 @@ void ActorCritic::Load(torch::serialize::InputArchive& archive) {
       throw Error(std::string("ActorCritic::Load: the checkpoint has no '") + key + "' section");
     }
   }
-  encoder_->load(enc);
-  actor_->load(actor);
-  if (critic_) critic_->load(critic);
+  models::LoadModule(*encoder_, enc);
+  models::LoadModule(*actor_, actor);
+  if (critic_) models::LoadModule(*critic_, critic);
   optimizer_->load(opt);
   encoder_->to(device_);
   actor_->to(device_);

@@ -111,8 +111,8 @@ void CpftAgent::InitFrom(const std::filesystem::path& checkpoint) {
         torch::serialize::InputArchive enc, head;
         archive.read("encoder", enc);
         archive.read("head", head);
-        encoder_->load(enc);
-        head_->load(head);
+        models::LoadModule(*encoder_, enc);
+        models::LoadModule(*head_, head);
       },
       "cannot initialise the CPFT model from this checkpoint (does its model config match?)");
   encoder_->to(device_);

@@ -260,10 +260,10 @@ void DqnAgent::Load(torch::serialize::InputArchive& archive) {
   archive.read("replay", replay);
   archive.read("nstep", nstep);
   archive.read("explorer", explorer);
-  encoder_->load(enc);
-  head_->load(head);
-  target_encoder_->load(tenc);
-  target_head_->load(thead);
+  models::LoadModule(*encoder_, enc);
+  models::LoadModule(*head_, head);
+  models::LoadModule(*target_encoder_, tenc);
+  models::LoadModule(*target_head_, thead);
   encoder_->to(device_);
   head_->to(device_);
   target_encoder_->to(device_);

@@ -5,6 +5,7 @@
 
 #include "agents/gradient_step.h"
 #include "core/error.h"
+#include "models/checkpoint.h"
 
 namespace recarena::agents {
 
@@ -261,7 +262,7 @@ void HdtAgent::Load(torch::serialize::InputArchive& archive) {
   for (const auto& [name, module] : Modules()) {
     torch::serialize::InputArchive sub;
     archive.read(name, sub);
-    module->load(sub);
+    models::LoadModule(*module, sub);
     module->to(device_);
   }
   torch::serialize::InputArchive opt;

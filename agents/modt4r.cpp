@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "models/checkpoint.h"
 
 namespace recarena::agents {
 
@@ -264,8 +265,8 @@ void Modt4rAgent::Load(torch::serialize::InputArchive& archive) {
   torch::serialize::InputArchive mt, ah;
   archive.read("motrans", mt);
   archive.read("action_head", ah);
-  motrans_->load(mt);
-  action_head_->load(ah);
+  models::LoadModule(*motrans_, mt);
+  models::LoadModule(*action_head_, ah);
   motrans_->to(device_);
   action_head_->to(device_);
   SupervisedAgent::Load(archive);

@@ -6,6 +6,7 @@
 
 #include "agents/gradient_step.h"
 #include "core/error.h"
+#include "models/checkpoint.h"
 
 namespace recarena::agents {
 
@@ -165,14 +166,14 @@ void OfflineQAgent::Load(torch::serialize::InputArchive& archive) {
   torch::serialize::InputArchive tenc, thead;
   archive.read("target_encoder", tenc);
   archive.read("target_head", thead);
-  target_encoder_->load(tenc);
-  target_head_->load(thead);
+  models::LoadModule(*target_encoder_, tenc);
+  models::LoadModule(*target_head_, thead);
   target_encoder_->to(device_);
   target_head_->to(device_);
   if (bc_) {
     torch::serialize::InputArchive bc;
     archive.read("bc_head", bc);
-    bc_->load(bc);
+    models::LoadModule(*bc_, bc);
     bc_->to(device_);
   }
 }

@@ -4,6 +4,7 @@
 
 #include "agents/gradient_step.h"
 #include "core/error.h"
+#include "models/checkpoint.h"
 
 namespace recarena::agents {
 
@@ -414,9 +415,9 @@ void SqnAgent::Load(torch::serialize::InputArchive& archive) {
     archive.read(p + "head", ce);
     archive.read(p + "q_head", q);
     archive.read(p + "optimizer", opt);
-    n.encoder->load(enc);
-    n.ce->load(ce);
-    n.q->load(q);
+    models::LoadModule(*n.encoder, enc);
+    models::LoadModule(*n.ce, ce);
+    models::LoadModule(*n.q, q);
     n.opt->load(opt);
     if (n.opt2) {
       torch::serialize::InputArchive opt2;

@@ -2,6 +2,7 @@
 
 #include "agents/gradient_step.h"
 #include "core/error.h"
+#include "models/checkpoint.h"
 
 namespace recarena::agents {
 
@@ -80,8 +81,8 @@ void SupervisedAgent::Load(torch::serialize::InputArchive& archive) {
   archive.read("encoder", enc);
   archive.read("head", head);
   archive.read("optimizer", opt);
-  encoder_->load(enc);
-  head_->load(head);
+  models::LoadModule(*encoder_, enc);
+  models::LoadModule(*head_, head);
   optimizer_->load(opt);
   torch::Tensor step;
   archive.read("step", step);

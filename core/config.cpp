@@ -57,7 +57,13 @@ void RecordOrigins(const YAML::Node& node, const std::string& path, const std::s
   }
   std::map<std::string, int> seen;  // key -> 1-based line
   for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) {  // "? {a: 1}: x" - a complex key, which no config has
+      const int at = kv.first.Mark().line;
+      throw Error(file + (at >= 0 ? ":" + std::to_string(at + 1) : "") + ": a key under '" +
+                  (path.empty() ? "(top level)" : path) +
+                  "' is a mapping or a list; config keys are plain names");
+    }
+    const std::string key = kv.first.Scalar();
     const std::string child = path.empty() ? key : path + "." + key;
     const int line = kv.first.Mark().line;
     const auto [it, fresh] = seen.emplace(key, line + 1);
@@ -80,7 +86,7 @@ YAML::Node ParseYaml(const std::string& text, const std::string& name) {
     if (!root || root.IsNull()) return YAML::Node(YAML::NodeType::Map);
     if (!root.IsMap()) throw Error(name + ": a config file must be a YAML mapping (key: value)");
     return root;
-  } catch (const YAML::ParserException& e) {
+  } catch (const YAML::Exception& e) {
     throw Error(name + ":" + std::to_string(e.mark.line + 1) + ":" +
                 std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
   }

@@ -62,6 +62,18 @@ nlohmann::json ParseJson(std::string_view text, const std::string& where) {
   } catch (const nlohmann::json::parse_error& e) {
     throw FileError(where, LineOf(text, e.byte > 0 ? e.byte - 1 : 0),
                     std::string("invalid JSON: ") + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range.406: a number beyond double's range ("1e400"); the message quotes the token,
+    // which names the line.
+    const std::string what = e.what();
+    const size_t q = what.find("parsing '");
+    size_t byte = text.size();
+    if (q != std::string::npos) {
+      const size_t end = what.find('\'', q + 9);
+      if (end != std::string::npos) byte = text.find(what.substr(q + 9, end - q - 9));
+    }
+    throw FileError(where, byte == std::string_view::npos ? 0 : LineOf(text, byte),
+                    "invalid JSON: " + what);
   } catch (const TooDeep&) {
     throw FileError(where, LineOf(text, DeepByte(text)),
                     "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
@@ -71,6 +83,8 @@ nlohmann::json ParseJson(std::string_view text, const std::string& where) {
 nlohmann::json ParseJsonOrDiscarded(std::string_view text) {
   try {
     return nlohmann::json::parse(text.begin(), text.end(), DepthGuard, /*allow_exceptions=*/false);
+  } catch (const nlohmann::json::exception&) {  // a number overflow throws even so
+    return nlohmann::json(nlohmann::json::value_t::discarded);
   } catch (const TooDeep&) {
     return nlohmann::json(nlohmann::json::value_t::discarded);
   }

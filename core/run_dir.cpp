@@ -4,6 +4,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/sealed_file.h"
 
 namespace recarena {
 
@@ -36,6 +37,24 @@ void CheckRunDirConfig(const std::filesystem::path& dir, const std::string& reso
     throw Error(file.string() +
                 ": this run directory was created with a different config; use a new --out to "
                 "start a new run");
+  }
+  if (!std::filesystem::exists(file)) {
+    // No config.yaml (deleted, or a copied checkpoint): the sealed checkpoints still say which
+    // config they were written under.
+    const std::string want = Sha256Hex(resolved_yaml);
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it.depth() > 1) it.disable_recursion_pending();
+      if (it->path().extension() != ".pt" || !it->is_regular_file()) continue;
+      const auto header = ReadSealedHeader(it->path());
+      const std::string made = header.is_object() ? header.value("config_sha256", "") : "";
+      if (!made.empty() && made != want) {
+        throw FileError(it->path().string(), 0,
+                        "this checkpoint was written under another config (config sha256 " + made +
+                            ", the given config has " + want +
+                            "); use a new --out to start a new run");
+      }
+    }
   }
   WriteFileAtomic(file, resolved_yaml);
 }

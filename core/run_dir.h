@@ -16,7 +16,8 @@ std::filesystem::path EnsureDir(const std::filesystem::path& dir);
 
 // Writes dir/config.yaml (atomically) with the resolved config text, or, when the directory
 // already holds one, checks that it is the same: a run directory resumes only its own config.
-// Throws Error naming the file otherwise.
+// Throws Error naming the file otherwise. Without a config.yaml, a sealed checkpoint (*.pt in dir
+// or one level below, core/sealed_file.h) written under another config is refused the same way.
 void CheckRunDirConfig(const std::filesystem::path& dir, const std::string& resolved_yaml);
 
 }  // namespace recarena

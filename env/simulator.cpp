@@ -107,8 +107,7 @@ void SaveSimulatorRole(const std::filesystem::path& dir, const Simulator& sim) {
   archive.write("similarity_threshold", torch::tensor(sim.similarity_threshold, torch::kDouble));
   archive.write("logged_session_lengths", I64(sim.logged_session_lengths));
   archive.write("logged_item_counts", I64(sim.logged_item_counts));
-  WriteFileAtomic(dir / RoleName(sim.role) / "components.pt",
-                  [&](std::ostream& os) { archive.save_to(os); });
+  models::SaveArchiveFile(dir / RoleName(sim.role) / "components.pt", archive, dir / "config.yaml");
 }
 
 void ApplyWorldLeave(SimConfig& role_cfg, const data::SyntheticConfig& world) {
@@ -208,7 +207,7 @@ std::shared_ptr<Simulator> LoadSimulator(const std::filesystem::path& dir, SimRo
       torch::serialize::InputArchive sub;
       const std::string name = "model_" + std::to_string(k);
       archive.read(name, sub);
-      m->load(sub);
+      models::NameFileInErrors(file, name, [&] { models::LoadModule(*m, sub); });
       // The similarities are data, not parameters: check them as a file's content.
       if (auto* seq = dynamic_cast<SequentialResponseImpl*>(m.get());
           seq != nullptr && response_cfg.neighbourhood) {

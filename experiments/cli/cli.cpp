@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <c10/util/Exception.h>
+
 #include <boost/program_options/errors.hpp>
 
 #include "core/error.h"
@@ -163,6 +165,11 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   } catch (const Error& e) {
     err << "recarena " << CommandName(*best) << ": error: " << e.what() << "\n";
     return 2;
+  } catch (const c10::Error& e) {
+    // A LibTorch failure outside the checked paths: its message without the C++ stack trace.
+    err << "recarena " << CommandName(*best) << ": internal error: " << e.what_without_backtrace()
+        << "\n";
+    return 1;
   } catch (const std::exception& e) {
     // Not a user error: a bug (or a library failure) - status 1, with the message.
     err << "recarena " << CommandName(*best) << ": internal error: " << e.what() << "\n";

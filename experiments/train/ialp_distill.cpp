@@ -116,7 +116,7 @@ void SaveCheckpoint(const fs::path& dir, agents::ActorCritic& net,
   a.write("history", models::StringToTensor(hist.dump()));
   a.write("chooser", models::StringToTensor(stats.ToJson().dump()));
   models::SaveTorchRng(a);
-  WriteFileAtomic(dir / "checkpoint.pt", [&](std::ostream& os) { a.save_to(os); });
+  models::SaveArchiveFile(dir / "checkpoint.pt", a, dir / "config.yaml");
 }
 
 void LoadCheckpoint(const fs::path& file, agents::ActorCritic& net, agents::ReplayBuffer& buffer,
@@ -292,7 +292,7 @@ DistillResult RunDistill(const DistillConfig& cfg, const fs::path& dir,
   torch::serialize::OutputArchive agent, n;
   net.Save(n);
   agent.write("net", n);
-  WriteFileAtomic(dir / "agent.pt", [&](std::ostream& os) { agent.save_to(os); });
+  models::SaveArchiveFile(dir / "agent.pt", agent, dir / "config.yaml");
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   json summary;

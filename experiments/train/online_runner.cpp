@@ -194,25 +194,27 @@ void SaveCheckpoint(const fs::path& file, const agents::OnlineAgent& agent, cons
   archive.write("history", models::JsonToTensor(h));
   archive.write("act_rng", models::StringToTensor(act_rng.SerializeState()));
   models::SaveTorchRng(archive);
-  WriteFileAtomic(file, [&](std::ostream& os) { archive.save_to(os); });
+  models::SaveArchiveFile(file, archive, file.parent_path() / "config.yaml");
 }
 
 RunnerState LoadCheckpoint(const fs::path& file, agents::OnlineAgent& agent, Rng& act_rng) {
-  torch::serialize::InputArchive archive = models::OpenArchive(file);
-  torch::serialize::InputArchive agent_archive;
-  archive.read("agent", agent_archive);
-  agent.Load(agent_archive);
-  auto read = [&](const char* key) {
-    torch::Tensor t;  // a fresh tensor per read (read set_()s in place)
-    archive.read(key, t);
-    return t;
-  };
   RunnerState st;
-  st.step = read("step").item<int64_t>();
-  st.segment = read("segment").item<int64_t>();
-  for (const auto& e : models::TensorToJson(read("history"))) st.history.push_back(FromJson(e));
-  act_rng.DeserializeState(models::TensorToString(read("act_rng")));
-  models::LoadTorchRng(archive);
+  // Shape or entry mismatches (a checkpoint of another config) become errors naming the file.
+  models::LoadArchiveFile(file, [&](torch::serialize::InputArchive& archive) {
+    torch::serialize::InputArchive agent_archive;
+    archive.read("agent", agent_archive);
+    agent.Load(agent_archive);
+    auto read = [&](const char* key) {
+      torch::Tensor t;  // a fresh tensor per read (read set_()s in place)
+      archive.read(key, t);
+      return t;
+    };
+    st.step = read("step").item<int64_t>();
+    st.segment = read("segment").item<int64_t>();
+    for (const auto& e : models::TensorToJson(read("history"))) st.history.push_back(FromJson(e));
+    act_rng.DeserializeState(models::TensorToString(read("act_rng")));
+    models::LoadTorchRng(archive);
+  });
   return st;
 }
 

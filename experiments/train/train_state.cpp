@@ -35,30 +35,32 @@ void SaveLoopCheckpoint(const std::filesystem::path& file,
   archive.write("loss_sums", models::JsonToTensor(json(st.loss_sums)));
   archive.write("loss_n", torch::tensor(st.loss_n, torch::kInt64));
   models::SaveTorchRng(archive);
-  WriteFileAtomic(file, [&](std::ostream& os) { archive.save_to(os); });
+  models::SaveArchiveFile(file, archive, file.parent_path() / "config.yaml");
 }
 
 LoopState LoadLoopCheckpoint(
     const std::filesystem::path& file,
     const std::function<void(torch::serialize::InputArchive&)>& load_model) {
-  torch::serialize::InputArchive archive = models::OpenArchive(file);
-  load_model(archive);
-  // InputArchive::read set_()s into a defined tensor, so every read gets a fresh one.
-  auto read = [&](const char* key) {
-    torch::Tensor t;
-    archive.read(key, t);
-    return t;
-  };
   LoopState st;
-  st.epoch = read("epoch").item<int64_t>();
-  st.cursor = read("cursor").item<int64_t>();
-  st.best = read("best").item<double>();
-  st.bad_evals = read("bad_evals").item<int64_t>();
-  st.stopped = read("stopped").item<int64_t>() != 0;
-  st.history = models::TensorToJson(read("history"));
-  st.loss_sums = models::TensorToJson(read("loss_sums")).get<std::map<std::string, double>>();
-  st.loss_n = read("loss_n").item<int64_t>();
-  models::LoadTorchRng(archive);
+  // Shape or entry mismatches (a checkpoint of another config) become errors naming the file.
+  models::LoadArchiveFile(file, [&](torch::serialize::InputArchive& archive) {
+    load_model(archive);
+    // InputArchive::read set_()s into a defined tensor, so every read gets a fresh one.
+    auto read = [&](const char* key) {
+      torch::Tensor t;
+      archive.read(key, t);
+      return t;
+    };
+    st.epoch = read("epoch").item<int64_t>();
+    st.cursor = read("cursor").item<int64_t>();
+    st.best = read("best").item<double>();
+    st.bad_evals = read("bad_evals").item<int64_t>();
+    st.stopped = read("stopped").item<int64_t>() != 0;
+    st.history = models::TensorToJson(read("history"));
+    st.loss_sums = models::TensorToJson(read("loss_sums")).get<std::map<std::string, double>>();
+    st.loss_n = read("loss_n").item<int64_t>();
+    models::LoadTorchRng(archive);
+  });
   return st;
 }
 

@@ -101,6 +101,11 @@ TEST_CASE("config: duplicate keys and runaway nesting are refused", "[config]") 
     bomb += "}\n";
   }
   CHECK_THROWS_WITH(Document::FromString(bomb, "bomb.yaml"), Catch::Contains("aliases"));
+  // A complex key (found by fuzz/config_yaml_fuzz: it escaped as a yaml-cpp conversion error).
+  CHECK_THROWS_WITH(Document::FromString("run:\n  ? e:: 1\n", "complex.yaml"),
+                    Catch::Contains("complex.yaml:2") && Catch::Contains("plain names"));
+  CHECK_THROWS_WITH(Document::FromString("? [a, b]\n: 1\n", "list.yaml"),
+                    Catch::Contains("list.yaml:1") && Catch::Contains("(top level)"));
 }
 
 TEST_CASE("config: bad value type and bad enum are reported with their origin", "[config]") {

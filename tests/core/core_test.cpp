@@ -12,6 +12,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/run_dir.h"
+#include "core/sealed_file.h"
 #include "core/strings.h"
 #include "test_util.h"
 
@@ -161,6 +162,10 @@ TEST_CASE("json reader: nesting limit, errors name the line, discarded variant",
   CHECK(recarena::ParseJson(in_string, "s.json")["t"].get<std::string>().size() == 1001);
   CHECK_THROWS_WITH(recarena::ParseJson("{\"a\": 1,\n oops}", "bad.json"),
                     Catch::Contains("bad.json:2") && Catch::Contains("invalid JSON"));
+  // A number beyond double's range (found by fuzz/json_read_fuzz: it escaped as out_of_range).
+  CHECK_THROWS_WITH(recarena::ParseJson("{\"a\": 1,\n\"b\": 4e400}", "big.json"),
+                    Catch::Contains("big.json:2") && Catch::Contains("number overflow"));
+  CHECK(recarena::ParseJsonOrDiscarded("[4e400]").is_discarded());
   CHECK(recarena::ParseJsonOrDiscarded(nested(1000000)).is_discarded());
   CHECK(recarena::ParseJsonOrDiscarded("{oops").is_discarded());
   CHECK(recarena::ParseJsonOrDiscarded(nested(3))["a"] == 1);
@@ -191,4 +196,31 @@ TEST_CASE("run dir: timestamped and unique", "[io]") {
   CHECK(a != b);
   CHECK(std::filesystem::is_directory(a));
   CHECK(a.filename().string().rfind("exp-", 0) == 0);
+}
+
+TEST_CASE("run dir: without config.yaml, a checkpoint of another config refuses the resume",
+          "[io][run_dir]") {
+  namespace fs = std::filesystem;
+  recarena::testing::TempDir dir;
+  const std::string yaml_a = "run:\n  seed: 1\n", yaml_b = "run:\n  seed: 2\n";
+  recarena::CheckRunDirConfig(dir.path(), yaml_a);
+  recarena::WriteSealedFile(dir.path() / "checkpoint.pt", "payload", dir.path() / "config.yaml");
+  recarena::WriteSealedFile(dir.path() / "train" / "components.pt", "x",
+                            dir.path() / "config.yaml");
+  fs::remove(dir.path() / "config.yaml");
+  CHECK_THROWS_WITH(recarena::CheckRunDirConfig(dir.path(), yaml_b),
+                    Catch::Contains("checkpoint.pt") || Catch::Contains("components.pt"));
+  CHECK_THROWS_WITH(
+      recarena::CheckRunDirConfig(dir.path(), yaml_b),
+      Catch::Contains(recarena::Sha256Hex(yaml_a)) && Catch::Contains(recarena::Sha256Hex(yaml_b)));
+  CHECK_FALSE(fs::exists(dir.path() / "config.yaml"));
+  recarena::CheckRunDirConfig(dir.path(), yaml_a);  // the same config resumes
+  CHECK(recarena::ReadFile(dir.path() / "config.yaml") == yaml_a);
+  // The sealed payload reads back; a flipped byte does not.
+  CHECK(recarena::ReadSealedFile(dir.path() / "checkpoint.pt").payload == "payload");
+  std::string bytes = recarena::ReadFile(dir.path() / "checkpoint.pt");
+  bytes.back() = 'X';
+  recarena::WriteFileAtomic(dir.path() / "checkpoint.pt", bytes);
+  CHECK_THROWS_WITH(recarena::ReadSealedFile(dir.path() / "checkpoint.pt"),
+                    Catch::Contains("content hash mismatch"));
 }

@@ -14,17 +14,9 @@
 #include "test_util.h"
 
 using namespace recarena;
+using recarena::testing::Seq;
 
 namespace {
-
-data::Sequence Seq(data::UserId user, std::vector<data::ItemId> items) {
-  data::Sequence s;
-  s.user = user;
-  s.items = std::move(items);
-  s.timestamps.assign(s.items.size(), 0.0);
-  s.values.assign(s.items.size(), 1.0f);
-  return s;
-}
 
 // User 0 logs 0 1 2, user 1 logs 0 2 (3 items, window 2). c(0, 1) = 1, c(0, 2) = 2, c(1, 2) = 1;
 // item counts n = (2, 1, 2).

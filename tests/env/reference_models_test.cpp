@@ -7,19 +7,12 @@
 #include "env/calibration.h"
 #include "env/reference_models.h"
 #include "env/sim_fit.h"
+#include "sim_fixtures.h"
 
 using namespace recarena;
+using recarena::testing::Seq;
 
 namespace {
-
-data::Sequence Seq(data::UserId user, std::vector<data::ItemId> items) {
-  data::Sequence s;
-  s.user = user;
-  s.items = std::move(items);
-  s.timestamps.assign(s.items.size(), 0.0);
-  s.values.assign(s.items.size(), 1.0f);
-  return s;
-}
 
 env::ResponseRows OneRow(std::vector<int64_t> history, int64_t L, int64_t num_items,
                          int64_t action) {

@@ -4,11 +4,22 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "env/sim_fit.h"
 
 namespace recarena::testing {
+
+// A logged sequence of user with the given items (timestamps 0, values 1).
+inline data::Sequence Seq(data::UserId user, std::vector<data::ItemId> items) {
+  data::Sequence s;
+  s.user = user;
+  s.items = std::move(items);
+  s.timestamps.assign(s.items.size(), 0.0);
+  s.values.assign(s.items.size(), 1.0f);
+  return s;
+}
 
 // A small synthetic world (60 users, 40 items) with a tiny SASRec response model trained one epoch.
 inline env::SimFitConfig TinySimConfig() {

@@ -12,6 +12,7 @@
 #include "experiments/cli/cli.h"
 #include "experiments/train/offline_config.h"
 #include "experiments/train/offline_trainer.h"
+#include "models/checkpoint.h"
 #include "test_util.h"
 #include "train_fixtures.h"
 
@@ -30,8 +31,7 @@ std::vector<torch::Tensor> LoadParams(const OfflineTrainConfig& cfg_in, const fs
   OfflineTrainConfig cfg = cfg_in;
   cfg.model.encoder.num_items = num_items;
   recarena::agents::SupervisedAgent agent(cfg.model, torch::kCPU);
-  torch::serialize::InputArchive archive;
-  archive.load_from(file.string());
+  torch::serialize::InputArchive archive = recarena::models::OpenArchive(file);
   agent.Load(archive);
   return agent.parameters();
 }

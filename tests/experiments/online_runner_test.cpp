@@ -9,6 +9,7 @@
 #include "cli_runner.h"
 #include "core/atomic_file.h"
 #include "core/config.h"
+#include "core/error.h"
 #include "core/paths.h"
 #include "env/sim_fit.h"
 #include "experiments/cli/online_commands.h"
@@ -66,6 +67,34 @@ TEST_CASE("online runner: a killed run resumes to the uninterrupted result", "[o
     CHECK(recarena::ReadFile(tmp.path() / "crash" / "metrics.jsonl") ==
           recarena::ReadFile(tmp.path() / "full" / "metrics.jsonl"));
   }
+}
+
+TEST_CASE("online runner: a corrupt checkpoint or one of another hidden size is a clear error",
+          "[online][resume][errors]") {
+  recarena::testing::TempDir tmp;
+  const auto kind = recarena::agents::OnlineAgentKind::kDqn;
+  const auto dir = tmp.path() / "run";
+  RunOnline(Config(kind), dir, /*stop_after_segments=*/1);
+  const auto ckpt = dir / "checkpoint.pt";
+  const std::string good = recarena::ReadFile(ckpt);
+  std::string bad = good;
+  bad[bad.size() / 2] ^= 0x01;
+  recarena::WriteFileAtomic(ckpt, bad);
+  CHECK_THROWS_WITH(RunOnline(Config(kind), dir),
+                    Catch::Contains("checkpoint.pt") && Catch::Contains("content hash mismatch"));
+  recarena::WriteFileAtomic(ckpt, good);
+  auto wider = Config(kind);
+  wider.agent.encoder.hidden = 16;
+  try {
+    RunOnline(wider, dir);
+    FAIL("a checkpoint of hidden 8 loaded into a model of hidden 16");
+  } catch (const recarena::FileError& e) {
+    CHECK(e.file() == ckpt.string());
+    CHECK_THAT(std::string(e.what()), Catch::Contains("in the checkpoint but") &&
+                                          Catch::Contains("8") && Catch::Contains("16"));
+    CHECK(std::string(e.what()).find("frame #") == std::string::npos);
+  }
+  CHECK(RunOnline(Config(kind), dir).resumed);  // the intact checkpoint still resumes
 }
 
 TEST_CASE("online runner: bad configs", "[online]") {
