@@ -9,7 +9,7 @@ RUN_DIR ?= runs/quickstart
 # Warnings in recarena's own code are errors in CI (CI=true) unless WERROR=OFF is given.
 WERROR ?= $(if $(CI),ON,OFF)
 
-.PHONY: setup configure build build-quickstart test quickstart clean format format-check fuzz
+.PHONY: setup configure build build-quickstart test quickstart clean format format-check fuzz sanitize
 
 setup:
 	@bash scripts/setup.sh
@@ -47,3 +47,7 @@ clean:
 FUZZ_SECONDS ?= 60
 fuzz: setup
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The LibTorch-free unit tests (core, data, llm_bridge) built with ASan + UBSan in build-asan/.
+sanitize: setup
+	@bash scripts/sanitize_tests.sh

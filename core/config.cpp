@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -7,16 +8,49 @@
 
 namespace recarena::config {
 
+void Origins::Set(const std::string& path, std::string where, bool override_subtree) {
+  where_[path] = std::move(where);
+  subtree_[path] = override_subtree;
+}
+
 std::string Origins::Where(const std::string& path) const {
-  std::string p = path;
-  for (;;) {
-    auto it = where_.find(p);
-    if (it != where_.end()) return it->second;
-    auto dot = p.rfind('.');
-    if (dot == std::string::npos) break;
-    p = p.substr(0, dot);
+  // "a.b[2]" is a list element of a.b; "model.hdt." names the section model.hdt.
+  std::string p = path.substr(0, path.find('['));
+  while (!p.empty() && p.back() == '.') p.pop_back();
+  auto it = where_.find(p);
+  if (it != where_.end()) return it->second;
+  for (auto dot = p.rfind('.'); dot != std::string::npos; dot = p.rfind('.', dot - 1)) {
+    auto a = where_.find(p.substr(0, dot));
+    if (a != where_.end() && subtree_.at(a->first)) return a->second;
+    if (dot == 0) break;
   }
-  return "default value of '" + path + "'";
+  return "default value of '" + p + "'";
+}
+
+std::string Origins::OthersNamedIn(const std::string& message, const std::string& skip_path) const {
+  const auto is_key_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+  };
+  std::string out;
+  for (const auto& [key, where] : where_) {
+    if (key == skip_path || key.find('.') == std::string::npos) continue;
+    // Sections ("data.split") are not values; their keys are recorded themselves.
+    auto child = where_.lower_bound(key + ".");
+    if (child != where_.end() && child->first.compare(0, key.size() + 1, key + ".") == 0) continue;
+    // A whole-word occurrence: "data.split" inside "data.split.train" does not count.
+    for (size_t at = message.find(key); at != std::string::npos; at = message.find(key, at + 1)) {
+      const size_t end = at + key.size();
+      const bool starts = at == 0 || !is_key_char(message[at - 1]);
+      const bool ends =
+          end == message.size() || !is_key_char(message[end]) ||
+          (message[end] == '.' && (end + 1 == message.size() || !is_key_char(message[end + 1])));
+      if (starts && ends) {
+        out += "; " + key + " is from " + where;
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 YamlReader::YamlReader(YAML::Node node, const Origins* origins, std::string path)
@@ -125,7 +159,7 @@ void Document::ApplyOverride(const std::string& assignment) {
     chain.push_back(next);
   }
   chain.back()[keys.back()] = parsed;
-  origins_.Set(path, "command-line override '" + assignment + "'");
+  origins_.Set(path, "command-line override '" + assignment + "'", /*override_subtree=*/true);
 }
 
 Document Document::FromString(const std::string& yaml, const std::string& name,

@@ -52,12 +52,20 @@ struct IsVector<std::vector<T, A>> : std::true_type {};
 // Where each key path came from ("configs/a.yaml:12" or "command-line override 'a.b=1'").
 class Origins {
  public:
-  void Set(const std::string& path, std::string where) { where_[path] = std::move(where); }
-  // The origin of path or of its closest recorded ancestor; "default value" when none.
+  // override_subtree: the value was set by an override and may be a whole section, so keys below
+  // path come from it too; keys below a file's section are recorded one by one.
+  void Set(const std::string& path, std::string where, bool override_subtree = false);
+  // The origin of path ("a.b", "a.b[2]"): its own record; else the closest ancestor set by an
+  // override as a whole section; else "default value of 'a.b'" (a file's section line is not the
+  // origin of a key the file does not give).
   std::string Where(const std::string& path) const;
+  // "; also <key> from <origin>" for every key given in a file or override, other than
+  // skip_path, that message names (cross-key checks: "a + b must sum to 1" names both keys).
+  std::string OthersNamedIn(const std::string& message, const std::string& skip_path) const;
 
  private:
   std::map<std::string, std::string> where_;
+  std::map<std::string, bool> subtree_;
 };
 
 // Reads a struct's fields from a YAML mapping via its Visit; collects the keys it knows so that
@@ -183,7 +191,8 @@ class Document {
     try {
       cfg.Validate();
     } catch (const ConfigError& e) {
-      throw Error(origins_.Where(e.path()) + ": " + e.what());
+      throw Error(origins_.Where(e.path()) + ": " + e.what() +
+                  origins_.OthersNamedIn(e.what(), e.path()));
     }
   }
 

@@ -1,6 +1,8 @@
 #include "core/run_dir.h"
 
 #include <ctime>
+#include <exception>
+#include <utility>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -31,9 +33,22 @@ fs::path CreateRunDir(const fs::path& base, const std::string& name) {
   return EnsureDir(dir);
 }
 
+namespace {
+// Whether dir holds nothing but config.yaml (and temporaries of killed writes): what a start that
+// failed before its first result leaves, which a corrected config may then take over.
+bool OnlyConfig(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name != "config.yaml" && name.rfind("config.yaml.tmp.", 0) != 0) return false;
+  }
+  return !ec;
+}
+}  // namespace
+
 void CheckRunDirConfig(const std::filesystem::path& dir, const std::string& resolved_yaml) {
   const std::filesystem::path file = dir / "config.yaml";
-  if (std::filesystem::exists(file) && ReadFile(file) != resolved_yaml) {
+  if (std::filesystem::exists(file) && ReadFile(file) != resolved_yaml && !OnlyConfig(dir)) {
     throw Error(file.string() +
                 ": this run directory was created with a different config; use a new --out to "
                 "start a new run");
@@ -57,6 +72,25 @@ void CheckRunDirConfig(const std::filesystem::path& dir, const std::string& reso
     }
   }
   WriteFileAtomic(file, resolved_yaml);
+}
+
+FailedStartCleanup::FailedStartCleanup(fs::path dir, fs::path created_root)
+    : dir_(std::move(dir)),
+      created_root_(std::move(created_root)),
+      exceptions_(std::uncaught_exceptions()) {}
+
+FailedStartCleanup::~FailedStartCleanup() {
+  if (std::uncaught_exceptions() <= exceptions_ || !OnlyConfig(dir_)) return;
+  std::error_code ec;  // a destructor must not throw: cleanup is best effort
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    fs::remove(it->path(), ec);
+  }
+  if (created_root_.empty()) return;
+  // Up from dir to the outermost directory this start created, each only while empty.
+  const fs::path root = fs::absolute(created_root_, ec).lexically_normal();
+  for (fs::path d = fs::absolute(dir_, ec).lexically_normal(); !d.empty(); d = d.parent_path()) {
+    if (!fs::remove(d, ec) || d == root || d == d.parent_path()) break;
+  }
 }
 
 }  // namespace recarena

@@ -274,6 +274,28 @@ void SavePrepared(const fs::path& dir, const PreparedDataset& p) {
   if (p.truth) SaveGroundTruth(dir / "ground_truth.json", *p.truth);
 }
 
+PreparedItems LoadPreparedItems(const fs::path& dir) {
+  PreparedItems out;
+  std::vector<std::string> f;
+  TsvFile items(dir / "items.tsv");
+  if (!items.Next(f)) throw FileError(items.path().string(), 0, "empty file");
+  while (items.Next(f)) {
+    items.Expect(f, 7);
+    const auto id = items.Num<int32_t>(f[0], "id");
+    if (id != static_cast<int32_t>(out.external_ids.size()))
+      throw FileError(items.path().string(), items.line(),
+                      "item ids must be 0,1,2,... in order, got " + QuoteForError(f[0]));
+    out.external_ids.push_back(UnescapeField(f[1]));
+    out.counts.push_back(items.Num<int64_t>(f[2], "count"));
+    out.long_tail.push_back(static_cast<uint8_t>(items.Num<int>(f[3], "long_tail")));
+    out.titles.push_back(UnescapeField(f[4]));
+    const std::string cats = UnescapeField(f[5]);
+    out.categories.push_back(cats.empty() ? std::vector<std::string>{} : Split(cats, '|'));
+    out.texts.push_back(UnescapeField(f[6]));
+  }
+  return out;
+}
+
 PreparedDataset LoadPrepared(const fs::path& dir) {
   if (!fs::is_directory(dir))
     throw FileError(dir.string(), 0, "not a directory (expected a prepared dataset directory)");
@@ -315,22 +337,13 @@ PreparedDataset LoadPrepared(const fs::path& dir) {
 
   std::vector<std::string> f;
   {
-    TsvFile items(dir / "items.tsv");
-    if (!items.Next(f)) throw FileError(items.path().string(), 0, "empty file");
-    while (items.Next(f)) {
-      items.Expect(f, 7);
-      const auto id = items.Num<int32_t>(f[0], "id");
-      if (id != ds.items.size())
-        throw FileError(items.path().string(), items.line(),
-                        "item ids must be 0,1,2,... in order, got " + QuoteForError(f[0]));
-      ds.items.external_ids.push_back(UnescapeField(f[1]));
-      p.item_stats.counts.push_back(items.Num<int64_t>(f[2], "count"));
-      p.item_stats.long_tail.push_back(static_cast<uint8_t>(items.Num<int>(f[3], "long_tail")));
-      ds.items.titles.push_back(UnescapeField(f[4]));
-      const std::string cats = UnescapeField(f[5]);
-      ds.items.categories.push_back(cats.empty() ? std::vector<std::string>{} : Split(cats, '|'));
-      ds.items.texts.push_back(UnescapeField(f[6]));
-    }
+    PreparedItems items = LoadPreparedItems(dir);
+    ds.items.external_ids = std::move(items.external_ids);
+    ds.items.titles = std::move(items.titles);
+    ds.items.categories = std::move(items.categories);
+    ds.items.texts = std::move(items.texts);
+    p.item_stats.counts = std::move(items.counts);
+    p.item_stats.long_tail = std::move(items.long_tail);
   }
   {
     TsvFile users(dir / "users.tsv");

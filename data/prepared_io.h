@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "data/prepare.h"
 
@@ -28,6 +29,17 @@ void SavePrepared(const std::filesystem::path& dir, const PreparedDataset& prepa
 
 // Throws FileError (file, line, value) on a missing or malformed file, or a version mismatch.
 PreparedDataset LoadPrepared(const std::filesystem::path& dir);
+
+// items.tsv of a prepared directory alone (no interactions): rows aligned with the dense item ids.
+// Other tools' files name items by external id; this maps them (`eval rankings --dataset`).
+struct PreparedItems {
+  std::vector<std::string> external_ids, titles, texts;
+  std::vector<std::vector<std::string>> categories;
+  std::vector<int64_t> counts;     // interactions per item (the prepared log, all parts)
+  std::vector<uint8_t> long_tail;  // 1 = long-tail item
+};
+// Throws FileError (file, line, value) on a missing or malformed items.tsv.
+PreparedItems LoadPreparedItems(const std::filesystem::path& dir);
 
 std::string EscapeField(std::string_view s);
 std::string UnescapeField(std::string_view s);

@@ -14,6 +14,8 @@ targets=$(cd fuzz && ls *_fuzz.cpp | sed 's/\.cpp$//')
 # shellcheck disable=SC2086
 cmake --build "$B" -j "$(nproc)" --target $targets
 mkdir -p "$B/crashes"
+# The file-reading targets write every input to disk: a memory file system when there is one.
+if [[ -z "${TMPDIR:-}" && -d /dev/shm && -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 for t in $targets; do
   mkdir -p "$B/corpus/$t"
   rm -f "$B/crashes/$t-"*

@@ -5,6 +5,8 @@
 #include <c10/util/Exception.h>
 
 #include <boost/program_options/errors.hpp>
+#include <new>
+#include <string>
 
 #include "core/error.h"
 #include "core/strings.h"
@@ -62,6 +64,9 @@ const std::vector<CliCommand>& Commands() {
     c.push_back({{"eval", "rankings"},
                  "score rankings from plain text files (HR, NDCG, MRR, coverage, ...)",
                  RunEvalRankings});
+    c.push_back({{"eval", "stability"},
+                 "compare two rankings of the same queries (RBO, AO, FRBO, Jaccard)",
+                 RunEvalStability});
     c.push_back({{"eval", "ope"},
                  "off-policy estimates (IPS, SNIPS, DR, clipped) of a trained run's policy from "
                  "logged data",
@@ -118,6 +123,20 @@ const std::vector<CliCommand>& Commands() {
   return commands;
 }
 
+namespace {
+// A size in the config or flags that asks for more memory than the machine has is a user error:
+// say so, name the usual suspects, and keep LibTorch's figure when it gave one.
+std::string OutOfMemory(const std::string& command, const std::string& detail) {
+  std::string figure;
+  const auto at = detail.find("you tried to allocate");
+  if (at != std::string::npos) figure = " (" + detail.substr(at, detail.find('.', at) - at) + ")";
+  return "recarena " + command + ": error: out of memory" + figure +
+         ": a size in the config or flags asks for more than this machine has (model sizes such "
+         "as model.encoder.hidden, catalog and user counts such as data.synthetic.num_items, "
+         "batch sizes, --num-envs); make it smaller\n";
+}
+}  // namespace
+
 int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     PrintUsage(out);
@@ -166,10 +185,18 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
     err << "recarena " << CommandName(*best) << ": error: " << e.what() << "\n";
     return 2;
   } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    if (what.find("can't allocate memory") != std::string::npos ||
+        what.find("out of memory") != std::string::npos) {
+      err << OutOfMemory(CommandName(*best), what);
+      return 2;
+    }
     // A LibTorch failure outside the checked paths: its message without the C++ stack trace.
-    err << "recarena " << CommandName(*best) << ": internal error: " << e.what_without_backtrace()
-        << "\n";
+    err << "recarena " << CommandName(*best) << ": internal error: " << what << "\n";
     return 1;
+  } catch (const std::bad_alloc&) {
+    err << OutOfMemory(CommandName(*best), "");
+    return 2;
   } catch (const std::exception& e) {
     // Not a user error: a bug (or a library failure) - status 1, with the message.
     err << "recarena " << CommandName(*best) << ": internal error: " << e.what() << "\n";

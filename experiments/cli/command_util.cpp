@@ -1,5 +1,7 @@
 #include "experiments/cli/command_util.h"
 
+#include <typeinfo>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -8,6 +10,27 @@
 namespace recarena::experiments {
 
 namespace po = boost::program_options;
+
+void RefuseNegativeUnsigned(const po::parsed_options& parsed) {
+  if (parsed.description == nullptr) return;
+  for (const auto& opt : parsed.options) {
+    if (opt.unregistered || opt.string_key.empty()) continue;
+    const auto* d = parsed.description->find_nothrow(opt.string_key, false);
+    const auto* typed =
+        d ? dynamic_cast<const po::typed_value_base*>(d->semantic().get()) : nullptr;
+    if (typed == nullptr) continue;
+    const std::type_info& t = typed->value_type();
+    const bool is_unsigned = t == typeid(unsigned) || t == typeid(unsigned long) ||
+                             t == typeid(unsigned long long) || t == typeid(unsigned short);
+    if (!is_unsigned) continue;
+    for (const auto& v : opt.value) {
+      if (v.find('-') != std::string::npos) {
+        throw Error("--" + opt.string_key + " must be a non-negative integer, got " +
+                    QuoteForError(v));
+      }
+    }
+  }
+}
 
 ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
                                    po::options_description options) {
@@ -28,6 +51,7 @@ ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
       throw po::unknown_option(opt.string_key);
     }
   }
+  RefuseNegativeUnsigned(parsed);
   po::store(parsed, out.vm);
   out.help = out.vm.count("help") > 0;
   if (!out.help) po::notify(out.vm);
@@ -39,11 +63,28 @@ void PrintCommandHelp(std::ostream& out, const std::string& usage, const std::st
   out << "usage: recarena " << usage << "\n\n" << description << "\n\n" << options << "\n";
 }
 
-std::filesystem::path SetupRunDir(const RunConfig& run, const std::string& explicit_out) {
+std::filesystem::path SetupRunDir(const RunConfig& run, const std::string& explicit_out,
+                                  std::filesystem::path* created_root) {
+  namespace fs = std::filesystem;
   log::SetLevel(log::ParseLevel(run.log_level));
-  if (!explicit_out.empty()) return EnsureDir(explicit_out);
-  if (!run.out.empty()) return EnsureDir(run.out);
-  return CreateRunDir(run.dir, run.name);
+  const std::string& given = !explicit_out.empty() ? explicit_out : run.out;
+  const fs::path target = given.empty() ? fs::path() : fs::path(given);
+  // The outermost missing directory on the way to the target (CreateRunDir: run.dir's missing
+  // ancestors, else the new directory itself, found after it is named).
+  auto outermost_missing = [](const fs::path& p) {
+    fs::path missing;
+    for (fs::path d = fs::absolute(p).lexically_normal(); !d.empty() && !fs::exists(d);
+         d = d.parent_path()) {
+      missing = d;
+      if (d == d.parent_path()) break;
+    }
+    return missing;
+  };
+  fs::path root = outermost_missing(given.empty() ? fs::path(run.dir) : target);
+  const fs::path dir = given.empty() ? CreateRunDir(run.dir, run.name) : EnsureDir(target);
+  if (root.empty() && given.empty()) root = fs::absolute(dir).lexically_normal();
+  if (created_root) *created_root = root;
+  return dir;
 }
 
 }  // namespace recarena::experiments

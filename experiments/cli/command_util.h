@@ -23,12 +23,20 @@ struct ParsedCommandLine {
 ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
                                    boost::program_options::options_description options);
 
+// Boost converts "-1" for an unsigned option to 2^64 - 1 without a word; this throws
+// recarena::Error naming the option and the value instead, for every option of an unsigned type
+// in parsed. ParseCommandLine calls it; commands that parse on their own call it before store.
+void RefuseNegativeUnsigned(const boost::program_options::parsed_options& parsed);
+
 // Prints "usage: recarena <usage>" and the options.
 void PrintCommandHelp(std::ostream& out, const std::string& usage, const std::string& description,
                       const boost::program_options::options_description& options);
 
 // Chooses and creates the run directory: explicit (if non-empty), else run.out, else
-// run.dir/<run.name>-<timestamp>. Applies run.log_level.
-std::filesystem::path SetupRunDir(const RunConfig& run, const std::string& explicit_out);
+// run.dir/<run.name>-<timestamp>. Applies run.log_level. *created_root (when given): the
+// outermost directory this call created, empty when it created none (for FailedStartCleanup,
+// core/run_dir.h).
+std::filesystem::path SetupRunDir(const RunConfig& run, const std::string& explicit_out,
+                                  std::filesystem::path* created_root = nullptr);
 
 }  // namespace recarena::experiments

@@ -42,6 +42,8 @@ int RunConformal(const std::vector<std::string>& args, std::ostream& out) {
   desc.add_options()("help,h", "print this help")("scores", po::value(&o.scores),
                                                   "scores file (required): one query per line")(
       "labels", po::value(&o.labels), "labels file (required): one item index per line")(
+      "dataset", po::value(&o.dataset)->value_name("DIR"),
+      "a prepared dataset: labels are its external item ids (items.tsv), columns its items")(
       "alpha", po::value(&o.alpha), "miscoverage level in (0,1), a decimal (required)")(
       "score", po::value(&o.score), "thr|aps|raps|saps|rank|weighted (required)")(
       "split", po::value(&split), "weighted only: vfcp|efcp|dlcp|dlcp+ (default vfcp)")(
@@ -64,7 +66,9 @@ int RunConformal(const std::vector<std::string>& args, std::ostream& out) {
       "cal-scores", po::value(&o.cal_scores), "fixed calibration scores file")(
       "cal-labels", po::value(&o.cal_labels), "fixed calibration labels file");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  const po::parsed_options parsed = po::command_line_parser(args).options(desc).run();
+  RefuseNegativeUnsigned(parsed);
+  po::store(parsed, vm);
   po::notify(vm);
   if (vm.count("help")) {
     PrintUsage(out, desc);
@@ -139,7 +143,11 @@ int RunConformalEval(const std::vector<std::string>& args, std::ostream& out) {
   f.opt.alphas.clear();
   for (const auto& a : Split(f.alphas, ',')) {
     const auto t = std::string(Trim(a));
-    ParseDecimalFraction(t);  // validates, naming the value
+    try {
+      ParseDecimalFraction(t);  // validates, naming the value
+    } catch (const Error& e) {
+      throw Error(std::string("--alphas: ") + e.what());
+    }
     f.opt.alphas.push_back(t);
   }
   f.opt.splits.clear();

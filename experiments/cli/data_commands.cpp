@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/run_dir.h"
 #include "data/data_config.h"
 #include "data/prepare.h"
 #include "data/prepared_io.h"
@@ -43,7 +44,9 @@ int RunDataPrepare(const std::vector<std::string>& args, std::ostream& out) {
   if (!dataset.empty()) overrides.push_back("data.dataset=" + dataset);
   if (!source.empty()) overrides.push_back("data.source=" + source);
   data::DataPrepareConfig cfg = config::Load<data::DataPrepareConfig>(config_file, overrides);
-  const auto dir = SetupRunDir(cfg.run, out_dir);
+  std::filesystem::path created;
+  const auto dir = SetupRunDir(cfg.run, out_dir, &created);
+  const FailedStartCleanup cleanup(dir, created);
 
   const auto t0 = std::chrono::steady_clock::now();
   log::Info("preparing dataset '{}' (seed {})", config::EnumToString(cfg.data.dataset),

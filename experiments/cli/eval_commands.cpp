@@ -13,6 +13,7 @@
 #include "experiments/cli/command_util.h"
 #include "experiments/eval/metrics.h"
 #include "experiments/eval/rankings_io.h"
+#include "experiments/eval/stability.h"
 #include "experiments/report/ope_eval.h"
 
 namespace recarena::experiments {
@@ -39,10 +40,28 @@ std::vector<int> ParseKs(const std::string& text) {
   return ks;
 }
 
+// --format, --ids ("" = not given) and --dataset of `eval rankings`.
+RankingReadOptions RankingOptionsFromFlags(const std::string& format, const std::string& ids,
+                                           const std::string& dataset) {
+  RankingReadOptions read;
+  if (format != "plain" && format != "trec") {
+    throw Error("--format must be plain or trec, got " + QuoteForError(format));
+  }
+  if (!ids.empty() && ids != "integer" && ids != "string") {
+    throw Error("--ids must be integer or string, got " + QuoteForError(ids));
+  }
+  read.format = format == "trec" ? RankingFormat::kTrec : RankingFormat::kPlain;
+  const bool strings = ids == "string" || (ids.empty() && !dataset.empty());
+  read.ids = strings ? RankingIds::kString : RankingIds::kInteger;
+  read.dataset = dataset;
+  return read;
+}
+
 }  // namespace
 
 int RunEvalRankings(const std::vector<std::string>& args, std::ostream& out) {
-  std::string pred, truth, history, catalog, k_list = "5,10,20";
+  std::string pred, truth, history, catalog, dataset, k_list = "5,10,20", format = "plain",
+                                                      ids = "integer";
   po::options_description desc(
       "recarena eval rankings: offline ranking metrics (HR, NDCG, MRR, CV_div, CV_nov, R, UP, "
       "HR_ser, NDCG_ser; see docs/metrics.md)\n\noptions");
@@ -56,11 +75,20 @@ int RunEvalRankings(const std::vector<std::string>& args, std::ostream& out) {
       "HR_ser/NDCG_ser)")("catalog", po::value(&catalog)->value_name("FILE"),
                           "item ids, one per line, optional second column 0/1 long-tail flag "
                           "(enables CV_nov; without it the catalog is 0..max id)")(
-      "k", po::value(&k_list)->value_name("LIST"), "cut-offs, comma-separated (default 5,10,20)");
+      "k", po::value(&k_list)->value_name("LIST"), "cut-offs, comma-separated (default 5,10,20)")(
+      "format", po::value(&format)->value_name("plain|trec"),
+      "plain (default) or trec: --pred is a TREC run, --truth TREC qrels (string ids)")(
+      "ids", po::value(&ids)->value_name("integer|string"),
+      "integer (default) or string: query and item ids are any tokens (RecBole, TREC)")(
+      "dataset", po::value(&dataset)->value_name("DIR"),
+      "a prepared dataset: item ids are its external ids, mapped through its items.tsv (implies "
+      "--ids string; the catalog, long-tail flags and popularity come from it)");
 
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    const po::parsed_options parsed = po::command_line_parser(args).options(desc).run();
+    RefuseNegativeUnsigned(parsed);
+    po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw Error(fmt::format("eval rankings: {} (see --help)", e.what()));
@@ -85,8 +113,10 @@ int RunEvalRankings(const std::vector<std::string>& args, std::ostream& out) {
     throw Error(fmt::format("--k {}: {}", QuoteForError(k_list), e.what()));
   }
 
+  const RankingReadOptions read =
+      RankingOptionsFromFlags(format, vm.count("ids") ? ids : "", dataset);
   MetricsContext ctx;
-  const auto queries = ReadRankingFiles(pred, truth, history, catalog, &ctx);
+  const auto queries = ReadRankingFiles(pred, truth, history, catalog, &ctx, read);
   const auto metrics = ComputeRankingMetrics(queries, ctx, cfg);
 
   nlohmann::json j = nlohmann::json::object();
@@ -144,6 +174,56 @@ int RunEvalOpe(const std::vector<std::string>& args, std::ostream& out) {
   const std::string json = OpeReportJson(EvaluateRunOpe(run_dir, o));
   WriteFileAtomic(out_file.empty() ? run_dir / "ope.json" : std::filesystem::path(out_file), json);
   out << json;
+  return 0;
+}
+
+int RunEvalStability(const std::vector<std::string>& args, std::ostream& out) {
+  std::string a, b, groups, dataset, format = "plain", ids = "integer";
+  StabilityOptions opts;
+  po::options_description desc("options");
+  desc.add_options()(
+      "a", po::value(&a)->value_name("FILE"),
+      "rankings of model A: one line per query, 'query_id item item ...' (required)")(
+      "b", po::value(&b)->value_name("FILE"), "rankings of model B, the same queries (required)")(
+      "k", po::value(&opts.k)->default_value(opts.k), "depth of RBO@k, FRBO@k and Jaccard@k")(
+      "p", po::value(&opts.p)->default_value(opts.p), "RBO persistence in (0, 1)")(
+      "groups", po::value(&groups)->value_name("FILE"),
+      "'query_id group' per line: also report each group")(
+      "format", po::value(&format)->value_name("plain|trec"), "plain (default) or trec runs")(
+      "ids", po::value(&ids)->value_name("integer|string"), "integer (default) or string ids")(
+      "dataset", po::value(&dataset)->value_name("DIR"),
+      "a prepared dataset whose external item ids the files use (implies --ids string)");
+  auto cl = ParseCommandLine(args, desc);
+  if (cl.help) {
+    PrintCommandHelp(out, "eval stability --a A --b B [--k 10] [--p 0.9] [--groups FILE]",
+                     "Compares two rankings of the same queries: average overlap over the full\n"
+                     "rankings (AO, what CASPER/FINEST call RBO), truncated RBO@k, extrapolated\n"
+                     "RBO_ext, normalised FRBO@k and Jaccard@k, with means and 95% intervals.\n"
+                     "See docs/stability.md.",
+                     desc);
+    return 0;
+  }
+  if (!cl.positional.empty() || !cl.overrides.empty()) {
+    throw Error("unexpected argument " +
+                QuoteForError(cl.positional.empty() ? cl.overrides[0] : cl.positional[0]));
+  }
+  if (a.empty() || b.empty()) throw Error("eval stability: --a FILE and --b FILE are required");
+  try {
+    opts.Validate();
+  } catch (const ConfigError& e) {
+    throw Error(fmt::format("--{}: {}", e.path(), e.what()));
+  }
+  const auto pairs = ReadRankingPairs(
+      a, b, RankingOptionsFromFlags(format, cl.vm.count("ids") ? ids : "", dataset));
+  std::vector<std::string> queries;
+  std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>> rankings;
+  for (const auto& p : pairs) {
+    queries.push_back(p.query);
+    rankings.emplace_back(p.a, p.b);
+  }
+  const auto group_of =
+      groups.empty() ? std::map<std::string, std::string>{} : ReadQueryGroups(groups);
+  out << StabilityReport(queries, rankings, opts, group_of, groups).dump(2) << "\n";
   return 0;
 }
 

@@ -1,4 +1,4 @@
-// The `eval rankings` and `eval ope` commands. eval rankings: offline metrics
+// The `eval rankings`, `eval ope` and `eval stability` commands. eval rankings: offline metrics
 // (experiments/eval/metrics.h) of ranking files written by any recommender (formats in
 // experiments/eval/rankings_io.h and docs/metrics.md).
 #pragma once
@@ -19,5 +19,9 @@ int RunEvalRankings(const std::vector<std::string>& args, std::ostream& out);
 // `eval ope RUN_DIR [options]`: off-policy estimates of a trained run's policy
 // (experiments/report/ope_eval.h); writes RUN_DIR/ope.json (or --out) and prints it.
 int RunEvalOpe(const std::vector<std::string>& args, std::ostream& out);
+
+// `eval stability --a A --b B [--k K] [--p P] [--groups FILE]`: rank-list stability between two
+// ranking files of the same queries (experiments/eval/stability.h); prints JSON.
+int RunEvalStability(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace recarena::experiments

@@ -99,7 +99,9 @@ int RunLlmDistillCommand(const std::vector<std::string>& args, std::ostream& out
   if (config_file.empty()) throw Error("--config FILE is required (see configs/llm/)");
   const auto cfg = config::Load<DistillConfig>(config_file, cl.overrides);
   cfg.Validate();
-  const auto dir = SetupRunDir(cfg.run, out_dir);
+  std::filesystem::path created;
+  const auto dir = SetupRunDir(cfg.run, out_dir, &created);
+  const FailedStartCleanup cleanup(dir, created);
   CheckRunDirConfig(dir, config::ToYamlString(cfg));
   log::Info("run directory {}", dir.string());
   const DistillResult r = RunDistill(cfg, dir);

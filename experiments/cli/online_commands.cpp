@@ -34,7 +34,9 @@ int RunOnlineCommand(const std::vector<std::string>& args, std::ostream& out) {
   if (config_file.empty()) throw Error("--config FILE is required (see configs/online/)");
   auto cfg = config::Load<OnlineRunConfig>(config_file, cl.overrides);
   cfg.Validate();
-  const auto dir = SetupRunDir(cfg.run, out_dir);
+  std::filesystem::path created;
+  const auto dir = SetupRunDir(cfg.run, out_dir, &created);
+  const FailedStartCleanup cleanup(dir, created);
   CheckRunDirConfig(dir, config::ToYamlString(cfg));
   log::Info("run directory {}", dir.string());
   auto result = RunOnline(cfg, dir);

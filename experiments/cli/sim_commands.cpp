@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/run_dir.h"
 #include "env/sim_fit.h"
 #include "env/vector_env.h"
 #include "experiments/cli/command_util.h"
@@ -59,7 +60,9 @@ int RunSimFit(const std::vector<std::string>& args, std::ostream& out) {
   if (!cl.positional.empty()) throw Error("unexpected argument " + QuoteForError(cl.positional[0]));
   if (config_file.empty()) throw Error("--config FILE is required (see configs/sim/)");
   auto cfg = config::Load<env::SimFitConfig>(config_file, cl.overrides);
-  const auto dir = SetupRunDir(cfg.run, out_dir);
+  std::filesystem::path created;
+  const auto dir = SetupRunDir(cfg.run, out_dir, &created);
+  const FailedStartCleanup cleanup(dir, created);
   log::Info("simulator directory {}", dir.string());
   env::FitSimulator(cfg, dir, [](const std::string& msg) { log::Info("{}", msg); });
   nlohmann::json j;

@@ -36,7 +36,9 @@ int RunTrain(const std::vector<std::string>& args, std::ostream& out) {
   if (!cl.positional.empty()) throw Error("unexpected argument " + QuoteForError(cl.positional[0]));
   if (config_file.empty()) throw Error("--config FILE is required (see configs/offline/)");
   auto cfg = config::Load<OfflineTrainConfig>(config_file, cl.overrides);
-  const auto dir = SetupRunDir(cfg.run, out_dir);
+  std::filesystem::path created;
+  const auto dir = SetupRunDir(cfg.run, out_dir, &created);
+  const FailedStartCleanup cleanup(dir, created);
   CheckRunDirConfig(dir, config::ToYamlString(cfg));
   log::Info("run directory {}", dir.string());
   const auto result = RunOfflineTraining(cfg, dir);

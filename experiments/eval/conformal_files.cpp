@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/paths.h"
 #include "core/rng.h"
+#include "data/prepared_io.h"
 #include "experiments/eval/conformal_io.h"
 #include "experiments/eval/conformal_split.h"
 #include "experiments/eval/conformal_weighted.h"
@@ -22,6 +23,7 @@ struct Source {
   std::string scores, labels;
   size_t offset = 0;  // global index of its first row
   size_t rows = 0;
+  const LabelIdMap* ids = nullptr;  // labels are external ids (--dataset); not owned
 };
 
 // What the options ask for, checked.
@@ -42,7 +44,11 @@ Plan Check(const ConformalFilesOptions& opt) {
   if (opt.alpha.empty()) throw Error("conformal: --alpha is required");
   if (opt.score.empty()) throw Error("conformal: --score is required");
   Plan p;
-  p.alpha = ParseDecimalFraction(opt.alpha);
+  try {
+    p.alpha = ParseDecimalFraction(opt.alpha);
+  } catch (const Error& e) {
+    throw Error(std::string("conformal: --alpha: ") + e.what());
+  }
   p.weighted = opt.score == "weighted";
   if (!p.weighted) {
     try {
@@ -89,6 +95,11 @@ void ForEachRow(std::vector<Source>& sources, bool logits, const std::function<b
                 const std::function<void(size_t, const ScoreRowReader&)>& fn, size_t n_items) {
   for (auto& src : sources) {
     ScoreRowReader r(src.scores, src.labels, logits);
+    r.MapLabels(src.ids);
+    if (src.ids != nullptr) {
+      r.ExpectColumns(src.ids->index.size(), "the dataset's " + src.ids->file + " lists " +
+                                                 std::to_string(src.ids->index.size()) + " items");
+    }
     if (n_items) r.ExpectColumns(n_items, "the catalog has " + std::to_string(n_items) + " items");
     size_t i = 0;
     while (true) {
@@ -267,9 +278,18 @@ TestSets FinalPass(std::vector<Source>& sources, const ConformalFilesOptions& op
 
 nlohmann::json RunConformalOnFiles(const ConformalFilesOptions& opt) {
   const Plan plan = Check(opt);
+  LabelIdMap ids;
+  if (!opt.dataset.empty()) {
+    const auto table = data::LoadPreparedItems(opt.dataset);
+    ids.file = (std::filesystem::path(opt.dataset) / "items.tsv").string();
+    for (size_t i = 0; i < table.external_ids.size(); ++i) {
+      ids.index.emplace(table.external_ids[i], static_cast<int64_t>(i));
+    }
+  }
+  const LabelIdMap* map = opt.dataset.empty() ? nullptr : &ids;
   std::vector<Source> sources;
-  if (plan.fixed_cal) sources.push_back({opt.cal_scores, opt.cal_labels, 0, 0});
-  sources.push_back({opt.scores, opt.labels, 0, 0});
+  if (plan.fixed_cal) sources.push_back({opt.cal_scores, opt.cal_labels, 0, 0, map});
+  sources.push_back({opt.scores, opt.labels, 0, 0, map});
   size_t n_items = 0;
   const std::vector<double> label_scores = ReadLabelScores(sources, opt, plan, &n_items);
   const size_t n_total = label_scores.size() / plan.d;

@@ -27,6 +27,9 @@ struct ConformalFilesOptions {
   std::string weight_step = "0.1";     // weighted: simplex grid step 1/k
   std::string emit_scores;             // write every (query, item) score of `scores` when set
   std::string emit_sets;               // write the test sets when set
+  // A prepared dataset directory (empty = none): labels are its external item ids, mapped through
+  // its items.tsv to the columns of the scores rows (which must number its items).
+  std::string dataset;
 };
 
 // Runs the pipeline and returns its JSON report (q_hat, coverage, set sizes, and for the weighted

@@ -141,9 +141,18 @@ bool ScoreRowReader::Next(bool parse) {
     while (a < b && (*a == ' ' || *a == '\t')) ++a;
     while (b > a && (b[-1] == ' ' || b[-1] == '\t')) --b;
     int64_t v = -1;
-    auto res = std::from_chars(a, b, v);
-    if (a == b || res.ec != std::errc() || res.ptr != b)
-      throw FileError(labels_.path(), lln, "not an item index: " + QuoteForError(lline));
+    if (label_map_ != nullptr) {
+      auto it = label_map_->index.find(std::string(a, b));
+      if (it == label_map_->index.end())
+        throw FileError(labels_.path(), lln,
+                        "label " + QuoteForError(std::string_view(a, b - a)) +
+                            " is not an item id of " + label_map_->file);
+      v = it->second;
+    } else {
+      auto res = std::from_chars(a, b, v);
+      if (a == b || res.ec != std::errc() || res.ptr != b)
+        throw FileError(labels_.path(), lln, "not an item index: " + QuoteForError(lline));
+    }
     if (v < 0 || static_cast<uint64_t>(v) >= n_items_)
       throw FileError(labels_.path(), lln,
                       "label " + std::to_string(v) + " out of range: the catalog has " +

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace recarena::experiments {
@@ -42,6 +43,13 @@ class LineReader {
 void ParseDoubleRow(std::string_view line, const std::string& path, int64_t line_no,
                     std::vector<double>* out);
 
+// Labels named by external item id (another tool's files): id -> dense item id, the column of the
+// scores rows. Built from a prepared dataset's items.tsv (`conformal --dataset`).
+struct LabelIdMap {
+  std::unordered_map<std::string, int64_t> index;
+  std::string file;  // where the ids come from, for errors
+};
+
 class ScoreRowReader {
  public:
   // logits: rows are logits, converted with a stable softmax; otherwise rows are probabilities.
@@ -49,6 +57,9 @@ class ScoreRowReader {
 
   // Requires every row to have exactly n columns (e.g. the catalog size of another file).
   void ExpectColumns(size_t n, std::string reason);
+  // Labels are external ids looked up in *map (not owned, outlives the reader; null = item
+  // indices). An id the map does not hold is a FileError naming the labels file, line and id.
+  void MapLabels(const LabelIdMap* map) { label_map_ = map; }
 
   // Reads the next query; false when both files end together. Throws FileError otherwise.
   // parse = false only advances both files (a row already validated by an earlier pass): probs()
@@ -73,6 +84,7 @@ class ScoreRowReader {
   std::vector<double> probs_;
   size_t label_ = 0;
   int64_t rows_ = 0;
+  const LabelIdMap* label_map_ = nullptr;
 };
 
 // Appends the shortest round-trip decimal text of v to out ("inf" for +infinity).

@@ -21,12 +21,35 @@
 // absent from the catalog, and files without any data line.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "experiments/eval/metrics.h"
 
 namespace recarena::experiments {
+
+// File formats of predictions and truth. kPlain: the formats above. kTrec: trec_eval's files,
+// predictions as a TREC run ("qid Q0 docno rank score [tag]"; a query's documents ranked by
+// descending score, ties by ascending rank) and truth as TREC qrels ("qid iter docno rel"; the
+// rel > 0 line of each query is its true item, a second one is an error; rel <= 0 lines are
+// skipped). TREC files always use string ids. History and catalog stay in the plain format.
+enum class RankingFormat { kPlain, kTrec };
+// kInteger: ids as documented above. kString: query, item, session and user ids are any tokens
+// (RecBole, TREC): items map to their index in the catalog sorted as strings, or without a catalog
+// to the index of their first appearance (predictions, truth, history; num_items = distinct
+// items); RankingQuery::query_id is then the query's position in the predictions file.
+enum class RankingIds { kInteger, kString };
+struct RankingReadOptions {
+  RankingFormat format = RankingFormat::kPlain;
+  RankingIds ids = RankingIds::kInteger;
+  // A prepared dataset directory (empty = none): string item ids are its external ids and map to
+  // its dense ids through items.tsv (an id it does not list is an error naming the file, line and
+  // id); num_items, the long-tail flags and the popularity come from it. Needs kString ids and no
+  // catalog file.
+  std::filesystem::path dataset;
+};
 
 // Reads the files into queries (in prediction-file order) and fills *ctx (not null):
 //  - with a catalog: ctx->num_items = number of catalog items, and every item id in the returned
@@ -41,6 +64,22 @@ std::vector<RankingQuery> ReadRankingFiles(const std::filesystem::path& pred,
                                            const std::filesystem::path& truth,
                                            const std::filesystem::path& history_or_empty,
                                            const std::filesystem::path& catalog_or_empty,
-                                           MetricsContext* ctx);
+                                           MetricsContext* ctx,
+                                           const RankingReadOptions& opts = {});
+
+// Two rankings of the same queries (`eval stability`): each file has one line per query, the
+// query id then the ranked items (plain format, or a TREC run with opts.format = kTrec), like the
+// predictions file above. Both files share one item map (integer ids as written, string ids by
+// first appearance, or a dataset's id map with opts.dataset); opts' catalog is not used. Pairs
+// come in the order of file a. FileError (file, line, value) for what ReadRankingFiles refuses in
+// a predictions file, a query of one file missing from the other, or listed twice.
+struct RankedListPair {
+  std::string query;  // the query id as written in file a
+  int64_t line_a = 0, line_b = 0;
+  std::vector<int32_t> a, b;  // ranked items, best first
+};
+std::vector<RankedListPair> ReadRankingPairs(const std::filesystem::path& a,
+                                             const std::filesystem::path& b,
+                                             const RankingReadOptions& opts = {});
 
 }  // namespace recarena::experiments

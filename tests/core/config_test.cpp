@@ -157,3 +157,73 @@ TEST_CASE("config: YAML syntax errors give line and column", "[config]") {
   CHECK_THROWS_WITH(Document::FromString("inner:\n  count: [1, 2\n", "s.yaml").Read(cfg),
                     Catch::Contains("s.yaml:") && Catch::Contains("YAML syntax error"));
 }
+
+namespace {
+// A cross-key check: the error's path is pair.a whichever key is wrong.
+struct Pair {
+  double a = 0.5, b = 0.25;
+  template <class V>
+  void Visit(V& v) {
+    v("a", a);
+    v("b", b);
+  }
+  void Validate() const {
+    if (a + b > 1.0) {
+      throw recarena::ConfigError("pair.a", "pair.a + pair.b must be <= 1, got " +
+                                                std::to_string(a) + " + " + std::to_string(b));
+    }
+  }
+};
+struct WithPair {
+  Inner inner;
+  Pair pair;
+  template <class V>
+  void Visit(V& v) {
+    v("inner", inner);
+    v("pair", pair);
+  }
+  void Validate() const {
+    inner.Validate();
+    pair.Validate();
+  }
+};
+std::string ReadError(const std::string& yaml, const std::vector<std::string>& overrides) {
+  WithPair cfg;
+  try {
+    Document::FromString(yaml, "p.yaml", overrides).Read(cfg);
+  } catch (const recarena::Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+}  // namespace
+
+TEST_CASE("config: an error names the origin of every key it involves, defaults as defaults",
+          "[config]") {
+  // pair.a is a default, though the file has a 'pair' section: the section's line is not its
+  // origin (before: "p.yaml:2" was named for a value the file never gave).
+  std::string e = ReadError("inner:\n  count: 1\npair:\n  b: 0.75\n", {"pair.b=0.9"});
+  CHECK_THAT(e, Catch::StartsWith("default value of 'pair.a':"));
+  CHECK_THAT(e, Catch::Contains("pair.b is from command-line override 'pair.b=0.9'"));
+  e = ReadError("pair:\n  b: 0.75\n", {});
+  CHECK_THAT(e, Catch::StartsWith("default value of 'pair.a':"));
+  CHECK_THAT(e, Catch::Contains("pair.b is from p.yaml:2"));
+  // Both keys given: each is named once, the section 'pair' (not a value) is not.
+  e = ReadError("pair:\n  a: 0.6\n  b: 0.7\n", {});
+  CHECK_THAT(e, Catch::StartsWith("p.yaml:2:"));
+  CHECK_THAT(e, Catch::Contains("pair.b is from p.yaml:3"));
+  CHECK_THAT(e, !Catch::Contains("pair is from"));
+  // An override of a whole section is the origin of the keys inside it.
+  e = ReadError("", {"pair={a: 0.9, b: 0.9}"});
+  CHECK_THAT(e, Catch::StartsWith("command-line override 'pair={a: 0.9, b: 0.9}':"));
+  // A list element is a value of its list key; a value given nowhere is a default.
+  e = ReadError("inner:\n  count: -2\n", {});
+  CHECK_THAT(e, Catch::StartsWith("p.yaml:2:"));
+  recarena::config::Origins o;
+  o.Set("inner.ks", "k.yaml:7");
+  o.Set("inner", "k.yaml:5");
+  CHECK(o.Where("inner.ks[3]") == "k.yaml:7");
+  CHECK(o.Where("inner.count") == "default value of 'inner.count'");
+  CHECK(o.Where("inner") == "k.yaml:5");
+  CHECK(o.Where("inner.") == "k.yaml:5");
+}

@@ -198,6 +198,54 @@ TEST_CASE("run dir: timestamped and unique", "[io]") {
   CHECK(a.filename().string().rfind("exp-", 0) == 0);
 }
 
+TEST_CASE("run dir: a failed start (config.yaml alone) takes a corrected config, a run does not",
+          "[io][run_dir]") {
+  recarena::testing::TempDir dir;
+  recarena::CheckRunDirConfig(dir.path(), "run:\n  seed: 1\n");  // then the start failed
+  recarena::CheckRunDirConfig(dir.path(), "run:\n  seed: 2\n");  // the corrected rerun
+  CHECK(recarena::ReadFile(dir.path() / "config.yaml") == "run:\n  seed: 2\n");
+  recarena::WriteFileAtomic(dir.path() / "metrics.jsonl", std::string("{}\n"));  // it ran
+  CHECK_THROWS_WITH(recarena::CheckRunDirConfig(dir.path(), "run:\n  seed: 3\n"),
+                    Catch::Contains("different config"));
+  CHECK(recarena::ReadFile(dir.path() / "config.yaml") == "run:\n  seed: 2\n");
+}
+
+TEST_CASE("run dir: a start that fails by an exception leaves no half-made directory",
+          "[io][run_dir]") {
+  namespace fs = std::filesystem;
+  recarena::testing::TempDir tmp;
+  auto fail_in = [](const fs::path& dir, const fs::path& created, bool write_result) {
+    try {
+      recarena::EnsureDir(dir);
+      const recarena::FailedStartCleanup cleanup(dir, created);
+      recarena::CheckRunDirConfig(dir, "run:\n  seed: 1\n");
+      if (write_result) recarena::WriteFileAtomic(dir / "metrics.jsonl", std::string("{}\n"));
+      throw recarena::Error("the dataset is missing");
+    } catch (const recarena::Error&) {
+    }
+  };
+  // Created with two new parents: all three go.
+  fail_in(tmp.path() / "a" / "b" / "run", tmp.path() / "a", false);
+  CHECK_FALSE(fs::exists(tmp.path() / "a"));
+  // An existing directory (the user's): only config.yaml goes, the directory and its files stay.
+  fs::create_directories(tmp.path() / "mine");
+  recarena::WriteFileAtomic(tmp.path() / "mine" / "config.yaml", std::string("run:\n  seed: 1\n"));
+  fail_in(tmp.path() / "mine", fs::path(), false);
+  CHECK(fs::is_directory(tmp.path() / "mine"));
+  CHECK(fs::is_empty(tmp.path() / "mine"));
+  // A run that produced a result keeps everything.
+  fail_in(tmp.path() / "ran", tmp.path() / "ran", true);
+  CHECK(fs::exists(tmp.path() / "ran" / "config.yaml"));
+  CHECK(fs::exists(tmp.path() / "ran" / "metrics.jsonl"));
+  // No exception: nothing is removed.
+  {
+    recarena::EnsureDir(tmp.path() / "ok");
+    const recarena::FailedStartCleanup cleanup(tmp.path() / "ok", tmp.path() / "ok");
+    recarena::CheckRunDirConfig(tmp.path() / "ok", "run:\n  seed: 1\n");
+  }
+  CHECK(fs::exists(tmp.path() / "ok" / "config.yaml"));
+}
+
 TEST_CASE("run dir: without config.yaml, a checkpoint of another config refuses the resume",
           "[io][run_dir]") {
   namespace fs = std::filesystem;

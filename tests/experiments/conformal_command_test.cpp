@@ -374,3 +374,47 @@ TEST_CASE("conformal command: streaming 2000 x 3000 equals the in-memory computa
   CHECK(j["median_set_size"].get<double>() == (sizes[499] + sizes[500]) / 2.0);
   CHECK(j["n_items"] == n);
 }
+
+TEST_CASE("conformal command: --dataset reads labels as a dataset's external item ids",
+          "[conformal][command]") {
+  TempDir dir;
+  Rng rng(7);
+  const Data d = MakeData(rng, 60, 4);
+  WriteData(d, dir.path() / "s.csv", dir.path() / "l.txt");
+  // The same labels as external ids of a prepared dataset whose dense items 0..3 are these ids.
+  const std::vector<std::string> external = {"B00X", "318", "a b", "7"};
+  dir.Write("ds/items.tsv",
+            "id\texternal_id\tcount\tlong_tail\ttitle\tcategories\ttext\n"
+            "0\tB00X\t1\t0\t\t\t\n1\t318\t1\t0\t\t\t\n2\ta b\t1\t1\t\t\t\n"
+            "3\t7\t1\t1\t\t\t\n");
+  std::string ext;
+  for (size_t y : d.labels) ext += external[y] + "\n";
+  dir.Write("ext.txt", ext);
+  const std::vector<std::string> base = {
+      "--scores", (dir.path() / "s.csv").string(), "--alpha", "0.2", "--score", "aps", "--seed",
+      "3"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const auto plain = Run(with({"--labels", (dir.path() / "l.txt").string()}));
+  const auto mapped = Run(with(
+      {"--labels", (dir.path() / "ext.txt").string(), "--dataset", (dir.path() / "ds").string()}));
+  CHECK(mapped == plain);
+  // "7" is an external id here, not item index 7; an id the dataset lacks is named with its line.
+  dir.Write("bad.txt", ext.substr(0, ext.find('\n') + 1) + "999\n" + ext);
+  std::string e = ErrorOf(with(
+      {"--labels", (dir.path() / "bad.txt").string(), "--dataset", (dir.path() / "ds").string()}));
+  CHECK(e.find("bad.txt:2:") != std::string::npos);
+  CHECK(e.find("'999'") != std::string::npos);
+  CHECK(e.find("items.tsv") != std::string::npos);
+  // The scores rows must have one column per dataset item.
+  dir.Write("ds3/items.tsv",
+            "id\texternal_id\tcount\tlong_tail\ttitle\tcategories\ttext\n"
+            "0\tB00X\t1\t0\t\t\t\n1\t318\t1\t0\t\t\t\n2\ta b\t1\t1\t\t\t\n");
+  e = ErrorOf(with(
+      {"--labels", (dir.path() / "ext.txt").string(), "--dataset", (dir.path() / "ds3").string()}));
+  CHECK(e.find("s.csv:1:") != std::string::npos);
+  CHECK(e.find("lists 3 items") != std::string::npos);
+}

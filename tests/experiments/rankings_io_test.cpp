@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -227,4 +228,166 @@ TEST_CASE("RunEvalRankings: defaults, help and option errors", "[rankings_io][cl
   CHECK_THROWS_AS(RunEvalRankings({"--pred", pred.string(), "--bogus", "1"}, sink), Error);
   CHECK_THROWS_AS(RunEvalRankings({"--pred", pred.string(), "--truth", "/nonexistent/t.txt"}, sink),
                   FileError);
+}
+
+TEST_CASE("rankings_io: string ids (RecBole-style) with and without a catalog", "[rankings_io]") {
+  TempDir dir;
+  using recarena::experiments::RankingIds;
+  using recarena::experiments::RankingReadOptions;
+  RankingReadOptions strings;
+  strings.ids = RankingIds::kString;
+  const auto pred = dir.Write("pred.txt", "u7 B00X A12\nu2 A12\n");
+  const auto truth = dir.Write("truth.txt", "u2 C3 s1 alice\nu7 B00X s2 bob\n");
+  const auto hist = dir.Write("hist.txt", "u7 C3\nu2\n");
+  MetricsContext ctx;
+  auto qs = ReadRankingFiles(pred, truth, hist, "", &ctx, strings);
+  REQUIRE(qs.size() == 2);
+  // First appearance: B00X 0, A12 1 (predictions), C3 2 (truth).
+  CHECK(qs[0].query_id == 0);
+  CHECK(qs[0].ranked == std::vector<int32_t>{0, 1});
+  CHECK(qs[0].target == 0);
+  CHECK(qs[0].history == std::vector<int32_t>{2});
+  CHECK(qs[1].query_id == 1);
+  CHECK(qs[1].target == 2);
+  CHECK(qs[1].session != qs[0].session);
+  CHECK(qs[1].user != qs[0].user);
+  CHECK(ctx.num_items == 3);
+  // With a catalog: its ids sorted as strings ("A12" < "B00X" < "C3" < "Z9").
+  const auto cat = dir.Write("cat.txt", "Z9 1\nC3 0\nA12 0\nB00X 1\n");
+  qs = ReadRankingFiles(pred, truth, "", cat, &ctx, strings);
+  CHECK(qs[0].ranked == std::vector<int32_t>{1, 0});
+  CHECK(qs[1].target == 2);
+  CHECK(ctx.num_items == 4);
+  CHECK(ctx.long_tail == std::vector<uint8_t>{0, 1, 0, 1});
+  // Errors still name file, line and value.
+  dir.Write("pred.txt", "u7 B00X Q\n");
+  dir.Write("truth.txt", "u7 B00X\n");
+  CHECK_THROWS_WITH(ReadRankingFiles(pred, truth, "", cat, &ctx, strings),
+                    Catch::Contains("pred.txt:1") && Catch::Contains("'Q'") &&
+                        Catch::Contains("not in the catalog"));
+  dir.Write("truth.txt", "u8 B00X\n");
+  CHECK_THROWS_WITH(ReadRankingFiles(pred, truth, "", "", &ctx, strings),
+                    Catch::Contains("truth.txt:1") && Catch::Contains("'u8'"));
+  // The default still refuses them.
+  CHECK_THROWS_WITH(ReadRankingFiles(pred, truth, "", "", &ctx),
+                    Catch::Contains("pred.txt:1") && Catch::Contains("'u7'"));
+}
+
+TEST_CASE("rankings_io: TREC run and qrels give the metrics of the same plain files",
+          "[rankings_io][cli]") {
+  TempDir dir;
+  // Query q1 ranks d3 > d1 > d2 by score (written out of order, d1 and d2 tie on score: rank
+  // decides); q2 ranks d2 > d4. The relevant documents are d1 (q1) and d4 (q2).
+  dir.Write("run.trec",
+            "q1 Q0 d1 2 0.5 sys\nq2 Q0 d4 2 0.1 sys\nq1 Q0 d3 1 0.9 sys\nq1 Q0 d2 3 0.5 sys\n"
+            "q2 Q0 d2 1 0.7 sys\n");
+  dir.Write("qrels.trec", "q1 0 d1 1\nq1 0 d2 0\nq2 0 d4 2\nq2 0 d3 0\n");
+  // The same as plain files with d1..d4 -> 1..4.
+  dir.Write("pred.txt", "1 3 1 2\n2 2 4\n");
+  dir.Write("truth.txt", "1 1\n2 4\n");
+  auto run = [&](std::vector<std::string> args) {
+    std::ostringstream out;
+    REQUIRE(RunEvalRankings(args, out) == 0);
+    return nlohmann::json::parse(out.str());
+  };
+  const auto trec = run({"--pred", (dir.path() / "run.trec").string(), "--truth",
+                         (dir.path() / "qrels.trec").string(), "--format", "trec", "--k", "1,2"});
+  const auto plain = run({"--pred", (dir.path() / "pred.txt").string(), "--truth",
+                          (dir.path() / "truth.txt").string(), "--k", "1,2"});
+  // Both true items are at rank 2 (q1: d3 d1 d2, q2: d2 d4).
+  CHECK(trec["HR@1"] == 0.0);
+  CHECK(trec["HR@2"] == 1.0);
+  CHECK(trec["NDCG@2"].get<double>() == Approx(1.0 / std::log2(3.0)));
+  for (const char* m : {"HR@1", "HR@2", "NDCG@2"}) {
+    INFO(m);
+    CHECK(trec[m] == plain[m]);
+  }
+  // Errors: a second relevant document, a bad score, a short run line, a bad flag.
+  dir.Write("qrels2.trec", "q1 0 d1 1\nq1 0 d2 1\n");
+  std::ostringstream out;
+  CHECK_THROWS_WITH(RunEvalRankings({"--pred", (dir.path() / "run.trec").string(), "--truth",
+                                     (dir.path() / "qrels2.trec").string(), "--format", "trec"},
+                                    out),
+                    Catch::Contains("qrels2.trec:2") && Catch::Contains("line 1"));
+  dir.Write("run2.trec", "q1 Q0 d1 1 high sys\n");
+  CHECK_THROWS_WITH(RunEvalRankings({"--pred", (dir.path() / "run2.trec").string(), "--truth",
+                                     (dir.path() / "qrels.trec").string(), "--format", "trec"},
+                                    out),
+                    Catch::Contains("run2.trec:1") && Catch::Contains("'high'"));
+  dir.Write("run3.trec", "q1 d1 1 0.5\n");
+  CHECK_THROWS_WITH(RunEvalRankings({"--pred", (dir.path() / "run3.trec").string(), "--truth",
+                                     (dir.path() / "qrels.trec").string(), "--format", "trec"},
+                                    out),
+                    Catch::Contains("run3.trec:1") && Catch::Contains("qid Q0 docno"));
+  CHECK_THROWS_WITH(RunEvalRankings({"--pred", "p", "--truth", "t", "--format", "csv"}, out),
+                    Catch::Contains("--format") && Catch::Contains("'csv'"));
+}
+
+TEST_CASE("rankings_io: --dataset maps external ids through a prepared dataset's items.tsv",
+          "[rankings_io][cli]") {
+  TempDir dir;
+  // A prepared dataset's item table (the only file --dataset reads): dense ids 0..3 with the
+  // external ids movieLens would have, counts and long-tail flags.
+  dir.Write("ds/items.tsv",
+            "id\texternal_id\tcount\tlong_tail\ttitle\tcategories\ttext\n"
+            "0\t318\t90\t0\tA\t\t\n1\t1\t50\t0\tB\t\t\n2\t2571\t3\t1\tC\t\t\n3\t50\t1\t1\tD\t\t\n");
+  dir.Write("pred.txt", "u1 2571 318\nu2 50 1 318\n");
+  dir.Write("truth.txt", "u1 318\nu2 318\n");
+  // The same queries in dense ids, with the same catalog flags.
+  dir.Write("pred_dense.txt", "0 2 0\n1 3 1 0\n");
+  dir.Write("truth_dense.txt", "0 0\n1 0\n");
+  dir.Write("cat_dense.txt", "0 0\n1 0\n2 1\n3 1\n");
+  auto run = [&](std::vector<std::string> args) {
+    std::ostringstream out;
+    REQUIRE(RunEvalRankings(args, out) == 0);
+    return nlohmann::json::parse(out.str());
+  };
+  const auto mapped = run({"--pred", (dir.path() / "pred.txt").string(), "--truth",
+                           (dir.path() / "truth.txt").string(), "--dataset",
+                           (dir.path() / "ds").string(), "--k", "1,2,3"});
+  const auto dense = run({"--pred", (dir.path() / "pred_dense.txt").string(), "--truth",
+                          (dir.path() / "truth_dense.txt").string(), "--catalog",
+                          (dir.path() / "cat_dense.txt").string(), "--k", "1,2,3"});
+  CHECK(mapped["HR@1"] == 0.0);
+  CHECK(mapped["HR@2"] == 0.5);
+  CHECK(mapped["HR@3"] == 1.0);
+  for (auto it = dense.begin(); it != dense.end(); ++it) {
+    INFO(it.key());
+    CHECK(mapped.at(it.key()) == it.value());
+  }
+  // The dataset's popularity and flags reach the context.
+  MetricsContext ctx;
+  recarena::experiments::RankingReadOptions opts;
+  opts.ids = recarena::experiments::RankingIds::kString;
+  opts.dataset = dir.path() / "ds";
+  ReadRankingFiles(dir.path() / "pred.txt", dir.path() / "truth.txt", "", "", &ctx, opts);
+  CHECK(ctx.num_items == 4);
+  CHECK(ctx.long_tail == std::vector<uint8_t>{0, 0, 1, 1});
+  CHECK(ctx.popularity == std::vector<int64_t>{90, 50, 3, 1});
+  // An id the dataset does not list names the file, the line, the id and the items table.
+  dir.Write("pred_bad.txt", "u1 2571 318\nu2 50 999\n");
+  std::ostringstream out;
+  CHECK_THROWS_WITH(RunEvalRankings({"--pred", (dir.path() / "pred_bad.txt").string(), "--truth",
+                                     (dir.path() / "truth.txt").string(), "--dataset",
+                                     (dir.path() / "ds").string()},
+                                    out),
+                    Catch::Contains("pred_bad.txt:2") && Catch::Contains("'999'") &&
+                        Catch::Contains("items.tsv"));
+  // With a catalog too, or with integer ids, it is refused; a missing table is named.
+  CHECK_THROWS_WITH(RunEvalRankings({"--pred", (dir.path() / "pred.txt").string(), "--truth",
+                                     (dir.path() / "truth.txt").string(), "--dataset",
+                                     (dir.path() / "ds").string(), "--catalog",
+                                     (dir.path() / "cat_dense.txt").string()},
+                                    out),
+                    Catch::Contains("not both"));
+  CHECK_THROWS_WITH(RunEvalRankings({"--pred", (dir.path() / "pred.txt").string(), "--truth",
+                                     (dir.path() / "truth.txt").string(), "--dataset",
+                                     (dir.path() / "ds").string(), "--ids", "integer"},
+                                    out),
+                    Catch::Contains("string ids"));
+  CHECK_THROWS_WITH(RunEvalRankings({"--pred", (dir.path() / "pred.txt").string(), "--truth",
+                                     (dir.path() / "truth.txt").string(), "--dataset",
+                                     (dir.path() / "nowhere").string()},
+                                    out),
+                    Catch::Contains("nowhere/items.tsv") && Catch::Contains("does not exist"));
 }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the unit tests of the LibTorch-free layers (core, data, llm_bridge) with AddressSanitizer
+# and UndefinedBehaviorSanitizer in their own build folder (build-asan/) and runs them through CTest.
+# CI runs it after `make test`. The LibTorch suites (models and above) are not included: an
+# instrumented build of them does not fit the 2-core CI machine's 90 minutes, and LibTorch itself is
+# not instrumented (docs/reliability.md).
+#
+#   scripts/sanitize_tests.sh            # build-asan/, all three suites
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=${SANITIZE_BUILD_DIR:-$ROOT/build-asan}
+cd "$ROOT"
+CXX=${CXX:-clang++} cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRECARENA_SANITIZE=ON \
+  -DRECARENA_BUILD_BENCH=OFF -DRECARENA_USE_PCH=OFF >/dev/null
+SUITES=${SANITIZE_SUITES:-core data llm_bridge models env}
+targets=()
+for s in $SUITES; do targets+=("recarena_tests_$s"); done
+cmake --build "$B" -j "$(nproc)" --target "${targets[@]}"
+# halt_on_error: the first report fails the test; detect_leaks: leaks are errors too.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+ctest --test-dir "$B" --output-on-failure -j "$(nproc)" -R "^(${SUITES// /|})/"
