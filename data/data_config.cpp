@@ -8,6 +8,7 @@ void DataConfig::Validate() const {
   preprocess.Validate("data.preprocess");
   split.Validate("data.split");
   window.Validate("data.window");
+  if (perturb.kind != PerturbKind::kNone) perturb.Validate();
 }
 
 }  // namespace recarena::data

@@ -7,6 +7,7 @@
 #include "core/config_schema.h"
 #include "core/run_config.h"
 #include "data/dataset_registry.h"
+#include "data/perturb.h"
 #include "data/preprocess.h"
 #include "data/splits.h"
 #include "data/synthetic_world.h"
@@ -27,6 +28,7 @@ struct DataConfig {
   PreprocessConfig preprocess;
   SplitConfig split;
   WindowConfig window;
+  PerturbConfig perturb;  // perturbs the training sequences after the split (data/perturb.h)
 
   template <class V>
   void Visit(V& v) {
@@ -39,6 +41,7 @@ struct DataConfig {
     v("preprocess", preprocess);
     v("split", split);
     v("window", window);
+    v("perturb", perturb);
   }
   void Validate() const;
 };

@@ -8,6 +8,7 @@
 #include "data/data_config.h"
 #include "data/dataset.h"
 #include "data/dataset_registry.h"
+#include "data/perturb.h"
 #include "data/preprocess.h"
 #include "data/sequences.h"
 #include "data/splits.h"
@@ -23,6 +24,7 @@ struct PreparedDataset {
   PreprocessReport preprocess_report;
   LoadReport load_report;
   std::optional<SyntheticGroundTruth> truth;  // the synthetic world only
+  std::vector<PerturbedRow> perturbation;     // data.perturb's changes to split.train, if any
 
   ItemId padding_id() const { return dataset.items.size(); }
 };
@@ -31,7 +33,8 @@ struct PreparedDataset {
 std::filesystem::path ResolveSource(const DataConfig& cfg);
 
 // Runs the pipeline. seed is run.seed: the synthetic world uses Rng(seed).Fork(1), the split
-// Rng(seed).Fork(2), so changing one stage's consumption never shifts another's stream.
+// Rng(seed).Fork(2), the perturbation Rng(seed).Fork(3) (or Rng(data.perturb.seed)), so changing
+// one stage's consumption never shifts another's stream.
 PreparedDataset PrepareDataset(const DataConfig& cfg, uint64_t seed);
 
 }  // namespace recarena::data

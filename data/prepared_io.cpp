@@ -272,6 +272,14 @@ void SavePrepared(const fs::path& dir, const PreparedDataset& p) {
   WriteSequences(dir / "valid.tsv", p.split.valid);
   WriteSequences(dir / "test.tsv", p.split.test);
   if (p.truth) SaveGroundTruth(dir / "ground_truth.json", *p.truth);
+  if (!p.perturbation.empty()) {
+    WriteFileAtomic(dir / "perturbation.tsv", [&](std::ostream& os) {
+      os << "sequence\tposition\titem\tnew_item\n";
+      for (const auto& r : p.perturbation) {
+        os << r.sequence << '\t' << r.position << '\t' << r.item << '\t' << r.new_item << '\n';
+      }
+    });
+  }
 }
 
 PreparedItems LoadPreparedItems(const fs::path& dir) {
@@ -398,6 +406,16 @@ PreparedDataset LoadPrepared(const fs::path& dir) {
   p.item_stats.long_tail_interaction_share =
       ds.interactions.empty() ? 0.0 : static_cast<double>(lt_interactions) / ds.interactions.size();
   if (fs::exists(dir / "ground_truth.json")) p.truth = LoadGroundTruth(dir / "ground_truth.json");
+  if (fs::exists(dir / "perturbation.tsv")) {
+    TsvFile rows(dir / "perturbation.tsv");
+    rows.Next(f);  // header
+    while (rows.Next(f)) {
+      rows.Expect(f, 4);
+      p.perturbation.push_back(
+          {rows.Num<int64_t>(f[0], "sequence"), rows.Num<int32_t>(f[1], "position"),
+           rows.Num<int32_t>(f[2], "item"), rows.Num<int32_t>(f[3], "new_item")});
+    }
+  }
   return p;
 }
 

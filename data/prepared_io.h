@@ -9,6 +9,7 @@
 //   session, part train.tsv valid.tsv test.tsv
 //                       user, session, target_from, items (space-separated), timestamps, values
 //   ground_truth.json   the synthetic world's ground truth (synthetic only)
+//   perturbation.tsv    the rows data.perturb changed in train.tsv (only when perturbed)
 //   config.yaml         the fully resolved config that produced the directory
 //
 // Text fields escape '\\', '\t', '\n' and '\r' as \\ \t \n \r. Timestamps are written with full
