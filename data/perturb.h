@@ -45,7 +45,7 @@ struct PerturbConfig {
   double ratio = 0.001;  // FINEST's 0.1% of the training interactions
   PerturbItem with = PerturbItem::kLeastPopular;
   int64_t casper_window = 50;  // CASPER's max_seq_len
-  // 0: the perturbation draws from the run seed's stream 3 (Rng(run.seed).Fork(3)); otherwise
+  // 0: the perturbation draws from the run seed's stream 7 (Rng(run.seed).Fork(7)); otherwise
   // from Rng(seed), so one run seed (one set of initial weights) meets several perturbations.
   uint64_t seed = 0;
 

@@ -59,7 +59,7 @@ PreparedDataset PrepareDataset(const DataConfig& cfg, uint64_t seed) {
   out.split = SplitSequences(out.dataset, seqs, cfg.split, split_rng);
   out.item_stats = ComputeItemStats(out.dataset, cfg.preprocess.long_tail_top_share);
   if (cfg.perturb.kind != PerturbKind::kNone) {
-    Rng perturb_rng = cfg.perturb.seed != 0 ? Rng(cfg.perturb.seed) : root.Fork(3);
+    Rng perturb_rng = cfg.perturb.seed != 0 ? Rng(cfg.perturb.seed) : root.Fork(7);
     out.perturbation =
         Perturb(&out.split.train, out.dataset.items.size(), cfg.perturb, perturb_rng);
   }

@@ -33,7 +33,7 @@ struct PreparedDataset {
 std::filesystem::path ResolveSource(const DataConfig& cfg);
 
 // Runs the pipeline. seed is run.seed: the synthetic world uses Rng(seed).Fork(1), the split
-// Rng(seed).Fork(2), the perturbation Rng(seed).Fork(3) (or Rng(data.perturb.seed)), so changing
+// Rng(seed).Fork(2), the perturbation Rng(seed).Fork(7) (or Rng(data.perturb.seed)), so changing
 // one stage's consumption never shifts another's stream.
 PreparedDataset PrepareDataset(const DataConfig& cfg, uint64_t seed);
 

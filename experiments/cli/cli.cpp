@@ -17,6 +17,7 @@
 #include "experiments/cli/llm_commands.h"
 #include "experiments/cli/online_commands.h"
 #include "experiments/cli/sim_commands.h"
+#include "experiments/cli/stability_command.h"
 #include "experiments/cli/train_command.h"
 #include "models/device.h"
 
@@ -64,6 +65,9 @@ const std::vector<CliCommand>& Commands() {
     c.push_back({{"eval", "rankings"},
                  "score rankings from plain text files (HR, NDCG, MRR, coverage, ...)",
                  RunEvalRankings});
+    c.push_back({{"stability"},
+                 "train, retrain on perturbed data from the same initial weights, compare rankings",
+                 RunStability});
     c.push_back({{"eval", "stability"},
                  "compare two rankings of the same queries (RBO, AO, FRBO, Jaccard)",
                  RunEvalStability});

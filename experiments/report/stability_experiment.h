@@ -1,0 +1,40 @@
+// The stability experiment of `recarena stability` (issue 18, CASPER / FINEST protocol): train a
+// model, retrain it from the same initial weights on perturbed copies of its training data, and
+// compare the two models' full rankings on every test query (docs/stability.md).
+//
+// cfg is a `recarena train` config whose data.perturb section says how to perturb (kind none: a
+// control, the retrain sees the same data). The original run trains cfg with perturb.kind none in
+// out/original; perturbed run i (1..perturbations) trains cfg with perturb.seed = base + i - 1
+// (base = data.perturb.seed, or 1 when it is 0) in out/perturbed-<i>. Both start from the same
+// initial weights: the model is built right after torch::manual_seed(run.seed), and the catalog
+// (hence every shape) is the same. Each run directory resumes like `recarena train`'s.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "experiments/eval/stability.h"
+#include "experiments/train/offline_config.h"
+
+namespace recarena::experiments {
+
+struct StabilityExperimentOptions {
+  int perturbations = 1;     // perturbed retrains
+  StabilityOptions metrics;  // k, p of RBO@k, FRBO@k, Jaccard@k
+  // Test queries compared (evenly spaced deterministic subsample; 0 = all): each one ranks the
+  // whole catalog twice.
+  int64_t max_queries = 2000;
+  void Validate() const;  // Error naming the flag
+};
+
+// Runs the experiment and writes out/stability.json (atomically); returns the same JSON:
+// "original": {"test_metrics"}, "perturbed": [{"dir", "perturb_seed", "rows_perturbed",
+// "test_metrics", "stability" (StabilityReport over the full rankings)}], and "summary": for each
+// stability metric its mean over the perturbed runs. Windowed model kinds only (not popularity or
+// the session models): FileError naming the config otherwise.
+nlohmann::json RunStabilityExperiment(const OfflineTrainConfig& cfg,
+                                      const std::filesystem::path& out,
+                                      const StabilityExperimentOptions& options);
+
+}  // namespace recarena::experiments

@@ -1,0 +1,62 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+#include "cli_runner.h"
+#include "core/atomic_file.h"
+#include "experiments/report/stability_experiment.h"
+#include "test_util.h"
+#include "train_fixtures.h"
+
+using namespace recarena::experiments;
+using recarena::testing::TempDir;
+
+TEST_CASE(
+    "stability experiment: a retrain from the same initial weights on the same data is "
+    "stable exactly, a perturbed one is not",
+    "[stability][train]") {
+  TempDir dir;
+  OfflineTrainConfig cfg = recarena::testing::TinyOfflineConfig();
+  StabilityExperimentOptions opts;
+  opts.metrics.k = 5;
+  // Control: perturb.kind none, so the retrain sees the original data and must reproduce the
+  // original model's rankings item for item.
+  const auto control = RunStabilityExperiment(cfg, dir.path() / "control", opts);
+  const auto& c = control["perturbed"][0];
+  CHECK(c["rows_perturbed"] == 0);
+  CHECK(c["test_metrics"] == control["original"]["test_metrics"]);
+  for (const char* m : {"AO", "FRBO@5", "Jaccard@5"}) {
+    INFO(m);
+    CHECK(control["summary"][m].get<double>() == 1.0);
+  }
+  // RBO_ext sums 40 weighted terms that add up to 1: equal up to rounding.
+  CHECK(control["summary"]["RBO_ext"].get<double>() == Approx(1.0).epsilon(1e-12));
+  CHECK(control["num_queries"].get<int64_t>() > 10);
+  // Deletion of 5% of the training interactions: the rankings move, but stay related.
+  cfg.data.perturb.kind = recarena::data::PerturbKind::kDeletion;
+  cfg.data.perturb.ratio = 0.05;
+  opts.perturbations = 2;
+  const auto deleted = RunStabilityExperiment(cfg, dir.path() / "deletion", opts);
+  REQUIRE(deleted["perturbed"].size() == 2);
+  CHECK(deleted["perturbed"][0]["rows_perturbed"].get<int64_t>() > 0);
+  CHECK(deleted["perturbed"][0]["perturb_seed"] == 1);
+  CHECK(deleted["perturbed"][1]["perturb_seed"] == 2);
+  const double ao = deleted["summary"]["AO"].get<double>();
+  CHECK(ao < 1.0);
+  CHECK(ao > 0.3);
+  CHECK(deleted["original"]["test_metrics"] == control["original"]["test_metrics"]);
+  CHECK(std::filesystem::exists(dir.path() / "deletion" / "stability.json"));
+  // Run again in the same directory: every run resumes finished, the report is the same.
+  const auto again = RunStabilityExperiment(cfg, dir.path() / "deletion", opts);
+  CHECK(again == deleted);
+}
+
+TEST_CASE("stability command: bad flags name the flag", "[stability][cli]") {
+  auto r = recarena::testing::RunCli({"stability", "--config", "x.yaml", "--perturbations", "0"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--perturbations") && Catch::Contains("0"));
+  r = recarena::testing::RunCli({"stability", "--config", "x.yaml", "--p", "2"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--p"));
+}
