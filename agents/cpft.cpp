@@ -104,21 +104,6 @@ CpftAgent::CpftAgent(const SupervisedOptions& options, const CpftOptions& cpft,
   cpft_.Validate();
 }
 
-void CpftAgent::InitFrom(const std::filesystem::path& checkpoint) {
-  models::LoadArchiveFile(
-      checkpoint,
-      [&](torch::serialize::InputArchive& archive) {
-        torch::serialize::InputArchive enc, head;
-        archive.read("encoder", enc);
-        archive.read("head", head);
-        models::LoadModule(*encoder_, enc);
-        models::LoadModule(*head_, head);
-      },
-      "cannot initialise the CPFT model from this checkpoint (does its model config match?)");
-  encoder_->to(device_);
-  head_->to(device_);
-}
-
 MetricList CpftAgent::UpdateCpft(const SequenceBatch& train, const SequenceBatch& calib) {
   auto train_logits = TrainLogits(train.items, train.lengths);
   auto calib_logits = TrainLogits(calib.items, calib.lengths);

@@ -109,11 +109,6 @@ class CpftAgent : public SupervisedAgent {
  public:
   CpftAgent(const SupervisedOptions& options, const CpftOptions& cpft, torch::Device device);
 
-  // Copies the encoder and output-layer parameters of a checkpoint written by
-  // SupervisedAgent::Save (the optimizer state and step are NOT taken: fine-tuning starts a fresh
-  // Adam at step 0). Throws FileError naming the file when it cannot be read or does not match.
-  void InitFrom(const std::filesystem::path& checkpoint);
-
   // One Adam step on L_CPFT; train gives the CE term, calib the conformal terms. Returns, in order:
   // loss, ce, cps, cpd, set_size (exact mean set size on calib), coverage, threshold_q, grad_norm.
   MetricList UpdateCpft(const SequenceBatch& train, const SequenceBatch& calib);

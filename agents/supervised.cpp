@@ -91,4 +91,21 @@ void SupervisedAgent::Load(torch::serialize::InputArchive& archive) {
   head_->to(device_);
 }
 
+void SupervisedAgent::InitFrom(const std::filesystem::path& checkpoint, const std::string& what) {
+  models::LoadArchiveFile(
+      checkpoint,
+      [&](torch::serialize::InputArchive& archive) {
+        torch::serialize::InputArchive enc, head;
+        archive.read("encoder", enc);
+        archive.read("head", head);
+        models::LoadModule(*encoder_, enc);
+        models::LoadModule(*head_, head);
+      },
+      "cannot initialise the " + what +
+          " model from this checkpoint (does its model config "
+          "match?)");
+  encoder_->to(device_);
+  head_->to(device_);
+}
+
 }  // namespace recarena::agents

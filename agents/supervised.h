@@ -10,7 +10,9 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <memory>
+#include <string>
 
 #include "agents/types.h"
 #include "core/config_schema.h"
@@ -48,6 +50,12 @@ class SupervisedAgent {
 
   virtual void Save(torch::serialize::OutputArchive& archive) const;
   virtual void Load(torch::serialize::InputArchive& archive);
+
+  // Copies the encoder and output-layer parameters of a checkpoint written by Save (the optimizer
+  // state and step are NOT taken: fine-tuning (CPFT, FINEST) starts a fresh Adam at step 0).
+  // Throws FileError naming the file when it cannot be read or does not match; `what` names the
+  // fine-tuning in that message.
+  void InitFrom(const std::filesystem::path& checkpoint, const std::string& what = "fine-tuning");
 
   int64_t step() const { return step_; }
   torch::Device device() const { return device_; }

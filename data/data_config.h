@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "core/config_schema.h"
 #include "core/run_config.h"
@@ -12,6 +13,10 @@
 #include "data/splits.h"
 #include "data/synthetic_world.h"
 #include "data/windows.h"
+
+namespace recarena::config {
+class YamlWriter;
+}  // namespace recarena::config
 
 namespace recarena::data {
 
@@ -41,7 +46,11 @@ struct DataConfig {
     v("preprocess", preprocess);
     v("split", split);
     v("window", window);
-    v("perturb", perturb);
+    // The resolved config.yaml lists the section only when it perturbs, so that run directories
+    // made before the section existed still resume (their config.yaml is compared textually).
+    if (!std::is_same_v<V, config::YamlWriter> || perturb.kind != PerturbKind::kNone) {
+      v("perturb", perturb);
+    }
   }
   void Validate() const;
 };

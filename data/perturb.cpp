@@ -34,22 +34,20 @@ std::vector<Pos> RandomOrder(std::vector<Pos> candidates, Rng& rng) {
   return candidates;
 }
 
-// The least-popular item of the training sequences (fewest occurrences among items that occur,
-// ties by smaller id).
-ItemId LeastPopular(const std::vector<Sequence>& train, int32_t num_items) {
+}  // namespace
+
+ItemId LeastPopularItem(const std::vector<Sequence>& seqs, int32_t num_items) {
   std::vector<int64_t> count(static_cast<size_t>(num_items), 0);
-  for (const auto& s : train) {
+  for (const auto& s : seqs) {
     for (ItemId i : s.items) ++count[static_cast<size_t>(i)];
   }
   ItemId best = -1;
   for (ItemId i = 0; i < num_items; ++i) {
     if (count[i] > 0 && (best < 0 || count[i] < count[best])) best = i;
   }
-  if (best < 0) throw Error("data.perturb: the training sequences hold no interaction");
+  if (best < 0) throw Error("the training sequences hold no interaction");
   return best;
 }
-
-}  // namespace
 
 std::vector<Pos> CasperSelect(const std::vector<Sequence>& train, int64_t n, int64_t window,
                               Rng& rng) {
@@ -169,7 +167,7 @@ std::vector<PerturbedRow> Perturb(std::vector<Sequence>* train, int32_t num_item
     }
     chosen.push_back(p);
   }
-  const ItemId least = LeastPopular(*train, num_items);
+  const ItemId least = LeastPopularItem(*train, num_items);
   std::vector<PerturbedRow> rows;
   for (const Pos& p : chosen) {
     const ItemId item = (*train)[p.first].items[p.second];

@@ -74,6 +74,10 @@ struct PerturbedRow {
 std::vector<std::pair<int64_t, int32_t>> CasperSelect(const std::vector<Sequence>& train, int64_t n,
                                                       int64_t window, Rng& rng);
 
+// The least-popular item of the sequences: fewest occurrences among the items that occur, ties by
+// smaller id (the item FINEST and CASPER insert). Error when the sequences hold no item.
+ItemId LeastPopularItem(const std::vector<Sequence>& seqs, int32_t num_items);
+
 // Applies cfg to train (num_items: the catalog size) and returns the rows perturbed, ordered by
 // (sequence, position). Deterministic for rng's state.
 std::vector<PerturbedRow> Perturb(std::vector<Sequence>* train, int32_t num_items,

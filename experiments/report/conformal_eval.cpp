@@ -309,7 +309,8 @@ ConformalEvalReport EvaluateConformal(size_t n_queries, size_t n_items,
 ConformalEvalReport EvaluateRunConformal(const fs::path& run_dir,
                                          const ConformalEvalOptions& options, int64_t max_queries) {
   const TrainedRun run = OpenTrainedRun(run_dir, "conformal-eval");
-  RequireModelKind(run, {OfflineModel::kNormal, OfflineModel::kCpft}, "conformal-eval");
+  RequireModelKind(run, {OfflineModel::kNormal, OfflineModel::kCpft, OfflineModel::kFinest},
+                   "conformal-eval");
   const OfflineTrainConfig& cfg = run.cfg;
   const fs::path& ckpt = run.best;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));

@@ -67,7 +67,8 @@ void OfflineTrainConfig::Validate() const {
                       enc.state_len, hdt_data.max_session_len));
     }
   } else if (model_kind == OfflineModel::kNormal || model_kind == OfflineModel::kCpft ||
-             IsDecisionTransformer() || IsOfflineRl() || IsOfflineQ()) {
+             model_kind == OfflineModel::kFinest || IsDecisionTransformer() || IsOfflineRl() ||
+             IsOfflineQ()) {
     // num_items comes from the data; validate the rest with a stand-in catalog size.
     agents::SupervisedOptions m = model;
     if (m.encoder.num_items <= 0) m.encoder.num_items = 1;
@@ -86,6 +87,14 @@ void OfflineTrainConfig::Validate() const {
                         "model_kind cpft needs cpft.init_from: the run directory of a trained "
                         "model whose best.pt "
                         "initialises the fine-tuning");
+    }
+  }
+  if (model_kind == OfflineModel::kFinest) {
+    finest.Validate();
+    if (finest.init_from.empty()) {
+      throw ConfigError("finest.init_from",
+                        "model_kind finest needs finest.init_from: the run directory of the "
+                        "pre-trained model whose best.pt it fine-tunes");
     }
   }
   if (IsDecisionTransformer()) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "agents/cpft.h"
+#include "agents/finest.h"
 #include "agents/hdt.h"
 #include "agents/hdt_batches.h"
 #include "agents/modt4r.h"
@@ -25,7 +26,9 @@ namespace recarena::experiments {
 // the same sessions and evaluated with the same last-session queries (HDT's "Normal" baseline);
 // sqn / sac / snqn / sa2c: Xin et al.'s supervised Q-learning family with an `rl` section, and
 // smorl, its multi-objective form (agents/sqn.h, docs/offline_rl.md); cql / bcq: discrete
-// conservative and batch-constrained Q-learning with an `offline_q` section (agents/offline_q.h).
+// conservative and batch-constrained Q-learning with an `offline_q` section (agents/offline_q.h);
+// finest: fine-tunes a trained normal run with CE + FINEST's rank-preserving regulariser under
+// simulated perturbations (agents/finest.h, docs/stability.md).
 enum class OfflineModel {
   kNormal,
   kPopularity,
@@ -40,7 +43,8 @@ enum class OfflineModel {
   kSa2c,
   kSmorl,
   kCql,
-  kBcq
+  kBcq,
+  kFinest
 };
 
 // Where HDT's item vectors (HdtReturnInputs::item_vectors, the unexpectedness returns) come from.
@@ -114,6 +118,7 @@ struct OfflineTrainConfig {
   TrainLoopConfig train;
   EvalConfig eval;
   agents::CpftOptions cpft;           // read only when model_kind is cpft
+  agents::FinestOptions finest;       // read only when model_kind is finest
   agents::Modt4rOptions dt;           // read only when model_kind is modt4r or mrdt
   agents::SqnOptions rl;              // read only when model_kind is sqn, sac, snqn or sa2c
   agents::OfflineQOptions offline_q;  // read only when model_kind is cql or bcq
@@ -151,6 +156,7 @@ struct OfflineTrainConfig {
     // Only cpft runs have (and accept) the section, so the resolved config.yaml of other runs is
     // unchanged (their resume check compares it textually). model_kind is visited first.
     if (model_kind == OfflineModel::kCpft) v("cpft", cpft);
+    if (model_kind == OfflineModel::kFinest) v("finest", finest);
     if (IsDecisionTransformer()) v("dt", dt);
     if (IsOfflineRl()) v("rl", rl);
     if (IsOfflineQ()) v("offline_q", offline_q);
@@ -172,6 +178,7 @@ struct EnumNames<experiments::OfflineModel> {
         {experiments::OfflineModel::kNormal, "normal"},
         {experiments::OfflineModel::kPopularity, "popularity"},
         {experiments::OfflineModel::kCpft, "cpft"},
+        {experiments::OfflineModel::kFinest, "finest"},
         {experiments::OfflineModel::kModt4r, "modt4r"},
         {experiments::OfflineModel::kMrdt, "mrdt"},
         {experiments::OfflineModel::kHdt, "hdt"},

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "agents/cpft.h"
+#include "agents/finest.h"
 #include "agents/modt4r.h"
 #include "agents/offline_q.h"
 #include "agents/popularity.h"
@@ -19,6 +20,7 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/strings.h"
+#include "data/perturb.h"
 #include "data/prepare.h"
 #include "data/windows.h"
 #include "experiments/eval/metrics.h"
@@ -73,18 +75,19 @@ std::vector<int64_t> CalibrationRows(uint64_t seed, int64_t step, int64_t batch,
   return rows;
 }
 
-// The checkpoint CPFT starts from: cpft.init_from/best.pt, after checking that the initial run used
-// the same data, seed and model (otherwise item ids or shapes would silently mean something else).
-fs::path CheckCpftInit(const OfflineTrainConfig& cfg) {
-  const TrainedRun run = OpenTrainedRun(cfg.cpft.init_from, "cpft.init_from");
-  RequireModelKind(run, {OfflineModel::kNormal, OfflineModel::kCpft}, "cpft.init_from");
+// The checkpoint a fine-tuning (CPFT, FINEST) starts from: init_from/best.pt, after checking that
+// the initial run used the same data, seed and model (otherwise item ids or shapes would silently
+// mean something else). key names the config key (cpft.init_from), what the fine-tuning.
+fs::path CheckInitRun(const OfflineTrainConfig& cfg, const std::string& init_from,
+                      const std::string& key, const std::string& what) {
+  const TrainedRun run = OpenTrainedRun(init_from, key);
+  RequireModelKind(run, {OfflineModel::kNormal, OfflineModel::kCpft, OfflineModel::kFinest}, key);
   const OfflineTrainConfig& init = run.cfg;
   const fs::path &cfg_file = run.config_file, &ckpt = run.best;
-  auto differs = [&](const std::string& what) {
+  auto differs = [&](const std::string& part) {
     return FileError(cfg_file.string(), 0,
-                     "the initial run's " + what +
-                         " differs from this config's; CPFT must fine-tune a model "
-                         "trained on the same data with the same model");
+                     "the initial run's " + part + " differs from this config's; " + what +
+                         " must fine-tune a model trained on the same data with the same model");
   };
   if (config::ToYamlString(init.data) != config::ToYamlString(cfg.data))
     throw differs("data section");
@@ -97,32 +100,57 @@ fs::path CheckCpftInit(const OfflineTrainConfig& cfg) {
   return ckpt;
 }
 
+// Loads a fine-tuning's (CPFT, FINEST) initial weights from init_from/best.pt (CheckInitRun).
+void InitFineTuning(agents::SupervisedAgent& agent, const OfflineTrainConfig& cfg,
+                    const std::string& init_from, const std::string& key, const std::string& what) {
+  const fs::path init = CheckInitRun(cfg, init_from, key, what);
+  agent.InitFrom(init, what);
+  log::Info("{}: initialised from {}", what, init.string());
+}
+
 // The windowed models' learner: batches of train.batch_size training windows in the epoch's order
 // (Rng(seed).Fork(1000 + epoch)); the cursor is the next window. CPFT adds its calibration batch of
 // validation windows (CalibrationRows: a pure function of seed and step, so a resumed run draws
-// the same). Validation: the validation windows, or the training windows when there are none.
+// the same). FINEST records every training window's reference lists with the initial model (at
+// construction, before a resume loads later weights) and each epoch simulates a perturbation of
+// finest.simulation_ratio of the windows (Rng(seed).Fork(9000 + epoch)), which leave its
+// regulariser for that epoch. Validation: the validation windows, or the training windows when
+// there are none.
 class WindowLearner : public OfflineLearner {
  public:
   WindowLearner(std::unique_ptr<agents::SupervisedAgent> agent, agents::CpftAgent* cpft,
-                const OfflineTrainConfig& cfg, const OfflineData& od, const MetricsContext& ctx,
-                const OfflineEvalOptions& valid_opts)
+                agents::FinestAgent* finest, const OfflineTrainConfig& cfg, const OfflineData& od,
+                const MetricsContext& ctx, const OfflineEvalOptions& valid_opts)
       : agent_(std::move(agent)),
         cpft_(cpft),
+        finest_(finest),
         cfg_(cfg),
         od_(od),
         ctx_(ctx),
-        valid_opts_(valid_opts) {}
+        valid_opts_(valid_opts) {
+    if (finest_ != nullptr) RecordReferences();
+  }
   void StartEpoch(int64_t epoch, bool /*fresh*/) override {
     perm_.resize(od_.train_w.size());
     for (size_t i = 0; i < perm_.size(); ++i) perm_[i] = static_cast<int64_t>(i);
     Rng rng = Rng(cfg_.run.seed).Fork(1000 + static_cast<uint64_t>(epoch));
     rng.Shuffle(perm_);
+    if (finest_ == nullptr) return;
+    // The windows simulated this epoch: round(ratio * N) of them.
+    std::vector<int64_t> order = perm_;
+    Rng sim = Rng(cfg_.run.seed).Fork(9000 + static_cast<uint64_t>(epoch));
+    sim.Shuffle(order);
+    simulated_.assign(perm_.size(), 0);
+    const auto n = std::llround(cfg_.finest.simulation_ratio * static_cast<double>(order.size()));
+    for (int64_t i = 0; i < n; ++i) simulated_[static_cast<size_t>(order[i])] = 1;
+    sim_rng_ = sim;  // each row's draws: sim_rng_.Fork(row + 1), the same after a resume
   }
   int64_t EpochSize() const override { return static_cast<int64_t>(perm_.size()); }
   agents::MetricList Step(int64_t* cursor) override {
     const int64_t end = std::min(EpochSize(), *cursor + cfg_.train.batch_size);
     const std::vector<int64_t> rows(perm_.begin() + *cursor, perm_.begin() + end);
     *cursor = end;
+    if (finest_ != nullptr) return FinestStep(rows);
     const agents::SequenceBatch batch = Batch(od_.train_w, rows);
     if (cpft_ == nullptr) return agent_->Update(batch);
     const auto calib_rows =
@@ -142,6 +170,43 @@ class WindowLearner : public OfflineLearner {
   int64_t step() const override { return agent_->step(); }
 
  private:
+  void RecordReferences() {
+    const data::Windows& w = od_.train_w;
+    const auto n = static_cast<int64_t>(w.size());
+    ref_ = torch::empty({n, cfg_.finest.k}, torch::kInt32);
+    comp_ = torch::empty({n, cfg_.finest.k}, torch::kInt32);
+    for (int64_t b = 0; b < n; b += cfg_.eval.batch_size) {
+      std::vector<int64_t> rows;
+      for (int64_t r = b; r < std::min(n, b + cfg_.eval.batch_size); ++r) rows.push_back(r);
+      auto [items, lengths] = WindowTensors(w, rows);
+      auto [r, c] = finest_->References(items.to(agent_->device()), lengths.to(agent_->device()));
+      ref_.narrow(0, b, r.size(0)).copy_(r);
+      comp_.narrow(0, b, c.size(0)).copy_(c);
+    }
+    least_popular_ = data::LeastPopularItem(od_.train_seqs, od_.num_items());
+    log::Info("finest: reference lists of {} training windows recorded (K = {})", n, cfg_.finest.k);
+  }
+  agents::MetricList FinestStep(const std::vector<int64_t>& rows) {
+    agents::SequenceBatch batch = Batch(od_.train_w, rows);
+    torch::Tensor items = batch.items.to(torch::kCPU).clone();
+    torch::Tensor lengths = batch.lengths.to(torch::kCPU).clone();
+    auto include = torch::ones({static_cast<int64_t>(rows.size())}, torch::kBool);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!simulated_[static_cast<size_t>(rows[i])]) continue;
+      torch::Tensor row = items[static_cast<int64_t>(i)];
+      Rng row_rng = sim_rng_.Fork(static_cast<uint64_t>(rows[i]) + 1);
+      lengths[static_cast<int64_t>(i)] =
+          agents::SimulatePerturbation(row, lengths[static_cast<int64_t>(i)].item<int64_t>(),
+                                       least_popular_, od_.num_items(), row_rng);
+      include[static_cast<int64_t>(i)] = false;
+    }
+    const torch::Device d = agent_->device();
+    batch.items = items.to(d);
+    batch.lengths = lengths.to(d);
+    const auto index = torch::tensor(rows, torch::kInt64);
+    return finest_->UpdateFinest(batch, ref_.index_select(0, index).to(d, torch::kInt64),
+                                 comp_.index_select(0, index).to(d, torch::kInt64), include.to(d));
+  }
   // Targets, values and done flags (a row is done when it is the last of its sequence: rows are
   // ordered by sequence and position) of the windows `rows`.
   agents::SequenceBatch Batch(const data::Windows& w, const std::vector<int64_t>& rows) const {
@@ -161,7 +226,12 @@ class WindowLearner : public OfflineLearner {
     return {items.to(d), lengths.to(d), targets.to(d), values.to(d), done.to(d)};
   }
   std::unique_ptr<agents::SupervisedAgent> agent_;
-  agents::CpftAgent* cpft_;  // agent_ when model_kind is cpft, else nullptr
+  agents::CpftAgent* cpft_;      // agent_ when model_kind is cpft, else nullptr
+  agents::FinestAgent* finest_;  // agent_ when model_kind is finest, else nullptr
+  torch::Tensor ref_, comp_;     // finest: [train windows, K] int32 reference / competitive items
+  std::vector<uint8_t> simulated_;  // finest: [train windows] simulated this epoch
+  Rng sim_rng_;                     // finest: this epoch's stream of simulation draws
+  int64_t least_popular_ = 0;
   const OfflineTrainConfig& cfg_;
   const OfflineData& od_;
   MetricsContext ctx_;
@@ -357,12 +427,19 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   cfg.model = ResolvedModelOptions(cfg, od.num_items());
   torch::manual_seed(cfg.run.seed);
   const bool is_cpft = cfg.model_kind == OfflineModel::kCpft;
+  const bool is_finest = cfg.model_kind == OfflineModel::kFinest;
   const bool is_dt = cfg.IsDecisionTransformer();
-  // Decision transformers and offline RL: named by model_kind in labels and metrics.
-  const bool named_kind = is_dt || cfg.IsOfflineRl() || cfg.IsOfflineQ();
+  // Decision transformers, offline RL and FINEST: named by model_kind in labels and metrics.
+  const bool named_kind = is_dt || cfg.IsOfflineRl() || cfg.IsOfflineQ() || is_finest;
   std::unique_ptr<agents::SupervisedAgent> agent;
   agents::CpftAgent* cpft = nullptr;
-  if (is_cpft) {
+  agents::FinestAgent* finest = nullptr;
+  if (is_finest) {
+    auto a = std::make_unique<agents::FinestAgent>(cfg.model, cfg.finest, device);
+    InitFineTuning(*a, cfg, cfg.finest.init_from, "finest.init_from", "FINEST");
+    finest = a.get();
+    agent = std::move(a);
+  } else if (is_cpft) {
     if (od.valid_w.size() == 0) {
       throw Error(fmt::format(
           "model_kind cpft: dataset '{}' gives no validation windows, which CPFT needs as "
@@ -370,9 +447,7 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
           name));
     }
     auto a = std::make_unique<agents::CpftAgent>(cfg.model, cfg.cpft, device);
-    const fs::path init = CheckCpftInit(cfg);
-    a->InitFrom(init);
-    log::Info("cpft: initialised from {}", init.string());
+    InitFineTuning(*a, cfg, cfg.cpft.init_from, "cpft.init_from", "CPFT");
     cpft = a.get();
     agent = std::move(a);
   } else {
@@ -380,7 +455,7 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   }
   OfflineEvalOptions valid_opts = test_opts;
   valid_opts.max_queries = cfg.train.max_valid_queries;
-  WindowLearner learner(std::move(agent), cpft, cfg, od, ctx, valid_opts);
+  WindowLearner learner(std::move(agent), cpft, finest, cfg, od, ctx, valid_opts);
   TrainingLoopOptions loop = LoopOptionsFor(cfg.train);
   loop.progress_label = "train " + (named_kind ? config::EnumToString(cfg.model_kind)
                                                : config::EnumToString(cfg.model.encoder.kind));

@@ -346,7 +346,7 @@ std::vector<BadInput> Cases() {
        nullptr,
        true},
       {"run directories",
-       "[16] a resume without config.yaml under another config",
+       "a resume without config.yaml under another config",
        {{"c.yaml", kTinyTrain}, {"other.yaml", "run:\n  seed: 9\n"}},
        Train("c.yaml"),
        {"{dir}/out/last.pt", "another config"},
