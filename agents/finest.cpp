@@ -32,9 +32,25 @@ std::pair<torch::Tensor, torch::Tensor> ReferenceLists(const torch::Tensor& logi
                     "K = {}",
                     logits.dim(), logits.dim() == 2 ? logits.size(1) : 0, k));
   }
-  // A stable descending sort keeps equal logits in ascending item order.
-  const torch::Tensor order =
-      std::get<1>(logits.detach().sort(/*stable=*/true, /*dim=*/1, /*descending=*/true));
+  // The 2K largest by topk (O(N) per row, not a full sort), then ordered by (-logit, id): sort the
+  // chosen ids ascending, then stable-sort by descending logit.
+  const torch::Tensor z = logits.detach();
+  auto [vals, idx] = z.topk(2 * k, /*dim=*/1, /*largest=*/true, /*sorted=*/true);
+  const torch::Tensor by_id = std::get<1>(idx.sort(1));
+  idx = idx.gather(1, by_id);
+  vals = vals.gather(1, by_id);
+  const torch::Tensor by_value = std::get<1>(vals.sort(/*stable=*/true, 1, /*descending=*/true));
+  torch::Tensor order = idx.gather(1, by_value);
+  // A tie at the boundary (an unchosen item equal to the 2K-th value) makes topk's choice among
+  // the tied items arbitrary: those rows take the full stable sort, which picks smaller ids.
+  const torch::Tensor last = std::get<0>(vals.min(1, /*keepdim=*/true));
+  const torch::Tensor tied = (z == last).sum(1) > (vals == last).sum(1);
+  if (tied.any().item<bool>()) {
+    const torch::Tensor rows = tied.nonzero().squeeze(1);
+    const torch::Tensor full =
+        std::get<1>(z.index_select(0, rows).sort(/*stable=*/true, /*dim=*/1, /*descending=*/true));
+    order.index_copy_(0, rows, full.narrow(1, 0, 2 * k));
+  }
   return {order.narrow(1, 0, k).contiguous(), order.narrow(1, k, k).contiguous()};
 }
 

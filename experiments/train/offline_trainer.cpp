@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "core/rng.h"
 #include "core/strings.h"
 #include "data/perturb.h"
@@ -175,6 +176,7 @@ class WindowLearner : public OfflineLearner {
     const auto n = static_cast<int64_t>(w.size());
     ref_ = torch::empty({n, cfg_.finest.k}, torch::kInt32);
     comp_ = torch::empty({n, cfg_.finest.k}, torch::kInt32);
+    Progress progress("finest reference lists", n, 2.0);
     for (int64_t b = 0; b < n; b += cfg_.eval.batch_size) {
       std::vector<int64_t> rows;
       for (int64_t r = b; r < std::min(n, b + cfg_.eval.batch_size); ++r) rows.push_back(r);
@@ -182,7 +184,9 @@ class WindowLearner : public OfflineLearner {
       auto [r, c] = finest_->References(items.to(agent_->device()), lengths.to(agent_->device()));
       ref_.narrow(0, b, r.size(0)).copy_(r);
       comp_.narrow(0, b, c.size(0)).copy_(c);
+      progress.Add(r.size(0));
     }
+    progress.Finish();
     least_popular_ = data::LeastPopularItem(od_.train_seqs, od_.num_items());
     log::Info("finest: reference lists of {} training windows recorded (K = {})", n, cfg_.finest.k);
   }

@@ -26,6 +26,10 @@ TEST_CASE("finest: reference lists are the top K and the next K, ties by smaller
   CHECK(torch::equal(r, Ids({{0, 1}, {3, 1}})));
   CHECK(torch::equal(c, Ids({{2, 3}, {2, 4}})));
   CHECK_THROWS_AS(ReferenceLists(logits, 3), recarena::Error);  // N = 5 < 2K
+  // A tie across the boundary of the 2K chosen: the smaller ids are chosen.
+  const auto [tr, tc] = ReferenceLists(Rows({{1.0, 1.0, 1.0, 0.0}, {0.0, 2.0, 2.0, 2.0}}), 1);
+  CHECK(torch::equal(tr, Ids({{0}, {1}})));
+  CHECK(torch::equal(tc, Ids({{1}, {2}})));
 }
 
 TEST_CASE("finest: golden values of the rank-preserving regulariser (Eqs. 3-4)", "[finest]") {
