@@ -77,8 +77,9 @@ std::vector<int64_t> CalibrationRows(uint64_t seed, int64_t step, int64_t batch,
 }
 
 // The checkpoint a fine-tuning (CPFT, FINEST) starts from: init_from/best.pt, after checking that
-// the initial run used the same data, seed and model (otherwise item ids or shapes would silently
-// mean something else). key names the config key (cpft.init_from), what the fine-tuning.
+// the initial run used the same data (data.perturb aside), seed and model (otherwise item ids or
+// shapes would silently mean something else). key names the config key (cpft.init_from), what the
+// fine-tuning.
 fs::path CheckInitRun(const OfflineTrainConfig& cfg, const std::string& init_from,
                       const std::string& key, const std::string& what) {
   const TrainedRun run = OpenTrainedRun(init_from, key);
@@ -90,8 +91,10 @@ fs::path CheckInitRun(const OfflineTrainConfig& cfg, const std::string& init_fro
                      "the initial run's " + part + " differs from this config's; " + what +
                          " must fine-tune a model trained on the same data with the same model");
   };
-  if (config::ToYamlString(init.data) != config::ToYamlString(cfg.data))
-    throw differs("data section");
+  // A perturbation of the training data keeps the catalog and ids: it may differ.
+  data::DataConfig a = init.data, b = cfg.data;
+  a.perturb = b.perturb = data::PerturbConfig{};
+  if (config::ToYamlString(a) != config::ToYamlString(b)) throw differs("data section");
   if (init.run.seed != cfg.run.seed)
     throw differs("run.seed (it fixes the synthetic world and the split)");
   // (num_items is not a config key, so it is absent from both texts.)

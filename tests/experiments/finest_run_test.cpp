@@ -55,6 +55,13 @@ TEST_CASE("finest: fine-tunes a trained run, resumes exactly, refuses a missing 
   bad = ft;
   bad.run.seed = 12;
   CHECK_THROWS_WITH(RunOfflineTraining(bad, dir.path() / "bad2"), Catch::Contains("run.seed"));
+  // Fine-tuning on perturbed data from the clean pre-training is allowed (same catalog and ids).
+  OfflineTrainConfig perturbed = ft;
+  perturbed.data.perturb.kind = recarena::data::PerturbKind::kDeletion;
+  perturbed.data.perturb.ratio = 0.05;
+  perturbed.train.max_steps = 4;
+  perturbed.train.eval_every = 4;
+  CHECK(RunOfflineTraining(perturbed, dir.path() / "ft-perturbed").steps == 4);
   bad = ft;
   bad.finest.init_from.clear();
   CHECK_THROWS_WITH(bad.Validate(), Catch::Contains("finest.init_from"));
