@@ -11,7 +11,9 @@
 //   select     random | earliest_random (among each training sequence's first interaction) |
 //              latest_random (among each one's last) | casper (the roots of the interaction
 //              graph that reach the most later interactions, below)
-//   ratio      share of the training interactions perturbed: round(ratio * N), at least 1
+//   ratio      share of the training interactions perturbed: round(ratio * N), at least 1, and
+//              at most the candidates there are (earliest_random / latest_random: one per
+//              sequence; deletions: those that leave every sequence 2 items)
 //
 // CASPER's interaction graph: the nodes are the training interactions in the last `casper_window`
 // positions of each training sequence; an edge runs from an interaction to the next one of the
