@@ -118,7 +118,8 @@ int64_t ParseId(const std::string& file, int64_t line, const std::string& field,
   return value;
 }
 
-constexpr int64_t kMaxItem = INT32_MAX - 1;  // so that max id + 1 still fits num_items
+constexpr int64_t kMaxItem = INT32_MAX - 1;   // so that max id + 1 still fits num_items
+constexpr int64_t kMaxDenseItems = 50000000;  // without a catalog: ids below 50 million
 
 // Maps file item ids to the ids used in RankingQuery (catalog index, or unchanged). String ids:
 // catalog index (catalog ids sorted as strings), or without a catalog the index of first
@@ -161,6 +162,16 @@ class ItemMap {
     }
     const int64_t id = ParseId(file, line, field, "item id", kMaxItem);
     if (!has_catalog_) {
+      // Without a catalog the ids are taken as a dense 0..max catalog, whose size every metric
+      // allocates for: a huge id would ask for gigabytes (found by fuzz/rankings_fuzz).
+      if (id >= kMaxDenseItems) {
+        throw FileError(file, line,
+                        fmt::format("item id {} would make the catalog 0..{} ({} items) without "
+                                    "--catalog; give the catalog (--catalog FILE or --dataset "
+                                    "DIR) or --ids string (ids by first appearance); at most {} "
+                                    "items are assumed dense",
+                                    QuoteForError(field), id, id + 1, kMaxDenseItems));
+      }
       max_id_ = std::max(max_id_, id);
       return static_cast<int32_t>(id);
     }

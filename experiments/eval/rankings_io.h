@@ -57,7 +57,9 @@ struct RankingReadOptions {
 //    0..n-1 in any order keeps ids unchanged); ctx->long_tail = the flags when the catalog has a
 //    second column, else empty.
 //  - without a catalog: ids are kept, ctx->num_items = max item id seen in any file + 1 (coverage
-//    then assumes a dense 0..max catalog), ctx->long_tail empty (CV_nov not reported).
+//    then assumes a dense 0..max catalog), ctx->long_tail empty (CV_nov not reported). An id of
+//    50 million or more is then an error (the metrics would allocate for a catalog that large;
+//    give a catalog, a dataset, or string ids).
 //  - ctx->popularity is cleared; ctx->has_history = whether a history file was given.
 // An empty path means "not given" for history and catalog.
 std::vector<RankingQuery> ReadRankingFiles(const std::filesystem::path& pred,

@@ -391,3 +391,17 @@ TEST_CASE("rankings_io: --dataset maps external ids through a prepared dataset's
                                     out),
                     Catch::Contains("nowhere/items.tsv") && Catch::Contains("does not exist"));
 }
+
+TEST_CASE("rankings_io: without a catalog, a huge item id is refused, not allocated for",
+          "[rankings_io]") {
+  // Found by fuzz/rankings_fuzz's long run: "650007644" made the metrics allocate 2.6 GB for a
+  // dense catalog 0..650007644.
+  TempDir dir;
+  CHECK(ErrorOf(dir, "1 44 650007644\n", "1 44\n").find("pred.txt:1") != std::string::npos);
+  CHECK(ErrorOf(dir, "1 44 650007644\n", "1 44\n").find("'650007644'") != std::string::npos);
+  CHECK(ErrorOf(dir, "1 44\n", "1 000000000000000283317727\n").find("--catalog") !=
+        std::string::npos);
+  CHECK(ErrorOf(dir, "1 44 49999999\n", "1 44\n") == "no error");
+  // With a catalog or string ids the same id is fine.
+  CHECK(ErrorOf(dir, "1 44 650007644\n", "1 44\n", "", "44\n650007644\n") == "no error");
+}
