@@ -15,6 +15,9 @@
 //             t = 1..max_length; patience off. Step cap max_length.
 //   starts    --starts users; user p starts from one item drawn with
 //   Rng(seed).Fork(1).UniformInt(N).
+// --sim-dir DIR instead loads the test role of a fitted simulator (`recarena sim fit`), and the
+// sizes come from it: bench/python_env_throughput.py is then the twin, driving the same simulator
+// from Python through the recarena package (bench/run_python_env_throughput.sh).
 // For each B: VectorEnv(B).Reset(seed), torch::manual_seed(seed), then W warm-up and S timed steps.
 // Each step's actions are torch::randint(0, N, {B}) on the env's device (the default generator, so
 // the same calls in Python give the same actions); making them is inside the timed loop on both
@@ -59,6 +62,7 @@ struct BenchOptions : bench::CommonOptions {
   int64_t max_length = 50;
   double hazard = 0.05;
   int64_t warmup = 5;
+  std::string sim_dir;  // a fitted simulator instead of the in-memory one
 };
 
 std::vector<int64_t> ParseIntList(const std::string& flag, const std::string& value, int64_t min) {
@@ -115,7 +119,9 @@ bool ParseFlags(int argc, char** argv, BenchOptions& o) {
       "start states (users, one start item each)")(
       "max-length", po::value<int64_t>(&o.max_length)->default_value(o.max_length),
       "episode step cap")("hazard", po::value<double>(&o.hazard)->default_value(o.hazard),
-                          "constant leave hazard per step");
+                          "constant leave hazard per step")(
+      "sim-dir", po::value<std::string>(&o.sim_dir),
+      "a fitted simulator directory (its test role) instead of the in-memory simulator");
   bench::AddCommonOptions(
       desc, o, "cpu, cuda, or auto (= cpu, plus cuda when LibTorch sees a GPU); comma-separated",
       "seed of the weights, the start states, the env and the actions");
@@ -203,6 +209,25 @@ std::shared_ptr<env::Simulator> BuildSimulator(const BenchOptions& o, const torc
   return sim;
 }
 
+// The test role of the fitted simulator o.sim_dir; o's sizes are set from it (hidden -1, hazard
+// -1, categories 0: the fitted simulator's own encoder, hazard and similarity keys).
+std::shared_ptr<env::Simulator> LoadFitted(BenchOptions& o, const torch::Device& device,
+                                           int64_t& params) {
+  auto sim = env::LoadSimulator(o.sim_dir, env::SimRole::kTest, device);
+  params = 0;
+  for (const auto& model : sim->response->models()) {
+    for (const torch::Tensor& p : model->parameters()) params += p.numel();
+  }
+  o.items = sim->num_items;
+  o.state_len = sim->state_len;
+  o.hidden = -1;
+  o.categories = 0;
+  o.starts = static_cast<int64_t>(sim->starts.size());
+  o.max_length = sim->cfg.max_length;
+  o.hazard = -1.0;
+  return sim;
+}
+
 nlohmann::json RunOne(const BenchOptions& o, const std::shared_ptr<const env::Simulator>& sim,
                       int64_t params, const std::string& device_name, int64_t batch,
                       int64_t steps) {
@@ -260,7 +285,8 @@ int main(int argc, char** argv) {
     for (const std::string& device_name : devices) {
       int64_t params = 0;
       const std::shared_ptr<const env::Simulator> sim =
-          BuildSimulator(o, bench::TorchDevice(device_name), params);
+          o.sim_dir.empty() ? BuildSimulator(o, bench::TorchDevice(device_name), params)
+                            : LoadFitted(o, bench::TorchDevice(device_name), params);
       for (size_t k = 0; k < o.batch_sizes.size(); ++k) {
         std::cout << RunOne(o, sim, params, device_name, o.batch_sizes[k], o.steps[k]).dump()
                   << std::endl;

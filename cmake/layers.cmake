@@ -4,7 +4,7 @@
 # #include of the tree against it in CI. docs/architecture.md draws it. A layer may be a subfolder
 # (experiments/eval): its headers are included as "experiments/eval/x.h".
 set(RECARENA_LAYERS core data models env policies agents llm_bridge experiments/eval
-                    experiments/train experiments/report experiments/cli)
+                    experiments/train experiments/report experiments/cli python)
 set(RECARENA_LAYER_DEPS_core "")
 set(RECARENA_LAYER_DEPS_data core)
 set(RECARENA_LAYER_DEPS_models core data)
@@ -22,3 +22,6 @@ set(RECARENA_LAYER_DEPS_experiments/report core data models env policies agents 
                                            experiments/eval experiments/train)
 set(RECARENA_LAYER_DEPS_experiments/cli core data models env policies agents llm_bridge
                                         experiments/eval experiments/train experiments/report)
+# python/: the Python package's compiled module (pybind11), a top layer beside experiments/cli: the
+# simulator (env), datasets (data) and the offline evaluation (experiments/eval).
+set(RECARENA_LAYER_DEPS_python core data models env policies agents llm_bridge experiments/eval)

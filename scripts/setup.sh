@@ -13,7 +13,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # LibTorch of the torch wheel configures against it (CMakeLists.txt), and nothing here needs a GPU.
 PKGS=(
   build-essential clang cmake ninja-build pkg-config ccache
-  python3-venv
+  python3-venv python3-dev
   libyaml-cpp-dev
   libfmt-dev
   libboost-dev libboost-program-options-dev

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/run_dir.h"
@@ -38,6 +39,17 @@ OpenedSimulator OpenSimulator(const std::filesystem::path& dir, const std::strin
   const auto device = models::ResolveDevice(cfg.run.device);
   auto sim = env::LoadSimulator(dir, env::ParseRole(role), device);
   return {std::move(cfg), device, std::move(sim)};
+}
+
+// One line per episode id (episode, return, length), the trajectories the Python package's
+// rollouts are compared with (python/tests).
+void WriteEpisodes(const std::string& path, const EpisodeStats& stats) {
+  WriteFileAtomic(path, [&](std::ostream& os) {
+    os << "episode\treturn\tlength\n";
+    for (size_t e = 0; e < stats.returns.size(); ++e) {
+      os << fmt::format("{}\t{:.9g}\t{}\n", e, stats.returns[e], stats.lengths[e]);
+    }
+  });
 }
 
 }  // namespace
@@ -101,7 +113,7 @@ int RunSimReport(const std::vector<std::string>& args, std::ostream& out) {
 }
 
 int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
-  std::string policy = "random", role = "test", run_dir;
+  std::string policy = "random", role = "test", run_dir, episodes_out;
   int64_t episodes = 100, num_envs = 64, max_length = 0;
   uint64_t seed = 0;
   bool mask_repeats = false, no_leave = false;
@@ -117,7 +129,9 @@ int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
       "max-length", po::value(&max_length)->default_value(0), "step cap (0: the simulator's)")(
       "mask-repeats", po::bool_switch(&mask_repeats), "never recommend an item twice per episode")(
       "no-leave", po::bool_switch(&no_leave),
-      "leave rules off: every episode runs max-length steps");
+      "leave rules off: every episode runs max-length steps")(
+      "episodes-out", po::value(&episodes_out)->value_name("FILE"),
+      "also write each episode's return and length (TSV)");
   auto cl = ParseCommandLine(args, opts);
   if (cl.help) {
     PrintCommandHelp(out, "sim rollout DIR --policy random|popular|oracle|run [--run RUN_DIR]",
@@ -160,6 +174,7 @@ int RunSimRollout(const std::vector<std::string>& args, std::ostream& out) {
     });
   }
   auto stats = RunEpisodes(venv, fn, episodes, seed);
+  if (!episodes_out.empty()) WriteEpisodes(episodes_out, stats);
   auto ci = [](const MeanCi& s) {
     return nlohmann::json{{"mean", s.mean}, {"ci95", {s.lo, s.hi}}, {"sd", s.sd}};
   };
