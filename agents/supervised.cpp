@@ -2,6 +2,7 @@
 
 #include "agents/gradient_step.h"
 #include "core/error.h"
+#include "models/bert4rec.h"
 #include "models/checkpoint.h"
 
 namespace recarena::agents {
@@ -40,8 +41,29 @@ torch::Tensor SupervisedAgent::TrainLogits(const torch::Tensor& items,
                                            const torch::Tensor& lengths) {
   encoder_->train();
   head_->train();
-  auto out = encoder_->forward(items, lengths);
-  return head_->forward(out.last);
+  return head_->forward(encoder_->Last(items, lengths));
+}
+
+torch::Tensor SupervisedAgent::ClozeLoss(const SequenceBatch& batch) {
+  auto& bert = static_cast<models::Bert4RecImpl&>(*encoder_);
+  encoder_->train();
+  head_->train();
+  const int64_t B = batch.items.size(0), L = batch.items.size(1);
+  const int64_t pad = options_.encoder.num_items;
+  // The window and its target as one sequence of lengths + 1 items.
+  torch::Tensor tokens =
+      torch::cat({batch.items, torch::full({B, 1}, pad, batch.items.options())}, 1);
+  tokens = tokens.scatter(1, batch.lengths.unsqueeze(1), batch.targets.unsqueeze(1));
+  const torch::Tensor seq_len = batch.lengths + 1;
+  const torch::Tensor valid = models::LengthMask(seq_len, L + 1);
+  // rho of the items, and always the last one (the next-item task Scores answers).
+  // Drawn on the CPU generator: the same masks on CPU and CUDA for a seed.
+  torch::Tensor masked =
+      (torch::rand({B, L + 1}).to(device_) < options_.encoder.bert4rec_mask_prob) & valid;
+  masked = masked.scatter(1, batch.lengths.unsqueeze(1), true);
+  const torch::Tensor states = bert.Encode(tokens.masked_fill(masked, bert.mask_token()), seq_len);
+  const torch::Tensor logits = head_->forward(states.index({masked}));
+  return torch::nn::functional::cross_entropy(logits, tokens.index({masked}));
 }
 
 torch::Tensor SupervisedAgent::ApplyLoss(const torch::Tensor& loss) {
@@ -51,8 +73,10 @@ torch::Tensor SupervisedAgent::ApplyLoss(const torch::Tensor& loss) {
 }
 
 MetricList SupervisedAgent::Update(const SequenceBatch& batch) {
-  auto logits = TrainLogits(batch.items, batch.lengths);
-  auto loss = torch::nn::functional::cross_entropy(logits, batch.targets);
+  const torch::Tensor loss = options_.encoder.kind == models::EncoderKind::kBert4Rec
+                                 ? ClozeLoss(batch)
+                                 : torch::nn::functional::cross_entropy(
+                                       TrainLogits(batch.items, batch.lengths), batch.targets);
   const torch::Tensor norm = ApplyLoss(loss);
   return ReadMetrics({{"loss", loss}, {"grad_norm", norm}});
 }
@@ -61,8 +85,7 @@ torch::Tensor SupervisedAgent::Scores(const torch::Tensor& items, const torch::T
   torch::NoGradGuard ng;
   encoder_->eval();
   head_->eval();
-  auto out = encoder_->forward(items.to(device_), lengths.to(device_));
-  return head_->forward(out.last);
+  return head_->forward(encoder_->Last(items.to(device_), lengths.to(device_)));
 }
 
 void SupervisedAgent::Save(torch::serialize::OutputArchive& archive) const {

@@ -43,7 +43,8 @@ class SupervisedAgent {
   SupervisedAgent(const SupervisedAgent&) = delete;
   SupervisedAgent& operator=(const SupervisedAgent&) = delete;
 
-  // One Adam step on the mean cross-entropy of batch.targets; returns {"loss", "grad_norm"}.
+  // One Adam step on the mean cross-entropy of batch.targets; returns {"loss", "grad_norm"}. With a
+  // BERT4Rec encoder the loss is its cloze objective instead (ClozeLoss).
   virtual MetricList Update(const SequenceBatch& batch);
   // Logits over the catalog [B, num_items] (float, on the agent's device); eval mode, no grad.
   virtual torch::Tensor Scores(const torch::Tensor& items, const torch::Tensor& lengths);
@@ -66,6 +67,12 @@ class SupervisedAgent {
  protected:
   // Logits [B, num_items] in train() mode, with autograd (for subclasses that add loss terms).
   torch::Tensor TrainLogits(const torch::Tensor& items, const torch::Tensor& lengths);
+  // BERT4Rec's masked-item (cloze) objective (Sun et al. 2019) on the window + target sequence:
+  // each of its items is replaced by [MASK] with probability encoder.bert4rec_mask_prob, the target
+  // (the last item) always, and the loss is the mean cross-entropy of the masked items under the
+  // output layer. The masks come from LibTorch's global generator, seeded from run.seed like
+  // dropout's.
+  torch::Tensor ClozeLoss(const SequenceBatch& batch);
   // The output layer's item vectors [num_items, D] (row j scores item j: logit_j = h . w_j + b_j).
   torch::Tensor OutputItemVectors() const { return head_->weight; }
   // backward(loss), optional clipping, one Adam step, ++step; returns the pre-clip gradient norm

@@ -51,6 +51,9 @@ void EncoderOptions::Validate() const {
     }
   }
   RequireAtLeast("nextitnet_kernel", nextitnet_kernel, 1);
+  if (!(bert4rec_mask_prob >= 0.0 && bert4rec_mask_prob < 1.0)) {
+    Bad("bert4rec_mask_prob", "must be in [0, 1), got " + std::to_string(bert4rec_mask_prob));
+  }
 }
 
 SequenceEncoderImpl::SequenceEncoderImpl(const EncoderOptions& options) : options_(options) {

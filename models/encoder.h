@@ -2,7 +2,8 @@
 //
 // A sequence encoder maps a batch of right-padded item sequences to per-position states and to the
 // state at each sequence's last real item. Every recommender / RL agent in recarena uses one as its
-// state encoder (GRU4Rec, SASRec, Caser, NextItNet, as in the thesis Sec. 5.4.2 / 6.4.5).
+// state encoder (GRU4Rec, SASRec, Caser, NextItNet, as in the thesis Sec. 5.4.2 / 6.4.5; BERT4Rec,
+// as FINEST evaluates on it).
 //
 // Input contract (all encoders):
 //   items   [B, L] int64, L <= options.state_len. Real items sit at positions 0..lengths[b]-1, the
@@ -36,7 +37,7 @@ struct EncoderOutput {
   torch::Tensor states;  // [B, L, D] float: causal per-position states, 0 at padding positions
 };
 
-enum class EncoderKind { kGru4Rec, kSasRec, kCaser, kNextItNet };
+enum class EncoderKind { kGru4Rec, kSasRec, kCaser, kNextItNet, kBert4Rec };
 
 // Config section `model.encoder`. num_items is not a config key: it comes from the dataset and the
 // caller sets it before MakeEncoder (which checks it).
@@ -48,9 +49,12 @@ struct EncoderOptions {
   // Applied to the input embeddings of every encoder; also inside SASRec's attention and
   // feed-forward layers, and before Caser's output projection.
   double dropout = 0.1;
-  // SASRec (Kang & McAuley 2018).
+  // SASRec (Kang & McAuley 2018) and BERT4Rec (Sun et al. 2019).
   int64_t num_heads = 1;
   int64_t num_blocks = 1;
+  // BERT4Rec's cloze objective (agents/supervised.h): the share of a training sequence's items
+  // replaced by [MASK] (the paper's rho; 0.2 is its MovieLens value), besides the last item.
+  double bert4rec_mask_prob = 0.2;
   // Caser (Tang & Wang 2018): caser_h_filters horizontal filters for each height, caser_v_filters
   // vertical filters spanning the whole state_len window.
   int64_t caser_h_filters = 16;
@@ -74,6 +78,7 @@ struct EncoderOptions {
     v("caser_v_filters", caser_v_filters);
     v("nextitnet_dilations", nextitnet_dilations);
     v("nextitnet_kernel", nextitnet_kernel);
+    v("bert4rec_mask_prob", bert4rec_mask_prob);
   }
   // Checks the config fields (not num_items); throws ConfigError("model.encoder.<field>", ...).
   void Validate() const;
@@ -88,6 +93,11 @@ class SequenceEncoderImpl : public torch::nn::Module {
 
   // See the contract at the top of this file.
   virtual EncoderOutput forward(const torch::Tensor& items, const torch::Tensor& lengths) = 0;
+  // forward(items, lengths).last alone, for encoders whose per-position states cost more than the
+  // last one (BERT4Rec); equal to it up to floating-point rounding.
+  virtual torch::Tensor Last(const torch::Tensor& items, const torch::Tensor& lengths) {
+    return forward(items, lengths).last;
+  }
 
   // The [num_items + 1, D] embedding table (a parameter: gradients flow through it).
   torch::Tensor item_embeddings() const { return item_embedding_->weight; }
@@ -113,6 +123,7 @@ std::shared_ptr<SequenceEncoderImpl> MakeGru4Rec(const EncoderOptions& options);
 std::shared_ptr<SequenceEncoderImpl> MakeSasRec(const EncoderOptions& options);     // sasrec.cpp
 std::shared_ptr<SequenceEncoderImpl> MakeCaser(const EncoderOptions& options);      // caser.cpp
 std::shared_ptr<SequenceEncoderImpl> MakeNextItNet(const EncoderOptions& options);  // nextitnet.cpp
+std::shared_ptr<SequenceEncoderImpl> MakeBert4Rec(const EncoderOptions& options);   // bert4rec.cpp
 struct EncoderEntry {
   EncoderKind kind;
   const char* name;  // the spelling of encoder.kind in a config
@@ -125,6 +136,7 @@ inline const std::vector<EncoderEntry>& EncoderRegistry() {
       {EncoderKind::kSasRec, "sasrec", &MakeSasRec},
       {EncoderKind::kCaser, "caser", &MakeCaser},
       {EncoderKind::kNextItNet, "nextitnet", &MakeNextItNet},
+      {EncoderKind::kBert4Rec, "bert4rec", &MakeBert4Rec},
   };
   return registry;
 }

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "models/bert4rec.h"
 #include "models/caser.h"
 #include "models/encoder.h"
 #include "models/gru4rec.h"
@@ -52,6 +53,10 @@ std::vector<EncoderOptions> AllVariants() {
   nin.nextitnet_dilations = {1, 4};
   nin.nextitnet_kernel = 2;
   out.push_back(nin);
+  EncoderOptions bert = Options(EncoderKind::kBert4Rec);
+  bert.num_heads = 2;
+  bert.num_blocks = 2;
+  out.push_back(bert);
   return out;
 }
 
@@ -135,6 +140,9 @@ TEST_CASE("encoder options: defaults validate, bad values name model.encoder.<fi
   b = o;
   b.state_len = 0;
   CHECK(path_of(b) == "model.encoder.state_len");
+  b = o;
+  b.bert4rec_mask_prob = 1.0;
+  CHECK(path_of(b) == "model.encoder.bert4rec_mask_prob");
 }
 
 TEST_CASE("encoder options: read from YAML by name, enum names round-trip", "[models][encoder]") {
@@ -146,7 +154,7 @@ TEST_CASE("encoder options: read from YAML by name, enum names round-trip", "[mo
   CHECK(cfg.model.encoder.caser_heights == std::vector<int64_t>{1, 5});
   CHECK(cfg.model.encoder.hidden == 32);
   CHECK(recarena::config::EnumChoices<EncoderKind>() ==
-        std::vector<std::string>{"gru4rec", "sasrec", "caser", "nextitnet"});
+        std::vector<std::string>{"gru4rec", "sasrec", "caser", "nextitnet", "bert4rec"});
   TopConfig bad;
   CHECK_THROWS_WITH(
       recarena::config::Document::FromString("model:\n  encoder:\n    kind: sasrek\n", "t.yaml")
@@ -486,13 +494,13 @@ TEST_CASE("encoders learn a next-item pattern (i -> i+1 mod 20) to HR@1 = 1",
         enc->train();
         for (int i = 0; i < 10; ++i, ++steps) {
           adam.zero_grad();
-          const torch::Tensor logits = scorer->forward(enc->forward(items, lengths).last);
+          const torch::Tensor logits = scorer->forward(enc->Last(items, lengths));
           torch::nll_loss(torch::log_softmax(logits, 1), targets).backward();
           adam.step();
         }
         enc->eval();
         torch::NoGradGuard no_grad;
-        const torch::Tensor pred = scorer->forward(enc->forward(items, lengths).last).argmax(1);
+        const torch::Tensor pred = scorer->forward(enc->Last(items, lengths)).argmax(1);
         hr1 = pred.eq(targets).to(torch::kDouble).mean().item<double>();
         if (hr1 == 1.0) break;
       }
@@ -539,13 +547,13 @@ TEST_CASE("encoders learn to recall the item two steps back (needs more than the
       enc->train();
       for (int i = 0; i < 10; ++i, ++steps) {
         adam.zero_grad();
-        const torch::Tensor logits = scorer->forward(enc->forward(items, lengths).last);
+        const torch::Tensor logits = scorer->forward(enc->Last(items, lengths));
         torch::nll_loss(torch::log_softmax(logits, 1), targets).backward();
         adam.step();
       }
       enc->eval();
       torch::NoGradGuard no_grad;
-      const torch::Tensor pred = scorer->forward(enc->forward(items, lengths).last).argmax(1);
+      const torch::Tensor pred = scorer->forward(enc->Last(items, lengths)).argmax(1);
       hr1 = pred.eq(targets).to(torch::kDouble).mean().item<double>();
       if (hr1 == 1.0) break;
     }
@@ -559,7 +567,7 @@ TEST_CASE("encoders learn to recall the item two steps back (needs more than the
 
 TEST_CASE("encoder registry: one row per kind, in enum order, names round-trip", "[models]") {
   const auto& reg = recarena::models::EncoderRegistry();
-  REQUIRE(reg.size() == 4);  // gru4rec, sasrec, caser, nextitnet
+  REQUIRE(reg.size() == 5);  // gru4rec, sasrec, caser, nextitnet, bert4rec
   for (size_t i = 0; i < reg.size(); ++i) {
     INFO("row " << i << " " << reg[i].name);
     CHECK(static_cast<size_t>(reg[i].kind) == i);
@@ -570,4 +578,45 @@ TEST_CASE("encoder registry: one row per kind, in enum order, names round-trip",
   }
   CHECK_THROWS_WITH(recarena::config::ParseEnum<EncoderKind>("sasrek", "model.encoder.kind"),
                     Catch::Contains("did you mean 'sasrec'"));
+}
+
+TEST_CASE("encoders: Last equals forward's last state", "[models][encoder]") {
+  torch::set_num_threads(2);
+  for (const EncoderOptions& opts : AllVariants()) {
+    INFO(Describe(opts));
+    torch::manual_seed(8);
+    auto enc = MakeEncoder(opts);
+    enc->eval();
+    torch::NoGradGuard no_grad;
+    const Batch b = RandomBatch(5, 10, {1, 2, 5, 9, 10});
+    CHECK(Same(enc->Last(b.items, b.lengths), enc->forward(b.items, b.lengths).last, 1e-5));
+  }
+}
+
+TEST_CASE("BERT4Rec: bidirectional inside a sequence, a [MASK] of its own", "[models][bert4rec]") {
+  torch::manual_seed(9);
+  EncoderOptions o = Options(EncoderKind::kBert4Rec);
+  auto enc = std::dynamic_pointer_cast<recarena::models::Bert4RecImpl>(MakeEncoder(o));
+  REQUIRE(enc != nullptr);
+  enc->eval();
+  torch::NoGradGuard no_grad;
+  CHECK(enc->mask_token() == kNumItems + 1);
+  // Encode: position 0's output changes when a later token does (what SASRec's causal mask
+  // forbids), and never when a token past the length does.
+  const torch::Tensor tokens = Long({4, 7, kNumItems + 1, kNumItems}).view({1, 4});
+  const torch::Tensor len = Long({3});
+  const torch::Tensor base = enc->Encode(tokens, len);
+  torch::Tensor later = tokens.clone();
+  later[0][1] = 8;
+  CHECK_FALSE(Same(enc->Encode(later, len)[0][0], base[0][0]));
+  torch::Tensor past = tokens.clone();
+  past[0][3] = 2;
+  CHECK(Same(enc->Encode(past, len), base));
+  CHECK(base[0][3].abs().max().item<float>() == 0.0f);
+  // Last is the output at the appended [MASK]: Encode of items + [MASK] at position lengths.
+  const torch::Tensor items = Long({4, 7, kNumItems}).view({1, 3});
+  const torch::Tensor with_mask = Long({4, 7, kNumItems + 1, kNumItems}).view({1, 4});
+  CHECK(Same(enc->Last(items, Long({2}))[0], enc->Encode(with_mask, Long({3}))[0][2]));
+  // More tokens than state_len + 1 are refused.
+  CHECK_THROWS_AS(enc->Encode(torch::zeros({1, 12}, torch::kLong), Long({12})), recarena::Error);
 }
