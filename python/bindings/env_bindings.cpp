@@ -106,6 +106,19 @@ class PyVectorEnv {
 
   py::object ExpectedRewardsAll() const { return ToCapsule(env_->ExpectedRewardsAll()); }
 
+  // The response models' user feature table [num_users, F] (DeepFM fitted on a dataset with user
+  // features, e.g. Coat), or None: the buffer "user_features" of the first model that has one.
+  py::object UserFeatures() const {
+    for (const auto& model : sim_->response->models()) {
+      for (const auto& b : model->named_buffers(/*recurse=*/false)) {
+        if (b.key() == "user_features" && b.value().defined() && b.value().numel() > 0) {
+          return ToCapsule(b.value());
+        }
+      }
+    }
+    return py::none();
+  }
+
   const env::VectorEnv& env() const { return *env_; }
   const env::Simulator& sim() const { return *sim_; }
 
@@ -127,6 +140,7 @@ void BindEnv(py::module_& m) {
       .def("reset", &PyVectorEnv::Reset, py::arg("seed"))
       .def("step", &PyVectorEnv::Step, py::arg("actions"))
       .def("expected_rewards_all", &PyVectorEnv::ExpectedRewardsAll)
+      .def("user_features", &PyVectorEnv::UserFeatures)
       .def_property_readonly("num_envs", [](const PyVectorEnv& e) { return e.env().num_envs(); })
       .def_property_readonly("num_items", [](const PyVectorEnv& e) { return e.env().num_items(); })
       .def_property_readonly("num_users", [](const PyVectorEnv& e) { return e.sim().num_users; })

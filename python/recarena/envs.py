@@ -55,18 +55,21 @@ def _core(sim_dir, role, num_envs, device, overrides) -> _recarena.VectorEnv:
     )
 
 
-def _spaces(core) -> tuple[spaces.Dict, spaces.Discrete]:
+def _spaces(core, user_features) -> tuple[spaces.Dict, spaces.Discrete]:
     n, length = core.num_items, core.state_len
-    obs = spaces.Dict(
-        {
-            "items": spaces.Box(0, n, (length,), np.int64),
-            "length": spaces.Box(1, length, (), np.int64),
-            "user": spaces.Box(0, max(core.num_users - 1, 0), (), np.int64),
-            "step": spaces.Box(0, core.max_length, (), np.int64),
-            "action_mask": spaces.MultiBinary(n),
-        }
-    )
-    return obs, spaces.Discrete(n)
+    fields = {
+        "items": spaces.Box(0, n, (length,), np.int64),
+        "length": spaces.Box(1, length, (), np.int64),
+        "user": spaces.Box(0, max(core.num_users - 1, 0), (), np.int64),
+        "step": spaces.Box(0, core.max_length, (), np.int64),
+        "action_mask": spaces.MultiBinary(n),
+    }
+    if user_features is not None:
+        # Bounded by the table's own column ranges (every user's row lies in them).
+        table = user_features.float().cpu().numpy()
+        fields["user_features"] = spaces.Box(table.min(0), table.max(0), (table.shape[1],),
+                                             np.float32)
+    return spaces.Dict(fields), spaces.Discrete(n)
 
 
 class _Converter:
@@ -141,7 +144,11 @@ class RecarenaVectorEnv(gymnasium.vector.VectorEnv):
         self._mask_repeats = bool(overrides.get("mask_repeats", False))
         self._convert = _Converter(device)
         self.num_envs = int(num_envs)
-        self.single_observation_space, self.single_action_space = _spaces(self._core)
+        # The simulator's user feature table (DeepFM fitted with user features), or None.
+        uf = self._core.user_features()
+        self._user_features = None if uf is None else torch.from_dlpack(uf)
+        self.single_observation_space, self.single_action_space = _spaces(
+            self._core, self._user_features)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._first_seed = int(seed)
@@ -157,7 +164,15 @@ class RecarenaVectorEnv(gymnasium.vector.VectorEnv):
     def _observation(self, r: dict) -> dict:
         obs = self._convert.observation(r)
         obs["action_mask"] = self._last_mask = self._convert(r["candidate_mask"], mask=True)
+        self._add_user_features(obs)
         return obs
+
+    def _add_user_features(self, obs: dict) -> None:
+        # Gathered per step (the rows of the users in the batch: a small copy, not a view).
+        if self._user_features is not None:
+            users = torch.as_tensor(obs["user"], device=self._user_features.device)
+            rows = self._user_features.index_select(0, users.reshape(-1)).float()
+            obs["user_features"] = rows.numpy() if self._convert.numpy else rows
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         if seed is not None:
@@ -203,6 +218,7 @@ class RecarenaVectorEnv(gymnasium.vector.VectorEnv):
         acts = actions.cpu().numpy() if isinstance(actions, torch.Tensor) else np.asarray(actions)
         masks = _final_mask(prev_mask if self._convert.numpy else prev_mask.cpu().numpy(),
                             acts.reshape(-1), rows, self._mask_repeats)
+        self._add_user_features(final)
         final_obs = np.full(self.num_envs, None, dtype=object)
         for i, m in zip(rows, masks):
             final_obs[i] = {k: _row(v, i).copy() if self._convert.numpy else v[i].clone()
