@@ -24,7 +24,10 @@ int RunStability(const std::vector<std::string>& args, std::ostream& out) {
       "depth of RBO@k, FRBO@k, Jaccard@k")("p", po::value(&o.metrics.p)->default_value(o.metrics.p),
                                            "RBO persistence in (0, 1)")(
       "max-queries", po::value(&o.max_queries)->default_value(o.max_queries),
-      "test queries compared (evenly spaced; 0 = all)");
+      "test queries compared (evenly spaced; 0 = all)")(
+      "pretrained", po::value(&o.pretrained)->value_name("DIR"),
+      "model_kind finest: fine-tune each run from the same-named run of this earlier stability "
+      "experiment (original from DIR/original, perturbed-i from DIR/perturbed-i)");
   auto cl = ParseCommandLine(args, opts);
   if (cl.help) {
     PrintCommandHelp(

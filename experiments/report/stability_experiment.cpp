@@ -83,7 +83,22 @@ json RunStabilityExperiment(const OfflineTrainConfig& cfg, const fs::path& out,
                             config::EnumToString(cfg.model_kind)));
   }
   EnsureDir(out);
-  OfflineTrainConfig original = cfg;
+  if (!options.pretrained.empty() && cfg.model_kind != OfflineModel::kFinest) {
+    throw Error(fmt::format("stability: --pretrained needs model_kind finest, got {}",
+                            config::EnumToString(cfg.model_kind)));
+  }
+  // With --pretrained, the run named `name` fine-tunes pretrained/<name>.
+  auto with_init = [&](OfflineTrainConfig c, const std::string& name) {
+    if (options.pretrained.empty()) return c;
+    const fs::path init = options.pretrained / name;
+    if (!fs::is_directory(init)) {
+      throw FileError(init.string(), 0,
+                      "--pretrained: no run '" + name + "' in this stability experiment");
+    }
+    c.finest.init_from = init.string();
+    return c;
+  };
+  OfflineTrainConfig original = with_init(cfg, "original");
   original.data.perturb.kind = data::PerturbKind::kNone;
   log::Info("stability: training the original model in {}", (out / "original").string());
   json report;
@@ -94,9 +109,10 @@ json RunStabilityExperiment(const OfflineTrainConfig& cfg, const fs::path& out,
   std::map<std::string, std::vector<double>> means;
   const uint64_t first_seed = cfg.data.perturb.seed != 0 ? cfg.data.perturb.seed : 1;
   for (int i = 1; i <= options.perturbations; ++i) {
-    OfflineTrainConfig c = cfg;
+    const std::string name = "perturbed-" + std::to_string(i);
+    OfflineTrainConfig c = with_init(cfg, name);
     c.data.perturb.seed = first_seed + static_cast<uint64_t>(i - 1);
-    const fs::path dir = out / ("perturbed-" + std::to_string(i));
+    const fs::path dir = out / name;
     log::Info("stability: perturbed retrain {}/{} in {}", i, options.perturbations, dir.string());
     json one;
     one["dir"] = dir.string();
@@ -128,6 +144,7 @@ json RunStabilityExperiment(const OfflineTrainConfig& cfg, const fs::path& out,
     report["summary"][name] = sum / static_cast<double>(values.size());
   }
   report["num_queries"] = base.rows.size();
+  if (!options.pretrained.empty()) report["pretrained"] = options.pretrained.string();
   report["perturb"] = {{"kind", config::EnumToString(cfg.data.perturb.kind)},
                        {"select", config::EnumToString(cfg.data.perturb.select)},
                        {"ratio", cfg.data.perturb.ratio}};

@@ -25,6 +25,11 @@ struct StabilityExperimentOptions {
   // Test queries compared (evenly spaced deterministic subsample; 0 = all): each one ranks the
   // whole catalog twice.
   int64_t max_queries = 2000;
+  // model_kind finest only: an earlier experiment's directory whose runs are the pre-trained
+  // models, each fine-tuned on its own data: out/original from pretrained/original and
+  // out/perturbed-i from pretrained/perturbed-i (the FINEST paper's setting: the model trained on
+  // the perturbed data is the one fine-tuned on it). Empty: finest.init_from for every run.
+  std::filesystem::path pretrained;
   void Validate() const;  // Error naming the flag
 };
 

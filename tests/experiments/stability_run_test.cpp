@@ -52,6 +52,39 @@ TEST_CASE(
   CHECK(again == deleted);
 }
 
+TEST_CASE("stability experiment: --pretrained fine-tunes each run from its own pre-trained run",
+          "[stability][finest][train]") {
+  TempDir dir;
+  OfflineTrainConfig cfg = recarena::testing::TinyOfflineConfig();
+  cfg.data.perturb.kind = recarena::data::PerturbKind::kDeletion;
+  cfg.data.perturb.ratio = 0.05;
+  StabilityExperimentOptions opts;
+  opts.metrics.k = 5;
+  RunStabilityExperiment(cfg, dir.path() / "pre", opts);
+  OfflineTrainConfig ft = cfg;
+  ft.model_kind = OfflineModel::kFinest;
+  ft.finest.init_from = "ignored-with-pretrained";
+  ft.finest.k = 5;
+  ft.train.max_steps = 4;
+  ft.train.eval_every = 4;
+  opts.pretrained = dir.path() / "pre";
+  const auto report = RunStabilityExperiment(ft, dir.path() / "ft", opts);
+  CHECK(report["pretrained"] == (dir.path() / "pre").string());
+  // Each fine-tuning run's resolved config names its own pre-trained run.
+  for (const char* name : {"original", "perturbed-1"}) {
+    INFO(name);
+    const std::string yaml = recarena::ReadFile(dir.path() / "ft" / name / "config.yaml");
+    CHECK(yaml.find((dir.path() / "pre" / name).string()) != std::string::npos);
+  }
+  // A run the earlier experiment does not have, and a model kind that does not fine-tune.
+  opts.perturbations = 2;
+  CHECK_THROWS_WITH(RunStabilityExperiment(ft, dir.path() / "ft2", opts),
+                    Catch::Contains("perturbed-2"));
+  opts.perturbations = 1;
+  CHECK_THROWS_WITH(RunStabilityExperiment(cfg, dir.path() / "ft3", opts),
+                    Catch::Contains("--pretrained needs model_kind finest"));
+}
+
 TEST_CASE("stability command: bad flags name the flag", "[stability][cli]") {
   auto r = recarena::testing::RunCli({"stability", "--config", "x.yaml", "--perturbations", "0"});
   CHECK(r.code == 2);
