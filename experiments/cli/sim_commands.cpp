@@ -42,7 +42,7 @@ OpenedSimulator OpenSimulator(const std::filesystem::path& dir, const std::strin
 }
 
 // One line per episode id (episode, return, length), the trajectories the Python package's
-// rollouts are compared with (python/tests).
+// rollouts are compared with (tests/python).
 void WriteEpisodes(const std::string& path, const EpisodeStats& stats) {
   WriteFileAtomic(path, [&](std::ostream& os) {
     os << "episode\treturn\tlength\n";

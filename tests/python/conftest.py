@@ -1,7 +1,7 @@
 """Fixtures of the Python tests: the recarena binary and a tiny fitted synthetic simulator.
 
 CTest (tests/CMakeLists.txt) fits the simulator once (the python/fit_simulator fixture) and passes
-RECARENA_TEST_SIM and RECARENA_BIN; run by hand (`.venv/bin/python -m pytest python/tests`), the
+RECARENA_TEST_SIM and RECARENA_BIN; run by hand (`.venv/bin/python -m pytest tests/python`), the
 tests fit it themselves into a temporary folder.
 """
 
