@@ -1,27 +1,24 @@
 #include "models/bert4rec.h"
 
-#include <cmath>
-#include <limits>
 #include <string>
 
 #include "core/error.h"
+#include "models/attention.h"
 
 namespace recarena::models {
 
 namespace {
-torch::nn::LayerNorm MakeLayerNorm(int64_t dim) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-12));
-}
+constexpr double kLayerNormEps = 1e-12;
 }  // namespace
 
 Bert4RecBlockImpl::Bert4RecBlockImpl(int64_t dim, int64_t num_heads, double dropout)
     : dim_(dim), num_heads_(num_heads) {
   qkv_ = register_module("qkv", torch::nn::Linear(dim, 3 * dim));
   out_ = register_module("out", torch::nn::Linear(dim, dim));
-  attn_norm_ = register_module("attn_norm", MakeLayerNorm(dim));
+  attn_norm_ = register_module("attn_norm", MakeLayerNorm(dim, kLayerNormEps));
   ffn1_ = register_module("ffn1", torch::nn::Linear(dim, 4 * dim));
   ffn2_ = register_module("ffn2", torch::nn::Linear(4 * dim, dim));
-  ffn_norm_ = register_module("ffn_norm", MakeLayerNorm(dim));
+  ffn_norm_ = register_module("ffn_norm", MakeLayerNorm(dim, kLayerNormEps));
   dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
 }
 
@@ -30,11 +27,8 @@ torch::Tensor Bert4RecBlockImpl::forward(const torch::Tensor& x, const torch::Te
   const int64_t B = x.size(0), T = x.size(1), H = num_heads_, dh = dim_ / num_heads_;
   const auto qkv = qkv_->forward(x).view({B, T, 3, H, dh}).permute({2, 0, 3, 1, 4});
   const torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];  // [B, H, T, dh]
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(dh));
   // Every row keeps key 0 (lengths >= 1), so no row is all -inf.
-  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
-  const torch::Tensor attn = dropout_->forward(torch::softmax(scores, -1));
-  const torch::Tensor context = torch::matmul(attn, v).transpose(1, 2).reshape({B, T, dim_});
+  const torch::Tensor context = MaskedAttention(q, k, v, allowed, dropout_);
   torch::Tensor h = attn_norm_->forward(x + dropout_->forward(out_->forward(context)));
   const torch::Tensor ffn = ffn2_->forward(torch::gelu(ffn1_->forward(h)));
   h = ffn_norm_->forward(h + dropout_->forward(ffn));
@@ -105,8 +99,7 @@ EncoderOutput Bert4RecImpl::forward(const torch::Tensor& items, const torch::Ten
                         tokens);
   // Rows past the sequence's end are computed on a one-item prefix and zeroed below.
   const torch::Tensor real = LengthMask(lengths, L);  // [B, L]
-  const torch::Tensor row_len =
-      torch::where(real, t.view({1, L}) + 2, torch::full_like(t.view({1, L}), 2).expand({B, L}));
+  const torch::Tensor row_len = torch::where(real, t.view({1, L}) + 2, 2);
   const torch::Tensor out = Encode(tokens.reshape({B * L, L + 1}), row_len.reshape({B * L}));
   const torch::Tensor at = (t.view({1, L}) + 1).expand({B, L}).reshape({B * L, 1, 1});
   torch::Tensor states =

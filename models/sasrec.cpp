@@ -1,25 +1,23 @@
 #include "models/sasrec.h"
 
-#include <cmath>
-#include <limits>
 #include <string>
+
+#include "models/attention.h"
 
 namespace recarena::models {
 
 namespace {
-torch::nn::LayerNorm MakeLayerNorm(int64_t dim) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-8));
-}
+constexpr double kLayerNormEps = 1e-8;
 }  // namespace
 
 SasRecBlockImpl::SasRecBlockImpl(int64_t dim, int64_t num_heads, double dropout)
     : dim_(dim), num_heads_(num_heads) {
-  attn_norm_ = register_module("attn_norm", MakeLayerNorm(dim));
+  attn_norm_ = register_module("attn_norm", MakeLayerNorm(dim, kLayerNormEps));
   query_ = register_module("query", torch::nn::Linear(dim, dim));
   key_ = register_module("key", torch::nn::Linear(dim, dim));
   value_ = register_module("value", torch::nn::Linear(dim, dim));
   out_ = register_module("out", torch::nn::Linear(dim, dim));
-  ffn_norm_ = register_module("ffn_norm", MakeLayerNorm(dim));
+  ffn_norm_ = register_module("ffn_norm", MakeLayerNorm(dim, kLayerNormEps));
   ffn1_ = register_module("ffn1", torch::nn::Linear(dim, dim));
   ffn2_ = register_module("ffn2", torch::nn::Linear(dim, dim));
   attn_dropout_ = register_module("attn_dropout", torch::nn::Dropout(dropout));
@@ -36,11 +34,8 @@ torch::Tensor SasRecBlockImpl::forward(const torch::Tensor& x, const torch::Tens
   const torch::Tensor q = heads(query_->forward(q_in));
   const torch::Tensor k = heads(key_->forward(x));
   const torch::Tensor v = heads(value_->forward(x));
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(dh));
   // Every query row keeps key 0 (lengths >= 1 and 0 <= t), so no row is all -inf.
-  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
-  const torch::Tensor attn = attn_dropout_->forward(torch::softmax(scores, -1));
-  const torch::Tensor context = torch::matmul(attn, v).transpose(1, 2).reshape({B, L, dim_});
+  const torch::Tensor context = MaskedAttention(q, k, v, allowed, attn_dropout_);
   torch::Tensor h = q_in + dropout_->forward(out_->forward(context));
   h = ffn_norm_->forward(h);
   h = h + dropout_->forward(ffn2_->forward(dropout_->forward(torch::relu(ffn1_->forward(h)))));
@@ -59,7 +54,7 @@ SasRecImpl::SasRecImpl(const EncoderOptions& options) : SequenceEncoderImpl(opti
         register_module("block" + std::to_string(i),
                         SasRecBlock(options_.hidden, options_.num_heads, options_.dropout)));
   }
-  final_norm_ = register_module("final_norm", MakeLayerNorm(options_.hidden));
+  final_norm_ = register_module("final_norm", MakeLayerNorm(options_.hidden, kLayerNormEps));
 }
 
 EncoderOutput SasRecImpl::forward(const torch::Tensor& items, const torch::Tensor& lengths) {
