@@ -23,6 +23,9 @@ insertion and replacement (random selection, the first ratio) as in Table 5; and
 the perturbation-scale curve of Fig. 5 (random deletion at each of --scales; original vs FINEST),
 plotted into docs/results/stability_scale.png.
 
+Work: <work>/<dataset>/<model>/seed<seed>/<method>/ holds one `recarena stability --tag` report per
+perturbation beside the method's clean run, trained once and shared by all of them.
+
 Configs: configs/offline/<dataset>-<model>.yaml where it exists; otherwise the dataset's SASRec
 config with the encoder overridden (bert4rec: 2 heads, 2 blocks), and ml-100k from the
 ml-latest-small configs with data.dataset=ml-100k. Every `recarena stability` directory resumes, so
@@ -30,6 +33,7 @@ a killed run of this script continues where it stopped. Arguments after `--` go 
 """
 
 import argparse
+import fcntl
 import json
 import math
 import os
@@ -62,13 +66,14 @@ def config_for(dataset, model):
     return sasrec, extra
 
 
-def run_stability(args, config, overrides, out, flags=()):
-    """One `recarena stability` experiment (resumed when out already holds one); its report."""
-    report = out / "stability.json"
+def run_stability(args, config, overrides, out, tag, flags=()):
+    """One `recarena stability` experiment in out under tag (resumed when out already holds its
+    report; the original run in out is shared by every tag); its report."""
+    report = out / f"stability-{tag}.json"
     if report.exists():
         return json.loads(report.read_text())
     cmd = [str(args.build / "recarena"), "stability", "--config", str(config), "--out", str(out),
-           "--perturbations", "1", "--max-queries", str(args.max_queries), *flags,
+           "--tag", tag, "--perturbations", "1", "--max-queries", str(args.max_queries), *flags,
            "run.log_level=warn",
            *overrides, *args.extra]
     start = time.time()
@@ -86,13 +91,14 @@ def perturb_overrides(kind, select, ratio):
 def one_cell(args, dataset, model, seed, kind, select, ratio, methods=METHODS):
     """{method: {"stability": {metric: v}, "accuracy": {metric: v}}} for one seed."""
     config, base = config_for(dataset, model)
-    tag = f"{dataset}/{model}/{kind}-{select}-{ratio}/seed{seed}"
-    work = args.work / tag
+    # One directory per dataset, model, seed and method, one tag per perturbation: the clean
+    # (original) run of each method is trained once and shared by every perturbation.
+    work = args.work / dataset / model / f"seed{seed}"
+    tag = f"{kind}-{select}-{ratio:g}"
     common = base + [f"run.seed={seed}"] + perturb_overrides(kind, select, ratio)
     out = {}
-    orig = run_stability(args, config, common + [f"train.max_steps={args.steps}"],
-                         work / "original")
-    out["original"] = orig
+    out["original"] = run_stability(args, config, common + [f"train.max_steps={args.steps}"],
+                                    work / "original", tag)
     # Each fine-tuning starts from the original experiment's run on the same data (--pretrained):
     # the clean model is fine-tuned on the clean data, the perturbed one on the perturbed data.
     init = work / "original"
@@ -102,13 +108,43 @@ def one_cell(args, dataset, model, seed, kind, select, ratio, methods=METHODS):
     if "fine-tuning" in methods:
         out["fine-tuning"] = run_stability(
             args, config, finest + ["finest.weight=0", "finest.simulation_ratio=0"],
-            work / "fine-tuning", flags)
+            work / "fine-tuning", tag, flags)
     if "FINEST" in methods:
-        out["FINEST"] = run_stability(args, config, finest, work / "finest", flags)
+        out["FINEST"] = run_stability(args, config, finest, work / "finest", tag, flags)
     return {m: {"stability": {k: r["perturbed"][0]["stability"]["overall"][k]["mean"]
                               for k in STAB},
                 "accuracy": {k: r["original"]["test_metrics"][k] for k in ACC}}
             for m, r in out.items()}
+
+
+def compute_all(args, jobs):
+    """Runs every job (one_cell's arguments) not yet reported. Each job holds an exclusive lock on
+    its (dataset, model, seed) directory, so several invocations of this script (one per core)
+    share the grid: a job another invocation holds is skipped and waited for only at the end."""
+    pending, start, ran = list(jobs), time.time(), 0
+    while pending:
+        blocked = []
+        for i, job in enumerate(pending):
+            lock_dir = args.work / job[0] / job[1] / f"seed{job[2]}"
+            lock_dir.mkdir(parents=True, exist_ok=True)
+            with open(lock_dir / ".lock", "w") as lock:
+                try:
+                    # Non-blocking while other jobs remain; the last waits for its holder.
+                    flags = fcntl.LOCK_EX | (fcntl.LOCK_NB if len(pending) - i > 1 or blocked else 0)
+                    fcntl.flock(lock, flags)
+                except BlockingIOError:
+                    blocked.append(job)
+                    continue
+                one_cell(args, *job)
+                ran += 1
+            rate = (time.time() - start) / ran
+            left = len(pending) - i - 1 + len(blocked)
+            print(f"[{len(jobs) - left}/{len(jobs)}] {' '.join(map(str, job[:6]))}; "
+                  f"{rate:.0f} s per job here, ETA {rate * left / 60:.0f} min (one invocation)",
+                  file=sys.stderr, flush=True)
+        if blocked and len(blocked) == len(pending):
+            time.sleep(10)  # every remaining job is held by another invocation
+        pending = blocked
 
 
 def t_interval(values):
@@ -192,21 +228,20 @@ def main():
     seeds = [int(s) for s in args.seeds.split(",")]
     args.perturbations = [(s.split(":")[0], float(s.split(":")[1]))
                           for s in args.perturbations.split(",")]
-    start = time.time()
-    results = {}
-    total = len(args.datasets) * len(args.models) * len(args.perturbations) * len(seeds)
-    done = 0
-    for ds in args.datasets:
-        for model in args.models:
-            for pert in args.perturbations:
-                cells = []
-                for seed in seeds:
-                    cells.append(one_cell(args, ds, model, seed, "deletion", pert[0], pert[1]))
-                    done += 1
-                    rate = (time.time() - start) / done
-                    print(f"[{done}/{total}] {ds} {model} {pert} seed {seed}; "
-                          f"ETA {rate * (total - done) / 60:.0f} min", file=sys.stderr, flush=True)
-                results[(ds, model, pert)] = cells
+    # Every job first, seed-major (a run stopped early has every cell at its first seeds), then
+    # the tables read the finished reports back.
+    ds0, ratio0 = args.datasets[0], args.perturbations[0][1]
+    scales = [float(x) for x in args.scales.split(",")] if args.scale_model else []
+    kinds = ("deletion", "insertion", "replacement") if args.kinds_model else ()
+    jobs = [(ds, model, seed, "deletion", *pert) for seed in seeds for ds in args.datasets
+            for model in args.models for pert in args.perturbations]
+    jobs += [(ds0, args.kinds_model, seed, kind, "random", ratio0) for seed in seeds
+             for kind in kinds]
+    jobs += [(ds0, args.scale_model, seed, "deletion", "random", r, ("original", "FINEST"))
+             for seed in seeds for r in scales]
+    compute_all(args, jobs)
+    results = {(ds, model, pert): [one_cell(args, ds, model, s, "deletion", *pert) for s in seeds]
+               for ds in args.datasets for model in args.models for pert in args.perturbations}
     lines = ["# Rank-list stability: original training, fine-tuning and FINEST", "",
              "Produced by `scripts/stability_results.py` (do not edit by hand; readings go in "
              "docs/results/stability_notes.md). Arguments: "
@@ -214,8 +249,8 @@ def main():
              f"{args.steps} steps, fine-tuning (plain and FINEST, from the clean original) for "
              f"{args.ft_steps} steps; up to {args.max_queries} test queries, each ranking the whole "
              "catalog. AO is the average overlap over the full ranking (what CASPER and FINEST "
-             "report as RBO); Jaccard@10 the top-10 overlap. Intervals: Student-t 95% over seeds. "
-             f"Wall time {(time.time() - start) / 60:.0f} min.", ""]
+             "report as RBO); Jaccard@10 the top-10 overlap. Intervals: Student-t 95% over seeds.",
+             ""]
     table_main(results, args, lines)
     if args.kinds_model:
         ds, sel, ratio = args.datasets[0], "random", args.perturbations[0][1]
@@ -229,7 +264,6 @@ def main():
         lines.append("")
     if args.scale_model:
         ds = args.datasets[0]
-        scales = [float(x) for x in args.scales.split(",")]
         curve = {m: [] for m in ("original", "FINEST")}
         lines += [f"## Perturbation scale ({args.scale_model}, {ds}, random deletion): AO", "",
                   "| share deleted | original | FINEST |", "|---|---|---|"]

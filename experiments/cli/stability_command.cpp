@@ -27,7 +27,10 @@ int RunStability(const std::vector<std::string>& args, std::ostream& out) {
       "test queries compared (evenly spaced; 0 = all)")(
       "pretrained", po::value(&o.pretrained)->value_name("DIR"),
       "model_kind finest: fine-tune each run from the same-named run of this earlier stability "
-      "experiment (original from DIR/original, perturbed-i from DIR/perturbed-i)");
+      "experiment (original from DIR/original, perturbed-i from DIR/perturbed-i)")(
+      "tag", po::value(&o.tag)->value_name("TAG"),
+      "name the perturbed runs perturbed-TAG-i and the report stability-TAG.json, so that "
+      "experiments with other perturbations in the same --out share its original run");
   auto cl = ParseCommandLine(args, opts);
   if (cl.help) {
     PrintCommandHelp(

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <cctype>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/json_read.h"
 #include "core/log.h"
 #include "core/run_dir.h"
 #include "experiments/eval/metrics.h"
@@ -28,6 +30,11 @@ void StabilityExperimentOptions::Validate() const {
     throw Error(fmt::format("--perturbations must be >= 1, got {}", perturbations));
   }
   if (max_queries < 0) throw Error(fmt::format("--max-queries must be >= 0, got {}", max_queries));
+  for (const char c : tag) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '.' && c != '_' && c != '-') {
+      throw Error(fmt::format("--tag takes letters, digits, '.', '_' and '-', got '{}'", tag));
+    }
+  }
   try {
     metrics.Validate();
   } catch (const ConfigError& e) {
@@ -38,10 +45,22 @@ void StabilityExperimentOptions::Validate() const {
 namespace {
 
 // Trains cfg in dir (resuming a killed run, refusing another config) and returns its test metrics.
+// A finished run (metrics.json is written last, atomically) is read back instead: resuming it
+// would prepare the data and build the model (FINEST: record every reference list) again.
 std::map<std::string, double> Train(const OfflineTrainConfig& cfg, const fs::path& dir) {
   EnsureDir(dir);
   CheckRunDirConfig(dir, config::ToYamlString(cfg));
-  return RunOfflineTraining(cfg, dir).test_metrics;
+  const fs::path done = dir / "metrics.json";
+  if (!fs::exists(done)) return RunOfflineTraining(cfg, dir).test_metrics;
+  std::map<std::string, double> metrics;
+  const json m = ParseJson(ReadFile(done), done.string());
+  for (const auto& [name, v] : m.items()) {
+    // metrics.json adds the run's steps and best validation score to the test metrics.
+    if (v.is_number() && name != "steps" && name != "best_valid_NDCG@10") {
+      metrics[name] = v.get<double>();
+    }
+  }
+  return metrics;
 }
 
 // The full ranking of the catalog (descending score, ties by smaller id) of the selected test
@@ -99,7 +118,9 @@ json RunStabilityExperiment(const OfflineTrainConfig& cfg, const fs::path& out,
     return c;
   };
   OfflineTrainConfig original = with_init(cfg, "original");
-  original.data.perturb.kind = data::PerturbKind::kNone;
+  // The whole section, not only the kind: the original run's config (checked on resume) is then
+  // the same for every perturbation, which share it.
+  original.data.perturb = data::PerturbConfig{};
   log::Info("stability: training the original model in {}", (out / "original").string());
   json report;
   report["original"]["test_metrics"] = Train(original, out / "original");
@@ -109,7 +130,8 @@ json RunStabilityExperiment(const OfflineTrainConfig& cfg, const fs::path& out,
   std::map<std::string, std::vector<double>> means;
   const uint64_t first_seed = cfg.data.perturb.seed != 0 ? cfg.data.perturb.seed : 1;
   for (int i = 1; i <= options.perturbations; ++i) {
-    const std::string name = "perturbed-" + std::to_string(i);
+    const std::string name =
+        "perturbed-" + (options.tag.empty() ? "" : options.tag + "-") + std::to_string(i);
     OfflineTrainConfig c = with_init(cfg, name);
     c.data.perturb.seed = first_seed + static_cast<uint64_t>(i - 1);
     const fs::path dir = out / name;
@@ -148,7 +170,10 @@ json RunStabilityExperiment(const OfflineTrainConfig& cfg, const fs::path& out,
   report["perturb"] = {{"kind", config::EnumToString(cfg.data.perturb.kind)},
                        {"select", config::EnumToString(cfg.data.perturb.select)},
                        {"ratio", cfg.data.perturb.ratio}};
-  WriteFileAtomic(out / "stability.json", report.dump(2) + "\n");
+  if (!options.tag.empty()) report["tag"] = options.tag;
+  WriteFileAtomic(
+      out / (options.tag.empty() ? "stability.json" : "stability-" + options.tag + ".json"),
+      report.dump(2) + "\n");
   return report;
 }
 

@@ -85,6 +85,48 @@ TEST_CASE("stability experiment: --pretrained fine-tunes each run from its own p
                     Catch::Contains("--pretrained needs model_kind finest"));
 }
 
+TEST_CASE(
+    "stability experiment: tagged perturbations in one directory share the original run, "
+    "trained once",
+    "[stability][train]") {
+  TempDir dir;
+  OfflineTrainConfig cfg = recarena::testing::TinyOfflineConfig();
+  cfg.data.perturb.kind = recarena::data::PerturbKind::kDeletion;
+  cfg.data.perturb.ratio = 0.05;
+  StabilityExperimentOptions opts;
+  opts.metrics.k = 5;
+  opts.tag = "random";
+  const auto random = RunStabilityExperiment(cfg, dir.path(), opts);
+  const auto original = dir.path() / "original";
+  const auto trained = std::filesystem::last_write_time(original / "last.pt");
+  // Another perturbation (and selection) in the same directory: its own runs and report, the
+  // original read back, not trained or resumed (last.pt untouched), with the same metrics.
+  cfg.data.perturb.kind = recarena::data::PerturbKind::kReplacement;
+  cfg.data.perturb.select = recarena::data::PerturbSelect::kCasper;
+  opts.tag = "casper";
+  const auto casper = RunStabilityExperiment(cfg, dir.path(), opts);
+  CHECK(std::filesystem::last_write_time(original / "last.pt") == trained);
+  CHECK(casper["original"]["test_metrics"] == random["original"]["test_metrics"]);
+  CHECK(casper["tag"] == "casper");
+  CHECK(casper["perturbed"][0]["dir"] == (dir.path() / "perturbed-casper-1").string());
+  CHECK(casper["perturb"]["kind"] == "replacement");
+  for (const char* f : {"stability-random.json", "stability-casper.json", "perturbed-random-1",
+                        "perturbed-casper-1"}) {
+    INFO(f);
+    CHECK(std::filesystem::exists(dir.path() / f));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "stability.json"));
+  // The replaced rows differ from the deleted ones: the two perturbed models are distinct.
+  CHECK(casper["perturbed"][0]["test_metrics"] != random["perturbed"][0]["test_metrics"]);
+  // A rerun of the first reads everything back: the same report.
+  opts.tag = "random";
+  cfg.data.perturb.kind = recarena::data::PerturbKind::kDeletion;
+  cfg.data.perturb.select = recarena::data::PerturbSelect::kRandom;
+  CHECK(RunStabilityExperiment(cfg, dir.path(), opts) == random);
+  opts.tag = "a/b";
+  CHECK_THROWS_WITH(RunStabilityExperiment(cfg, dir.path(), opts), Catch::Contains("--tag"));
+}
+
 TEST_CASE("stability command: bad flags name the flag", "[stability][cli]") {
   auto r = recarena::testing::RunCli({"stability", "--config", "x.yaml", "--perturbations", "0"});
   CHECK(r.code == 2);
