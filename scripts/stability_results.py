@@ -222,7 +222,8 @@ def main():
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     args = p.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
     args.extra = extra
-    args.build, args.work = pathlib.Path(args.build), pathlib.Path(args.work)
+    # Absolute: the fine-tuning runs record finest.init_from paths under work in their configs.
+    args.build, args.work = pathlib.Path(args.build), pathlib.Path(args.work).resolve()
     args.datasets = args.datasets.split(",")
     args.models = args.models.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]

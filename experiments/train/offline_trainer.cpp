@@ -438,6 +438,13 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   const bool is_dt = cfg.IsDecisionTransformer();
   // Decision transformers, offline RL and FINEST: named by model_kind in labels and metrics.
   const bool named_kind = is_dt || cfg.IsOfflineRl() || cfg.IsOfflineQ() || is_finest;
+  if (is_finest && 2 * cfg.finest.k > od.num_items()) {
+    // Checked here, not in Validate(): the catalog size is known once the data are prepared.
+    throw ConfigError(
+        "finest.k", fmt::format("finest.k = {} needs at least 2K = {} items (a reference list and "
+                                "as many competitive items), but the catalog of '{}' has {}",
+                                cfg.finest.k, 2 * cfg.finest.k, name, od.num_items()));
+  }
   std::unique_ptr<agents::SupervisedAgent> agent;
   agents::CpftAgent* cpft = nullptr;
   agents::FinestAgent* finest = nullptr;

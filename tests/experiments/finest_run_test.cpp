@@ -62,6 +62,11 @@ TEST_CASE("finest: fine-tunes a trained run, resumes exactly, refuses a missing 
   perturbed.train.max_steps = 4;
   perturbed.train.eval_every = 4;
   CHECK(RunOfflineTraining(perturbed, dir.path() / "ft-perturbed").steps == 4);
+  // K above half the catalog (40 items) names the key and the catalog size.
+  bad = ft;
+  bad.finest.k = 21;
+  CHECK_THROWS_WITH(RunOfflineTraining(bad, dir.path() / "bad3"),
+                    Catch::Contains("finest.k = 21") && Catch::Contains("has 40"));
   bad = ft;
   bad.finest.init_from.clear();
   CHECK_THROWS_WITH(bad.Validate(), Catch::Contains("finest.init_from"));
