@@ -12,6 +12,16 @@
 using namespace recarena::experiments;
 using recarena::testing::TempDir;
 
+namespace {
+// The tiny world's config with 5% of the training interactions deleted at random.
+OfflineTrainConfig Deletion5Percent() {
+  OfflineTrainConfig cfg = recarena::testing::TinyOfflineConfig();
+  cfg.data.perturb.kind = recarena::data::PerturbKind::kDeletion;
+  cfg.data.perturb.ratio = 0.05;
+  return cfg;
+}
+}  // namespace
+
 TEST_CASE(
     "stability experiment: a retrain from the same initial weights on the same data is "
     "stable exactly, a perturbed one is not",
@@ -55,9 +65,7 @@ TEST_CASE(
 TEST_CASE("stability experiment: --pretrained fine-tunes each run from its own pre-trained run",
           "[stability][finest][train]") {
   TempDir dir;
-  OfflineTrainConfig cfg = recarena::testing::TinyOfflineConfig();
-  cfg.data.perturb.kind = recarena::data::PerturbKind::kDeletion;
-  cfg.data.perturb.ratio = 0.05;
+  OfflineTrainConfig cfg = Deletion5Percent();
   StabilityExperimentOptions opts;
   opts.metrics.k = 5;
   RunStabilityExperiment(cfg, dir.path() / "pre", opts);
@@ -90,9 +98,7 @@ TEST_CASE(
     "trained once",
     "[stability][train]") {
   TempDir dir;
-  OfflineTrainConfig cfg = recarena::testing::TinyOfflineConfig();
-  cfg.data.perturb.kind = recarena::data::PerturbKind::kDeletion;
-  cfg.data.perturb.ratio = 0.05;
+  OfflineTrainConfig cfg = Deletion5Percent();
   StabilityExperimentOptions opts;
   opts.metrics.k = 5;
   opts.tag = "random";

@@ -72,20 +72,30 @@ TEST_CASE("response cache: kill -9 at any point leaves it valid", "[llm_bridge]"
   Rng rng(11);
   int64_t before = 0;
   for (int round = 0; round < 12; ++round) {
+    // The writer reports its first commit through a pipe and the random instant counts from
+    // there: on a loaded machine a fixed delay can pass before the child has run at all.
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
+      ::close(ready[0]);
       try {
         ResponseCache c(path);
         for (int64_t i = 0;; ++i) {
           const std::string key = "r" + std::to_string(round) + "-" + std::to_string(i);
           c.Put(key, "m", "http://h/v1", ValueOf(key));
+          if (i == 0 && ::write(ready[1], "1", 1) != 1) break;
         }
       } catch (...) {
       }
       ::_exit(3);
     }
-    ::usleep(static_cast<useconds_t>(20000 + rng.UniformInt(150000)));
+    ::close(ready[1]);
+    char byte = 0;
+    REQUIRE(::read(ready[0], &byte, 1) == 1);
+    ::close(ready[0]);
+    ::usleep(static_cast<useconds_t>(rng.UniformInt(150000)));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
