@@ -120,29 +120,26 @@ def one_cell(args, dataset, model, seed, kind, select, ratio, methods=METHODS):
 def compute_all(args, jobs):
     """Runs every job (one_cell's arguments) not yet reported. Each job holds an exclusive lock on
     its (dataset, model, seed) directory, so several invocations of this script (one per core)
-    share the grid: a job another invocation holds is skipped and waited for only at the end."""
+    share the grid: a job another invocation holds is skipped now and tried again next pass."""
     pending, start, ran = list(jobs), time.time(), 0
     while pending:
         blocked = []
-        for i, job in enumerate(pending):
+        for job in pending:
             lock_dir = args.work / job[0] / job[1] / f"seed{job[2]}"
             lock_dir.mkdir(parents=True, exist_ok=True)
             with open(lock_dir / ".lock", "w") as lock:
                 try:
-                    # Non-blocking while other jobs remain; the last waits for its holder.
-                    flags = fcntl.LOCK_EX | (fcntl.LOCK_NB if len(pending) - i > 1 or blocked else 0)
-                    fcntl.flock(lock, flags)
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     blocked.append(job)
                     continue
                 one_cell(args, *job)
                 ran += 1
             rate = (time.time() - start) / ran
-            left = len(pending) - i - 1 + len(blocked)
-            print(f"[{len(jobs) - left}/{len(jobs)}] {' '.join(map(str, job[:6]))}; "
-                  f"{rate:.0f} s per job here, ETA {rate * left / 60:.0f} min (one invocation)",
-                  file=sys.stderr, flush=True)
-        if blocked and len(blocked) == len(pending):
+            left = len(jobs) - ran
+            print(f"[{ran}/{len(jobs)}] {' '.join(map(str, job[:6]))}; {rate:.0f} s per job here, "
+                  f"at most {rate * left / 60:.0f} min left", file=sys.stderr, flush=True)
+        if len(blocked) == len(pending):
             time.sleep(10)  # every remaining job is held by another invocation
         pending = blocked
 
@@ -254,22 +251,21 @@ def main():
              ""]
     table_main(results, args, lines)
     if args.kinds_model:
-        ds, sel, ratio = args.datasets[0], "random", args.perturbations[0][1]
-        lines += [f"## Perturbation types ({args.kinds_model}, {ds}, random selection, "
-                  f"{ratio * 100:g}%): AO", "", "| perturbation | " + " | ".join(METHODS) + " |",
+        lines += [f"## Perturbation types ({args.kinds_model}, {ds0}, random selection, "
+                  f"{ratio0 * 100:g}%): AO", "", "| perturbation | " + " | ".join(METHODS) + " |",
                   "|" + "---|" * (1 + len(METHODS))]
         for kind in ("deletion", "insertion", "replacement"):
-            cells = [one_cell(args, ds, args.kinds_model, s, kind, sel, ratio) for s in seeds]
+            cells = [one_cell(args, ds0, args.kinds_model, s, kind, "random", ratio0)
+                     for s in seeds]
             lines.append(f"| {kind} | " + " | ".join(
                 fmt_ci([c[m]["stability"]["AO"] for c in cells]) for m in METHODS) + " |")
         lines.append("")
     if args.scale_model:
-        ds = args.datasets[0]
         curve = {m: [] for m in ("original", "FINEST")}
-        lines += [f"## Perturbation scale ({args.scale_model}, {ds}, random deletion): AO", "",
+        lines += [f"## Perturbation scale ({args.scale_model}, {ds0}, random deletion): AO", "",
                   "| share deleted | original | FINEST |", "|---|---|---|"]
         for r in scales:
-            cells = [one_cell(args, ds, args.scale_model, s, "deletion", "random", r,
+            cells = [one_cell(args, ds0, args.scale_model, s, "deletion", "random", r,
                               methods=("original", "FINEST")) for s in seeds]
             row = []
             for m in ("original", "FINEST"):
