@@ -5,9 +5,11 @@
 namespace recarena::agents {
 
 torch::Tensor GradientStep(const torch::Tensor& loss, const std::vector<torch::Tensor>& parameters,
-                           torch::optim::Optimizer& optimizer, double grad_clip) {
+                           torch::optim::Optimizer& optimizer, double grad_clip,
+                           dist::GradientSync* sync) {
   optimizer.zero_grad();
   loss.backward();
+  if (sync != nullptr) sync->Synchronize(parameters);
   torch::Tensor norm;
   {
     torch::NoGradGuard ng;

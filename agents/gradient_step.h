@@ -10,16 +10,19 @@
 #include <vector>
 
 #include "agents/types.h"
+#include "dist/grad_sync.h"
 
 namespace recarena::agents {
 
-// zero_grad; loss.backward(); clips the gradients to global L2 norm grad_clip when grad_clip > 0
-// (exactly torch::nn::utils::clip_grad_norm_'s arithmetic); optimizer.step(). Returns the global
-// L2 norm of the gradients BEFORE clipping (parameters without a gradient count 0) as a 0-dim
-// float64 tensor on the parameters' device: nothing here waits for the device (clip_grad_norm_
-// itself reads its norm back to the host, so it is not called).
+// zero_grad; loss.backward(); with sync, the gradients averaged over the data-parallel ranks
+// (dist/grad_sync.h; nullptr = one process); clips the gradients to global L2 norm grad_clip when
+// grad_clip > 0 (exactly torch::nn::utils::clip_grad_norm_'s arithmetic); optimizer.step(). Returns
+// the global L2 norm of the gradients BEFORE clipping (parameters without a gradient count 0) as a
+// 0-dim float64 tensor on the parameters' device: nothing here waits for the device
+// (clip_grad_norm_ itself reads its norm back to the host, so it is not called).
 torch::Tensor GradientStep(const torch::Tensor& loss, const std::vector<torch::Tensor>& parameters,
-                           torch::optim::Optimizer& optimizer, double grad_clip);
+                           torch::optim::Optimizer& optimizer, double grad_clip,
+                           dist::GradientSync* sync = nullptr);
 
 // The metrics of one update, read to the host at once: each value is a one-element tensor (any
 // dtype, any device); the result keeps the order and names. One device -> host copy in all.

@@ -324,7 +324,8 @@ MetricList SqnAgent::Update(const SequenceBatch& batch) {
       variant_ == SqnVariant::kSa2c && !sa2c_phase ? SqnVariant::kSnqn : variant_;
   const SqnLossTerms terms = SqnLoss(in, loss_kind, rl_);
   torch::optim::Adam& opt = sa2c_phase ? *m.opt2 : *m.opt;
-  const torch::Tensor norm = GradientStep(terms.total, m.parameters(), opt, options_.grad_clip);
+  const torch::Tensor norm =
+      GradientStep(terms.total, m.parameters(), opt, options_.grad_clip, grad_sync_);
   ++step_;
   const torch::Tensor q_mean = in.q.detach().gather(1, in.actions.unsqueeze(1)).mean();
   return ReadMetrics({{"loss", terms.total},
@@ -371,7 +372,8 @@ MetricList SqnAgent::SmorlUpdate(const SequenceBatch& batch, Net& m, Net& t) {
   const torch::Tensor lq =
       SmorlQLoss(q_sa, rewards, rl_.discount * not_done, selector, target, smorl_weights_).mean();
   const torch::Tensor loss = ce + rl_.smorl.alpha * lq;
-  const torch::Tensor norm = GradientStep(loss, m.parameters(), *m.opt, options_.grad_clip);
+  const torch::Tensor norm =
+      GradientStep(loss, m.parameters(), *m.opt, options_.grad_clip, grad_sync_);
   ++step_;
   const torch::Tensor q_mean = (q_sa.detach() * smorl_weights_.view({1, -1})).sum(1).mean();
   return ReadMetrics({{"loss", loss},

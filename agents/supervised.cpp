@@ -67,7 +67,8 @@ torch::Tensor SupervisedAgent::ClozeLoss(const SequenceBatch& batch) {
 }
 
 torch::Tensor SupervisedAgent::ApplyLoss(const torch::Tensor& loss) {
-  torch::Tensor norm = GradientStep(loss, parameters(), *optimizer_, options_.grad_clip);
+  torch::Tensor norm =
+      GradientStep(loss, parameters(), *optimizer_, options_.grad_clip, grad_sync_);
   ++step_;
   return norm;
 }

@@ -16,6 +16,7 @@
 
 #include "agents/types.h"
 #include "core/config_schema.h"
+#include "dist/grad_sync.h"
 #include "models/encoder.h"
 
 namespace recarena::agents {
@@ -63,6 +64,9 @@ class SupervisedAgent {
   // All trained parameters (subclasses add theirs; the base constructor's optimizer holds only the
   // base ones, so a subclass with more parameters rebuilds optimizer_ in its constructor).
   virtual std::vector<torch::Tensor> parameters() const;
+  // Data-parallel training: every update averages its gradients over the ranks through sync (not
+  // owned; nullptr = one process, the default).
+  void SetGradientSync(dist::GradientSync* sync) { grad_sync_ = sync; }
 
  protected:
   // Logits [B, num_items] in train() mode, with autograd (for subclasses that add loss terms).
@@ -85,6 +89,7 @@ class SupervisedAgent {
   torch::nn::Linear head_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
   int64_t step_ = 0;
+  dist::GradientSync* grad_sync_ = nullptr;
 };
 
 }  // namespace recarena::agents

@@ -30,10 +30,26 @@ int DecodeStatus(int status) {
   return 127;
 }
 
+// This process's environment with `set` applied (a name in `set` replaces its old value).
+std::vector<std::string> Environment(const std::vector<std::pair<std::string, std::string>>& set) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& kv : set) replaced = replaced || kv.first == name;
+    if (!replaced) env.push_back(entry);
+  }
+  for (const auto& [name, value] : set) env.push_back(name + "=" + value);
+  return env;
+}
+
 // posix_spawnp with an argument vector; stdout/stderr to out_path (appended) when given, else to
-// /dev/null when quiet. Returns the pid, or -1 when the program cannot be started.
+// /dev/null when quiet (else inherited); the environment with `env` applied. Returns the pid, or
+// -1 when the program cannot be started.
 pid_t Spawn(const std::string& program, const std::vector<std::string>& args, bool quiet,
-            const std::string& out_path) {
+            const std::string& out_path,
+            const std::vector<std::pair<std::string, std::string>>& env = {}) {
   std::vector<std::string> storage;
   storage.reserve(args.size() + 1);
   storage.push_back(program);
@@ -52,8 +68,13 @@ pid_t Spawn(const std::string& program, const std::vector<std::string>& args, bo
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   }
+  std::vector<std::string> env_storage = Environment(env);
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(),
+                              env.empty() ? environ : envp.data());
   posix_spawn_file_actions_destroy(&actions);
   return rc != 0 ? -1 : pid;
 }
@@ -72,6 +93,13 @@ int RunProgram(const std::string& program, const std::vector<std::string>& args,
 ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args,
                            const std::filesystem::path& log) {
   pid_ = Spawn(program, args, true, log.string());
+  if (pid_ < 0) throw Error("cannot start " + program);
+}
+
+ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args,
+                           const Options& options) {
+  pid_ = Spawn(program, args, !options.inherit_output,
+               options.inherit_output ? std::string() : options.log.string(), options.env);
   if (pid_ < 0) throw Error("cannot start " + program);
 }
 

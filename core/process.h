@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace recarena {
@@ -25,9 +26,17 @@ int RunPythonScript(const std::filesystem::path& script, const std::vector<std::
 // /dev/null). The destructor stops it: SIGTERM, then SIGKILL after a grace period.
 class ChildProcess {
  public:
+  struct Options {
+    std::filesystem::path log;    // stdout + stderr appended here ('' = /dev/null) ...
+    bool inherit_output = false;  // ... unless true: this process's stdout and stderr
+    // Variables set (or replaced) in the child's environment; the rest is this process's.
+    std::vector<std::pair<std::string, std::string>> env;
+  };
   // Throws recarena::Error naming the program when it cannot be started.
   ChildProcess(const std::string& program, const std::vector<std::string>& args,
                const std::filesystem::path& log = {});
+  ChildProcess(const std::string& program, const std::vector<std::string>& args,
+               const Options& options);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

@@ -21,6 +21,7 @@ PKGS=(
   nlohmann-json3-dev
   clang-format
   libsqlite3-dev libssl-dev
+  libgloo-dev  # headers only: the torch wheel's c10d ProcessGroupGloo.hpp includes them (dist/)
 )
 # Extra packages can be asked for with RECARENA_EXTRA_PKGS="a b c".
 if [[ -n "${RECARENA_EXTRA_PKGS:-}" ]]; then

@@ -14,6 +14,7 @@
 #include "experiments/cli/data_commands.h"
 #include "experiments/cli/dt_sweep_command.h"
 #include "experiments/cli/eval_commands.h"
+#include "experiments/cli/launch_command.h"
 #include "experiments/cli/llm_commands.h"
 #include "experiments/cli/online_commands.h"
 #include "experiments/cli/sim_commands.h"
@@ -62,6 +63,7 @@ const std::vector<CliCommand>& Commands() {
     c.push_back({{"train"},
                  "train a sequential recommender offline (supervised next-item / popularity)",
                  RunTrain});
+    c.push_back({{"launch"}, "run N processes of a command as one distributed job", RunLaunch});
     c.push_back({{"eval", "rankings"},
                  "score rankings from plain text files (HR, NDCG, MRR, coverage, ...)",
                  RunEvalRankings});

@@ -1,14 +1,17 @@
 #include "experiments/cli/train_command.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/run_dir.h"
+#include "dist/world.h"
 #include "experiments/cli/command_util.h"
 #include "experiments/train/offline_config.h"
 #include "experiments/train/offline_trainer.h"
+#include "experiments/train/shared_run_dir.h"
 
 namespace recarena::experiments {
 
@@ -29,19 +32,32 @@ int RunTrain(const std::vector<std::string>& args, std::ostream& out) {
         "data HDT and its session_normal baseline with the last-session protocol, docs/hdt.md),\n"
         "validates on NDCG@10, keeps the best checkpoint, stops early,\n"
         "and writes config.yaml, metrics.jsonl, metrics.json and report.md to the run directory.\n"
-        "A killed run resumes when started again with the same --out.",
+        "A killed run resumes when started again with the same --out.\n"
+        "Data-parallel over several processes when WORLD_SIZE > 1 (`recarena launch --nproc N --\n"
+        "recarena train ...`, or torchrun-style RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT;\n"
+        "docs/distributed.md): rank 0 validates, writes the files and prints the result.",
         opts);
     return 0;
   }
   if (!cl.positional.empty()) throw Error("unexpected argument " + QuoteForError(cl.positional[0]));
   if (config_file.empty()) throw Error("--config FILE is required (see configs/offline/)");
   auto cfg = config::Load<OfflineTrainConfig>(config_file, cl.overrides);
-  std::filesystem::path created;
-  const auto dir = SetupRunDir(cfg.run, out_dir, &created);
-  const FailedStartCleanup cleanup(dir, created);
-  CheckRunDirConfig(dir, config::ToYamlString(cfg));
+  const auto group = dist::JoinGroup(dist::WorldFromEnvironment());
+  const bool lead = group == nullptr || group->rank() == 0;
+  const std::string yaml = config::ToYamlString(cfg);
+  std::filesystem::path created, lead_dir;
+  std::optional<FailedStartCleanup> cleanup;
+  if (lead) {
+    lead_dir = SetupRunDir(cfg.run, out_dir, &created);
+    cleanup.emplace(lead_dir, created);
+    CheckRunDirConfig(lead_dir, yaml);
+  } else {
+    log::SetLevel(log::Level::kWarn);  // rank 0 reports for the job
+  }
+  const auto dir = ShareRunDir(group.get(), lead_dir, yaml);
   log::Info("run directory {}", dir.string());
-  const auto result = RunOfflineTraining(cfg, dir);
+  const auto result = RunOfflineTraining(cfg, dir, 0, group.get());
+  if (!lead) return 0;
   nlohmann::json j(result.test_metrics);
   j["dir"] = dir.string();
   j["steps"] = result.steps;

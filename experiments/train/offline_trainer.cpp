@@ -24,6 +24,7 @@
 #include "data/perturb.h"
 #include "data/prepare.h"
 #include "data/windows.h"
+#include "dist/grad_sync.h"
 #include "experiments/eval/metrics.h"
 #include "experiments/eval/offline_eval.h"
 #include "experiments/train/session_trainer.h"
@@ -119,20 +120,29 @@ void InitFineTuning(agents::SupervisedAgent& agent, const OfflineTrainConfig& cf
 // construction, before a resume loads later weights) and each epoch simulates a perturbation of
 // finest.simulation_ratio of the windows (Rng(seed).Fork(9000 + epoch)), which leave its
 // regulariser for that epoch. Validation: the validation windows, or the training windows when
-// there are none.
+// there are none. Data-parallel (sync set): every rank walks the same epoch order and takes its
+// contiguous shard of each global batch (rows [n r / W, n (r + 1) / W)), and of CPFT's calibration
+// batch; LibTorch's generator (dropout, cloze masks) is reseeded per (seed, rank, step) so that the
+// ranks draw independent masks and a resumed rank draws what it would have (docs/distributed.md).
 class WindowLearner : public OfflineLearner {
  public:
   WindowLearner(std::unique_ptr<agents::SupervisedAgent> agent, agents::CpftAgent* cpft,
                 agents::FinestAgent* finest, const OfflineTrainConfig& cfg, const OfflineData& od,
-                const MetricsContext& ctx, const OfflineEvalOptions& valid_opts)
+                const MetricsContext& ctx, const OfflineEvalOptions& valid_opts,
+                dist::GradientSync* sync = nullptr)
       : agent_(std::move(agent)),
         cpft_(cpft),
         finest_(finest),
         cfg_(cfg),
         od_(od),
         ctx_(ctx),
-        valid_opts_(valid_opts) {
+        valid_opts_(valid_opts),
+        sync_(sync) {
     if (finest_ != nullptr) RecordReferences();
+    if (sync_ != nullptr) {
+      agent_->SetGradientSync(sync_);
+      sync_->BroadcastParameters(agent_->parameters());
+    }
   }
   void StartEpoch(int64_t epoch, bool /*fresh*/) override {
     perm_.resize(od_.train_w.size());
@@ -152,15 +162,24 @@ class WindowLearner : public OfflineLearner {
   int64_t EpochSize() const override { return static_cast<int64_t>(perm_.size()); }
   agents::MetricList Step(int64_t* cursor) override {
     const int64_t end = std::min(EpochSize(), *cursor + cfg_.train.batch_size);
-    const std::vector<int64_t> rows(perm_.begin() + *cursor, perm_.begin() + end);
+    std::vector<int64_t> rows(perm_.begin() + *cursor, perm_.begin() + end);
     *cursor = end;
-    if (finest_ != nullptr) return FinestStep(rows);
-    const agents::SequenceBatch batch = Batch(od_.train_w, rows);
-    if (cpft_ == nullptr) return agent_->Update(batch);
-    const auto calib_rows =
-        CalibrationRows(cfg_.run.seed, agent_->step(), cfg_.cpft.calib_batch_size,
-                        static_cast<int64_t>(od_.valid_w.size()));
-    return cpft_->UpdateCpft(batch, Batch(od_.valid_w, calib_rows));
+    if (sync_ == nullptr) return Update(rows);
+    const int rank = sync_->group().rank();
+    torch::manual_seed(MixSeed(MixSeed(cfg_.run.seed, 7000 + static_cast<uint64_t>(rank)),
+                               static_cast<uint64_t>(agent_->step())));
+    const auto n = static_cast<int64_t>(rows.size());
+    rows = Shard(rows);
+    sync_->SetShare(rows.empty() ? 0.0 : static_cast<double>(rows.size()) / static_cast<double>(n));
+    // A rank with an empty shard still takes part in the all-reduce: it computes the update on a
+    // stand-in row (the batch's first) whose gradient its share of 0 removes.
+    if (rows.empty()) rows.push_back(perm_[static_cast<size_t>(end - n)]);
+    agents::MetricList metrics = Update(rows);
+    std::vector<double> values;
+    for (const auto& m : metrics) values.push_back(m.second);
+    values = sync_->ReduceShares(values);
+    for (size_t i = 0; i < metrics.size(); ++i) metrics[i].second = values[i];
+    return metrics;
   }
   std::map<std::string, double> Validate() override {
     const BatchScorer scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
@@ -214,6 +233,26 @@ class WindowLearner : public OfflineLearner {
     return finest_->UpdateFinest(batch, ref_.index_select(0, index).to(d, torch::kInt64),
                                  comp_.index_select(0, index).to(d, torch::kInt64), include.to(d));
   }
+  // This rank's contiguous part of a global batch's rows (empty when the batch has fewer rows than
+  // ranks and this rank gets none).
+  std::vector<int64_t> Shard(const std::vector<int64_t>& rows) const {
+    const auto n = static_cast<int64_t>(rows.size());
+    const int64_t w = sync_->group().size(), r = sync_->group().rank();
+    return std::vector<int64_t>(rows.begin() + n * r / w, rows.begin() + n * (r + 1) / w);
+  }
+  // One update on the training windows `rows` (plus CPFT's calibration batch, sharded alike).
+  agents::MetricList Update(const std::vector<int64_t>& rows) {
+    if (finest_ != nullptr) return FinestStep(rows);
+    const agents::SequenceBatch batch = Batch(od_.train_w, rows);
+    if (cpft_ == nullptr) return agent_->Update(batch);
+    std::vector<int64_t> calib_rows =
+        CalibrationRows(cfg_.run.seed, agent_->step(), cfg_.cpft.calib_batch_size,
+                        static_cast<int64_t>(od_.valid_w.size()));
+    if (sync_ != nullptr && calib_rows.size() >= static_cast<size_t>(sync_->group().size())) {
+      calib_rows = Shard(calib_rows);
+    }
+    return cpft_->UpdateCpft(batch, Batch(od_.valid_w, calib_rows));
+  }
   // Targets, values and done flags (a row is done when it is the last of its sequence: rows are
   // ordered by sequence and position) of the windows `rows`.
   agents::SequenceBatch Batch(const data::Windows& w, const std::vector<int64_t>& rows) const {
@@ -243,6 +282,7 @@ class WindowLearner : public OfflineLearner {
   const OfflineData& od_;
   MetricsContext ctx_;
   OfflineEvalOptions valid_opts_;
+  dist::GradientSync* sync_;  // data-parallel gradient averaging (not owned), nullptr alone
   std::vector<int64_t> perm_;
 };
 
@@ -409,8 +449,15 @@ std::unique_ptr<agents::SupervisedAgent> MakeWindowAgent(const OfflineTrainConfi
 }
 
 OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir,
-                                    int64_t stop_after_steps) {
-  if (cfg_in.IsSessionModel()) return RunSessionTraining(cfg_in, dir, stop_after_steps);
+                                    int64_t stop_after_steps, dist::ProcessGroup* group) {
+  if (cfg_in.IsSessionModel()) {
+    if (group != nullptr) {
+      throw Error("model_kind " + config::EnumToString(cfg_in.model_kind) +
+                  ": data-parallel training (WORLD_SIZE > 1) covers the windowed models only so "
+                  "far; run it as one process");
+    }
+    return RunSessionTraining(cfg_in, dir, stop_after_steps);
+  }
   OfflineTrainConfig cfg = cfg_in;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
   const torch::Device device = models::ResolveDevice(cfg.run.device);
@@ -428,8 +475,10 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   test_opts.ks = cfg.eval.ks;
   test_opts.batch_size = cfg.eval.batch_size;
   test_opts.last_only = cfg.eval.protocol == EvalProtocol::kLast;
-  if (cfg.model_kind == OfflineModel::kPopularity)
+  if (cfg.model_kind == OfflineModel::kPopularity) {
+    if (group != nullptr && group->rank() != 0) return {};  // nothing to train: rank 0 evaluates
     return RunPopularity(cfg, od, ctx, test_opts, dir);
+  }
 
   cfg.model = ResolvedModelOptions(cfg, od.num_items());
   torch::manual_seed(cfg.run.seed);
@@ -469,18 +518,26 @@ OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::
   }
   OfflineEvalOptions valid_opts = test_opts;
   valid_opts.max_queries = cfg.train.max_valid_queries;
-  WindowLearner learner(std::move(agent), cpft, finest, cfg, od, ctx, valid_opts);
+  std::unique_ptr<dist::GradientSync> sync;
+  if (group != nullptr) sync = std::make_unique<dist::GradientSync>(*group);
+  WindowLearner learner(std::move(agent), cpft, finest, cfg, od, ctx, valid_opts, sync.get());
   TrainingLoopOptions loop = LoopOptionsFor(cfg.train);
   loop.progress_label = "train " + (named_kind ? config::EnumToString(cfg.model_kind)
                                                : config::EnumToString(cfg.model.encoder.kind));
   loop.all_loss_terms = is_cpft || named_kind;
   loop.stop_after_steps = stop_after_steps;
+  loop.group = group;
   const TrainingLoopResult lr = RunTrainingLoop(learner, loop, dir);
+  if (sync != nullptr && sync->synchronizations() > 0) {
+    log::Info("distributed: {} ranks, {:.3f} MB of gradients all-reduced per step", group->size(),
+              static_cast<double>(sync->bytes_reduced()) /
+                  static_cast<double>(sync->synchronizations()) / 1e6);
+  }
   OfflineRunResult result;
   result.steps = lr.steps;
   result.early_stopped = lr.early_stopped;
   result.resumed = lr.resumed;
-  if (!lr.finished) return result;
+  if (!lr.finished || (group != nullptr && group->rank() != 0)) return result;
   result.best_valid_ndcg10 = lr.best_valid_ndcg10;
 
   // Final test evaluation with the best parameters (CPFT's: in a plain supervised agent).

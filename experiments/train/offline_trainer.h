@@ -26,6 +26,7 @@
 
 #include "data/prepare.h"
 #include "data/windows.h"
+#include "dist/process_group.h"
 #include "experiments/eval/metrics.h"
 #include "experiments/train/offline_config.h"
 
@@ -84,9 +85,12 @@ std::unique_ptr<agents::SupervisedAgent> MakeWindowAgent(const OfflineTrainConfi
 // Runs (or resumes) training in run_dir. The session models (model_kind hdt, session_normal) are
 // delegated to RunSessionTraining (experiments/train/session_trainer.h). stop_after_steps > 0 stops
 // the loop after that many steps in this call without evaluating the test set (used to simulate a
-// crash in tests).
+// crash in tests). group (not owned; nullptr = one process): data-parallel training of the windowed
+// models, every rank calling this with the same config and run_dir; rank 0 alone validates,
+// evaluates the test set and writes the files, the others return after the loop with steps only.
 OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg,
                                     const std::filesystem::path& run_dir,
-                                    int64_t stop_after_steps = 0);
+                                    int64_t stop_after_steps = 0,
+                                    dist::ProcessGroup* group = nullptr);
 
 }  // namespace recarena::experiments

@@ -18,6 +18,8 @@ void SaveCheckpoint(const fs::path& file, const OfflineLearner& learner, const L
       file, [&](torch::serialize::OutputArchive& a) { learner.Save(a); }, st);
 }
 
+bool Lead(const TrainingLoopOptions& o) { return o.group == nullptr || o.group->rank() == 0; }
+
 // One validation: the record of the history, the best checkpoint, last.pt and metrics.jsonl.
 void Validate(OfflineLearner& learner, const TrainingLoopOptions& o, const fs::path& dir,
               LoopState* st) {
@@ -38,6 +40,19 @@ void Validate(OfflineLearner& learner, const TrainingLoopOptions& o, const fs::p
             st->epoch, train_loss, ndcg, st->best);
   SaveCheckpoint(dir / "last.pt", learner, *st);
   WriteHistory(dir, st->history);
+}
+
+// Validate on rank 0 of a data-parallel job (everywhere when alone); the others receive its stop
+// decision and best score.
+void ValidateShared(OfflineLearner& learner, const TrainingLoopOptions& o, const fs::path& dir,
+                    LoopState* st) {
+  if (Lead(o)) Validate(learner, o, dir, st);
+  if (o.group == nullptr) return;
+  std::vector<torch::Tensor> decision{
+      torch::tensor({st->stopped ? 1.0 : 0.0, st->best}, torch::kDouble)};
+  o.group->Broadcast(decision, 0, "the validation's stop decision");
+  st->stopped = decision[0][0].item<double>() != 0.0;
+  st->best = decision[0][1].item<double>();
 }
 
 }  // namespace
@@ -62,7 +77,7 @@ TrainingLoopResult RunTrainingLoop(OfflineLearner& learner, const TrainingLoopOp
     log::Info("resuming from {} at step {}", last.string(), learner.step());
   }
   learner.StartEpoch(st.epoch, st.cursor == 0);
-  Progress progress(o.progress_label, o.max_steps, 2.0);
+  Progress progress(o.progress_label, o.max_steps, 2.0, Lead(o));
   progress.Resume(learner.step());
   int64_t steps_this_call = 0;
   while (!st.stopped && learner.step() < o.max_steps && st.epoch < o.max_epochs) {
@@ -78,20 +93,22 @@ TrainingLoopResult RunTrainingLoop(OfflineLearner& learner, const TrainingLoopOp
     progress.Set(learner.step());
     ++steps_this_call;
     if (learner.step() % o.eval_every == 0 || learner.step() == o.max_steps) {
-      Validate(learner, o, dir, &st);
+      ValidateShared(learner, o, dir, &st);
     }
     if (o.stop_after_steps > 0 && steps_this_call >= o.stop_after_steps) {
       progress.Finish();
-      SaveCheckpoint(last, learner, st);
+      if (Lead(o)) SaveCheckpoint(last, learner, st);
       result.steps = learner.step();
       result.early_stopped = st.stopped;
       return result;
     }
   }
   progress.Finish();
-  if (!fs::exists(best)) SaveCheckpoint(best, learner, st);
-  SaveCheckpoint(last, learner, st);
-  WriteHistory(dir, st.history);
+  if (Lead(o)) {
+    if (!fs::exists(best)) SaveCheckpoint(best, learner, st);
+    SaveCheckpoint(last, learner, st);
+    WriteHistory(dir, st.history);
+  }
   result.steps = learner.step();
   result.best_valid_ndcg10 = st.best;
   result.early_stopped = st.stopped;

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "agents/supervised.h"
+#include "dist/process_group.h"
 #include "experiments/train/offline_config.h"
 
 namespace recarena::experiments {
@@ -47,6 +48,10 @@ struct TrainingLoopOptions {
   // Each validation record holds train_loss; with all_loss_terms also train_<term> of every term.
   bool all_loss_terms = true;
   int64_t stop_after_steps = 0;  // > 0: stop after that many steps in this call (crash tests)
+  // Data-parallel training (not owned; nullptr = one process): every rank steps the learner (which
+  // averages its gradients through the group); rank 0 alone validates and writes the files, and
+  // tells the others after each validation whether to stop. Every rank resumes from dir/last.pt.
+  dist::ProcessGroup* group = nullptr;
 };
 
 // max_steps, max_epochs, eval_every and patience of the train section.

@@ -1,0 +1,181 @@
+// Data-parallel `recarena train` (dist/, experiments/train): the 2-process job matches the
+// 1-process run, resumes after a kill to the uninterrupted result, and a killed or hung rank stops
+// the job with a clear error instead of a hang. Real processes of build/recarena on the synthetic
+// world, Gloo over the loopback.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "core/process.h"
+#include "dist/launch.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using recarena::ChildProcess;
+using recarena::testing::TempDir;
+
+namespace {
+
+const std::string kExe = std::string(RECARENA_BINARY_DIR) + "/recarena";
+
+// `train` of the synthetic SASRec config: no dropout (its masks are drawn per rank), one thread.
+std::vector<std::string> TrainArgs(const fs::path& out, int64_t steps, int64_t eval_every) {
+  return {"train",
+          "--config",
+          std::string(RECARENA_SOURCE_DIR) + "/configs/offline/synthetic-sasrec.yaml",
+          "--out",
+          out.string(),
+          "train.max_steps=" + std::to_string(steps),
+          "train.eval_every=" + std::to_string(eval_every),
+          "train.patience=100",
+          "train.threads=1",
+          "train.max_valid_queries=500",
+          "model.encoder.dropout=0"};
+}
+
+std::vector<std::string> Launch(int nproc, const std::vector<std::string>& args) {
+  std::vector<std::string> all{"launch", "--nproc", std::to_string(nproc), "--timeout", "60",
+                               "--",     "recarena"};
+  all.insert(all.end(), args.begin(), args.end());
+  return all;
+}
+
+std::vector<nlohmann::json> ReadJsonl(const fs::path& file) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// The largest difference between numbers of the same keys (and the same key sets).
+double MaxDifference(const nlohmann::json& a, const nlohmann::json& b) {
+  REQUIRE(a.size() == b.size());
+  double d = 0.0;
+  for (auto it = a.begin(); it != a.end(); ++it) {
+    REQUIRE(b.contains(it.key()));
+    if (it->is_number()) d = std::max(d, std::abs(it->get<double>() - b[it.key()].get<double>()));
+  }
+  return d;
+}
+
+// The pids of a process's children (the launcher's ranks, in the order it started them).
+std::vector<int> Children(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<int> out;
+  for (int c = 0; in >> c;) out.push_back(c);
+  return out;
+}
+
+bool WaitFor(const std::function<bool()>& ready, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ready();
+}
+
+std::string ReadFile(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("distributed train: 2 processes match 1 process for a fixed global batch and seed") {
+  if (!fs::exists(kExe)) RECARENA_SKIP("build/recarena is not built");
+  TempDir tmp;
+  REQUIRE(recarena::RunProgram(kExe, TrainArgs(tmp.path() / "one", 60, 20)) == 0);
+  REQUIRE(recarena::RunProgram(kExe, Launch(2, TrainArgs(tmp.path() / "two", 60, 20))) == 0);
+  const auto one = ReadJsonl(tmp.path() / "one" / "metrics.jsonl");
+  const auto two = ReadJsonl(tmp.path() / "two" / "metrics.jsonl");
+  REQUIRE(one.size() == 3);
+  REQUIRE(two.size() == 3);
+  for (size_t i = 0; i < one.size(); ++i) {
+    INFO("validation " << i);
+    CHECK(MaxDifference(one[i], two[i]) < 1e-5);  // train loss and validation metrics
+  }
+  const auto m1 = nlohmann::json::parse(ReadFile(tmp.path() / "one" / "metrics.json"));
+  const auto m2 = nlohmann::json::parse(ReadFile(tmp.path() / "two" / "metrics.json"));
+  CHECK(MaxDifference(m1, m2) < 1e-5);
+  // It learned something (the equality is not that of two untrained models).
+  CHECK(one.back()["train_loss"].get<double>() < one.front()["train_loss"].get<double>());
+}
+
+TEST_CASE("distributed train: a 2-process job killed mid-run resumes to the uninterrupted result") {
+  if (!fs::exists(kExe)) RECARENA_SKIP("build/recarena is not built");
+  TempDir tmp;
+  REQUIRE(recarena::RunProgram(kExe, Launch(2, TrainArgs(tmp.path() / "whole", 300, 100))) == 0);
+  const fs::path killed = tmp.path() / "killed";
+  {
+    ChildProcess launcher(kExe, Launch(2, TrainArgs(killed, 300, 100)));
+    // After the first validation (last.pt is written before metrics.jsonl), kill rank 0.
+    REQUIRE(WaitFor([&] { return fs::exists(killed / "metrics.jsonl"); }, 120));
+    const auto ranks = Children(launcher.pid());
+    REQUIRE(ranks.size() == 2);
+    ::kill(ranks[0], SIGKILL);
+    CHECK(launcher.Wait() == 128 + SIGKILL);  // the launch reports the killed rank's status
+  }
+  CHECK_FALSE(fs::exists(killed / "metrics.json"));  // it did not finish
+  REQUIRE(recarena::RunProgram(kExe, Launch(2, TrainArgs(killed, 300, 100))) == 0);
+  const auto whole = nlohmann::json::parse(ReadFile(tmp.path() / "whole" / "metrics.json"));
+  const auto resumed = nlohmann::json::parse(ReadFile(killed / "metrics.json"));
+  CHECK(MaxDifference(whole, resumed) < 1e-6);
+  CHECK(ReadJsonl(killed / "metrics.jsonl").size() == 3);
+}
+
+TEST_CASE("distributed train: a killed rank stops the launched job, no hang") {
+  if (!fs::exists(kExe)) RECARENA_SKIP("build/recarena is not built");
+  TempDir tmp;
+  const fs::path out = tmp.path() / "run";
+  ChildProcess launcher(kExe, Launch(2, TrainArgs(out, 100000, 50)), tmp.path() / "launch.log");
+  REQUIRE(WaitFor([&] { return fs::exists(out / "metrics.jsonl"); }, 120));
+  const auto ranks = Children(launcher.pid());
+  REQUIRE(ranks.size() == 2);
+  const auto start = std::chrono::steady_clock::now();
+  ::kill(ranks[1], SIGKILL);
+  REQUIRE(WaitFor([&] { return !launcher.Running(); }, 30));
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(launcher.Wait() == 128 + SIGKILL);
+  CHECK(s < 20.0);
+  CHECK(::kill(ranks[0], 0) != 0);  // rank 0 is gone too
+  CHECK_THAT(ReadFile(tmp.path() / "launch.log"),
+             Catch::Contains("rank 1") && Catch::Contains("killed by signal 9"));
+}
+
+TEST_CASE(
+    "distributed train: torchrun-style ranks, a hung rank fails the other within the timeout") {
+  if (!fs::exists(kExe)) RECARENA_SKIP("build/recarena is not built");
+  TempDir tmp;
+  const fs::path out = tmp.path() / "run";
+  const std::string port = std::to_string(recarena::dist::FreeLoopbackPort());
+  auto options = [&](int rank) {
+    ChildProcess::Options o;
+    o.log = tmp.path() / ("rank" + std::to_string(rank) + ".log");
+    o.env = {
+        {"RANK", std::to_string(rank)}, {"WORLD_SIZE", "2"},   {"LOCAL_RANK", "0"},
+        {"MASTER_ADDR", "127.0.0.1"},   {"MASTER_PORT", port}, {"RECARENA_DIST_TIMEOUT_S", "5"}};
+    return o;
+  };
+  ChildProcess rank0(kExe, TrainArgs(out, 100000, 50), options(0));
+  ChildProcess rank1(kExe, TrainArgs(out, 100000, 50), options(1));
+  REQUIRE(WaitFor([&] { return fs::exists(out / "metrics.jsonl"); }, 120));
+  const auto start = std::chrono::steady_clock::now();
+  rank1.Signal(SIGSTOP);
+  REQUIRE(WaitFor([&] { return !rank0.Running(); }, 60));
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  rank1.Signal(SIGKILL);
+  CHECK(rank0.Wait() == 2);  // recarena::Error: a clear message, exit status 2
+  CHECK(s >= 4.0);           // it waited for the timeout ...
+  CHECK(s < 30.0);           // ... and no longer
+  CHECK_THAT(ReadFile(tmp.path() / "rank0.log"),
+             Catch::Contains("rank 0 of 2") && Catch::Contains("did not answer within 5 s"));
+}
