@@ -27,6 +27,7 @@
 #include "dist/grad_sync.h"
 #include "experiments/eval/metrics.h"
 #include "experiments/eval/offline_eval.h"
+#include "experiments/train/data_parallel.h"
 #include "experiments/train/session_trainer.h"
 #include "experiments/train/trained_run.h"
 #include "experiments/train/training_loop.h"
@@ -162,24 +163,10 @@ class WindowLearner : public OfflineLearner {
   int64_t EpochSize() const override { return static_cast<int64_t>(perm_.size()); }
   agents::MetricList Step(int64_t* cursor) override {
     const int64_t end = std::min(EpochSize(), *cursor + cfg_.train.batch_size);
-    std::vector<int64_t> rows(perm_.begin() + *cursor, perm_.begin() + end);
+    const std::vector<int64_t> rows(perm_.begin() + *cursor, perm_.begin() + end);
     *cursor = end;
-    if (sync_ == nullptr) return Update(rows);
-    const int rank = sync_->group().rank();
-    torch::manual_seed(MixSeed(MixSeed(cfg_.run.seed, 7000 + static_cast<uint64_t>(rank)),
-                               static_cast<uint64_t>(agent_->step())));
-    const auto n = static_cast<int64_t>(rows.size());
-    rows = Shard(rows);
-    sync_->SetShare(rows.empty() ? 0.0 : static_cast<double>(rows.size()) / static_cast<double>(n));
-    // A rank with an empty shard still takes part in the all-reduce: it computes the update on a
-    // stand-in row (the batch's first) whose gradient its share of 0 removes.
-    if (rows.empty()) rows.push_back(perm_[static_cast<size_t>(end - n)]);
-    agents::MetricList metrics = Update(rows);
-    std::vector<double> values;
-    for (const auto& m : metrics) values.push_back(m.second);
-    values = sync_->ReduceShares(values);
-    for (size_t i = 0; i < metrics.size(); ++i) metrics[i].second = values[i];
-    return metrics;
+    return ShardedUpdate(sync_, cfg_.run.seed, agent_->step(), rows,
+                         [this](const std::vector<int64_t>& shard) { return Update(shard); });
   }
   std::map<std::string, double> Validate() override {
     const BatchScorer scorer = [&](const torch::Tensor& items, const torch::Tensor& lengths) {
@@ -233,13 +220,6 @@ class WindowLearner : public OfflineLearner {
     return finest_->UpdateFinest(batch, ref_.index_select(0, index).to(d, torch::kInt64),
                                  comp_.index_select(0, index).to(d, torch::kInt64), include.to(d));
   }
-  // This rank's contiguous part of a global batch's rows (empty when the batch has fewer rows than
-  // ranks and this rank gets none).
-  std::vector<int64_t> Shard(const std::vector<int64_t>& rows) const {
-    const auto n = static_cast<int64_t>(rows.size());
-    const int64_t w = sync_->group().size(), r = sync_->group().rank();
-    return std::vector<int64_t>(rows.begin() + n * r / w, rows.begin() + n * (r + 1) / w);
-  }
   // One update on the training windows `rows` (plus CPFT's calibration batch, sharded alike).
   agents::MetricList Update(const std::vector<int64_t>& rows) {
     if (finest_ != nullptr) return FinestStep(rows);
@@ -249,7 +229,7 @@ class WindowLearner : public OfflineLearner {
         CalibrationRows(cfg_.run.seed, agent_->step(), cfg_.cpft.calib_batch_size,
                         static_cast<int64_t>(od_.valid_w.size()));
     if (sync_ != nullptr && calib_rows.size() >= static_cast<size_t>(sync_->group().size())) {
-      calib_rows = Shard(calib_rows);
+      calib_rows = ShardRows(calib_rows, sync_->group().rank(), sync_->group().size());
     }
     return cpft_->UpdateCpft(batch, Batch(od_.valid_w, calib_rows));
   }
@@ -450,14 +430,7 @@ std::unique_ptr<agents::SupervisedAgent> MakeWindowAgent(const OfflineTrainConfi
 
 OfflineRunResult RunOfflineTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir,
                                     int64_t stop_after_steps, dist::ProcessGroup* group) {
-  if (cfg_in.IsSessionModel()) {
-    if (group != nullptr) {
-      throw Error("model_kind " + config::EnumToString(cfg_in.model_kind) +
-                  ": data-parallel training (WORLD_SIZE > 1) covers the windowed models only so "
-                  "far; run it as one process");
-    }
-    return RunSessionTraining(cfg_in, dir, stop_after_steps);
-  }
+  if (cfg_in.IsSessionModel()) return RunSessionTraining(cfg_in, dir, stop_after_steps, group);
   OfflineTrainConfig cfg = cfg_in;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
   const torch::Device device = models::ResolveDevice(cfg.run.device);

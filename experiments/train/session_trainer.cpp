@@ -14,7 +14,9 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "data/windows.h"
+#include "dist/grad_sync.h"
 #include "experiments/eval/offline_eval.h"
+#include "experiments/train/data_parallel.h"
 #include "experiments/train/session_data.h"
 #include "experiments/train/training_loop.h"
 #include "models/checkpoint.h"
@@ -100,14 +102,21 @@ class HdtModel : public SessionModel {
 // The "Normal" baseline: next-item windows within the training sessions.
 class NormalModel : public SessionModel {
  public:
+  // sync: data-parallel gradient averaging (not owned; nullptr = one process).
   NormalModel(const agents::SupervisedOptions& options, const SessionData& data,
-              const OfflineTrainConfig& cfg, torch::Device device)
+              const OfflineTrainConfig& cfg, torch::Device device,
+              dist::GradientSync* sync = nullptr)
       : SessionModel(data, cfg),
         agent_(options, device),
         state_len_(options.encoder.state_len),
         pad_(data.num_items),
         batch_size_(cfg.train.batch_size),
-        seed_(cfg.run.seed) {
+        seed_(cfg.run.seed),
+        sync_(sync) {
+    if (sync_ != nullptr) {
+      agent_.SetGradientSync(sync_);
+      sync_->BroadcastParameters(agent_.parameters());
+    }
     std::vector<data::Sequence> seqs;
     for (const auto& u : data.train) {
       for (const auto& session : u.sessions) {
@@ -155,6 +164,12 @@ class NormalModel : public SessionModel {
     const size_t end = std::min(perm_.size(), begin + static_cast<size_t>(batch_size_));
     const std::vector<int64_t> rows(perm_.begin() + static_cast<std::ptrdiff_t>(begin),
                                     perm_.begin() + static_cast<std::ptrdiff_t>(end));
+    return ShardedUpdate(sync_, seed_, agent_.step(), rows,
+                         [this](const std::vector<int64_t>& shard) { return Update(shard); });
+  }
+
+ private:
+  agents::MetricList Update(const std::vector<int64_t>& rows) {
     auto [items, lengths] = WindowTensors(windows_, rows);
     auto targets = torch::empty({static_cast<int64_t>(rows.size())}, torch::kInt64);
     for (size_t r = 0; r < rows.size(); ++r)
@@ -162,13 +177,12 @@ class NormalModel : public SessionModel {
     const torch::Device d = agent_.device();
     return agent_.Update({items.to(d), lengths.to(d), targets.to(d)});
   }
-
- private:
   agents::SupervisedAgent agent_;
   int64_t state_len_;
   int64_t pad_;
   int64_t batch_size_;
   uint64_t seed_;
+  dist::GradientSync* sync_;
   data::Windows windows_;
   std::vector<int64_t> perm_;
 };
@@ -226,9 +240,15 @@ std::map<std::string, double> EvaluateSessionQueries(const QueryScorer& scorer,
 }
 
 OfflineRunResult RunSessionTraining(const OfflineTrainConfig& cfg_in, const fs::path& dir,
-                                    int64_t stop_after_steps) {
+                                    int64_t stop_after_steps, dist::ProcessGroup* group) {
   if (!cfg_in.IsSessionModel())
     throw Error("RunSessionTraining: model_kind is not a session model");
+  if (group != nullptr && cfg_in.model_kind == OfflineModel::kHdt) {
+    throw Error(
+        "model_kind hdt: data-parallel training (WORLD_SIZE > 1) is not available for HDT, whose "
+        "recurrent state is carried from batch to batch (docs/distributed.md); run it as one "
+        "process");
+  }
   OfflineTrainConfig cfg = cfg_in;
   OfflineRunResult result;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
@@ -239,26 +259,29 @@ OfflineRunResult RunSessionTraining(const OfflineTrainConfig& cfg_in, const fs::
   cfg.model.encoder.num_items = data.num_items;
 
   torch::manual_seed(cfg.run.seed);
-  auto make_model = [&]() -> std::unique_ptr<SessionModel> {
+  auto make_model = [&](dist::GradientSync* sync) -> std::unique_ptr<SessionModel> {
     if (is_hdt) return std::make_unique<HdtModel>(cfg.hdt_model, data, cfg, device);
-    return std::make_unique<NormalModel>(cfg.model, data, cfg, device);
+    return std::make_unique<NormalModel>(cfg.model, data, cfg, device, sync);
   };
-  std::unique_ptr<SessionModel> model = make_model();
+  std::unique_ptr<dist::GradientSync> sync;
+  if (group != nullptr) sync = std::make_unique<dist::GradientSync>(*group);
+  std::unique_ptr<SessionModel> model = make_model(sync.get());
   const models::EncoderKind encoder = is_hdt ? cfg.hdt_model.encoder.kind : cfg.model.encoder.kind;
   const std::string name =
       config::EnumToString(encoder) + " + " + config::EnumToString(cfg.model_kind);
   TrainingLoopOptions loop = LoopOptionsFor(cfg.train);
   loop.progress_label = "train " + name;
   loop.stop_after_steps = stop_after_steps;
+  loop.group = group;
   const TrainingLoopResult lr = RunTrainingLoop(*model, loop, dir);
   result.steps = lr.steps;
   result.early_stopped = lr.early_stopped;
   result.resumed = lr.resumed;
-  if (!lr.finished) return result;
+  if (!lr.finished || (group != nullptr && group->rank() != 0)) return result;
   result.best_valid_ndcg10 = lr.best_valid_ndcg10;
 
   // Final test evaluation with the best parameters.
-  std::unique_ptr<SessionModel> best_model = make_model();
+  std::unique_ptr<SessionModel> best_model = make_model(nullptr);
   models::LoadArchiveFile(dir / "best.pt",
                           [&](torch::serialize::InputArchive& a) { best_model->Load(a); });
   QueryScorer best_scorer = [&](const std::vector<agents::HdtQuery>& q) {

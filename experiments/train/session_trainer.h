@@ -48,8 +48,11 @@ std::map<std::string, double> EvaluateSessionQueries(const QueryScorer& scorer,
 
 // Runs (or resumes) an hdt or session_normal run in run_dir (cfg.IsSessionModel()).
 // stop_after_steps > 0 stops after that many steps in this call without the test evaluation.
+// group: data-parallel training as RunOfflineTraining's (session_normal only; hdt with a group is
+// an Error).
 OfflineRunResult RunSessionTraining(const OfflineTrainConfig& cfg,
                                     const std::filesystem::path& run_dir,
-                                    int64_t stop_after_steps = 0);
+                                    int64_t stop_after_steps = 0,
+                                    dist::ProcessGroup* group = nullptr);
 
 }  // namespace recarena::experiments

@@ -24,11 +24,13 @@ namespace {
 
 const std::string kExe = std::string(RECARENA_BINARY_DIR) + "/recarena";
 
-// `train` of the synthetic SASRec config: no dropout (its masks are drawn per rank), one thread.
-std::vector<std::string> TrainArgs(const fs::path& out, int64_t steps, int64_t eval_every) {
+// `train` of a config of configs/offline (default: synthetic SASRec): no dropout (its masks are
+// drawn per rank), one thread.
+std::vector<std::string> TrainArgs(const fs::path& out, int64_t steps, int64_t eval_every,
+                                   const std::string& config = "synthetic-sasrec.yaml") {
   return {"train",
           "--config",
-          std::string(RECARENA_SOURCE_DIR) + "/configs/offline/synthetic-sasrec.yaml",
+          std::string(RECARENA_SOURCE_DIR) + "/configs/offline/" + config,
           "--out",
           out.string(),
           "train.max_steps=" + std::to_string(steps),
@@ -108,6 +110,30 @@ TEST_CASE("distributed train: 2 processes match 1 process for a fixed global bat
   CHECK(MaxDifference(m1, m2) < 1e-5);
   // It learned something (the equality is not that of two untrained models).
   CHECK(one.back()["train_loss"].get<double>() < one.front()["train_loss"].get<double>());
+}
+
+TEST_CASE("distributed train: session_normal in 2 processes matches 1 process, hdt refuses") {
+  if (!fs::exists(kExe)) RECARENA_SKIP("build/recarena is not built");
+  RECARENA_REQUIRE_DATASET(data, "ml-latest-small");
+  TempDir tmp;
+  const std::string cfg = "ml-latest-small-session-normal.yaml";
+  REQUIRE(recarena::RunProgram(kExe, TrainArgs(tmp.path() / "one", 30, 15, cfg)) == 0);
+  REQUIRE(recarena::RunProgram(kExe, Launch(2, TrainArgs(tmp.path() / "two", 30, 15, cfg))) == 0);
+  const auto one = ReadJsonl(tmp.path() / "one" / "metrics.jsonl");
+  const auto two = ReadJsonl(tmp.path() / "two" / "metrics.jsonl");
+  REQUIRE(one.size() == 2);
+  REQUIRE(two.size() == 2);
+  for (size_t i = 0; i < one.size(); ++i) CHECK(MaxDifference(one[i], two[i]) < 1e-5);
+  const auto m1 = nlohmann::json::parse(ReadFile(tmp.path() / "one" / "metrics.json"));
+  const auto m2 = nlohmann::json::parse(ReadFile(tmp.path() / "two" / "metrics.json"));
+  CHECK(MaxDifference(m1, m2) < 1e-5);
+  // HDT carries recurrent state from batch to batch: refused with a clear error, nothing left.
+  ChildProcess hdt(kExe,
+                   Launch(2, TrainArgs(tmp.path() / "hdt", 30, 15, "ml-latest-small-hdt.yaml")),
+                   tmp.path() / "hdt.log");
+  CHECK(hdt.Wait() == 2);
+  CHECK_THAT(ReadFile(tmp.path() / "hdt.log"), Catch::Contains("model_kind hdt: data-parallel"));
+  CHECK_FALSE(fs::exists(tmp.path() / "hdt"));
 }
 
 TEST_CASE("distributed train: a 2-process job killed mid-run resumes to the uninterrupted result") {
