@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -74,10 +75,12 @@ LineReader::LineReader(const fs::path& file, TextEncoding encoding)
   const auto size = fs::file_size(file, ec);
   if (ec) throw FileError(file_name_, 0, "cannot read file: " + ec.message());
   if (size == 0) throw FileError(file_name_, 0, "file is empty");
-  // A large buffer: the default one makes getline noticeably slower on multi-MB files.
-  constexpr size_t kBuffer = 1 << 20;
-  buffer_ = std::make_unique<char[]>(kBuffer);
-  in_.rdbuf()->pubsetbuf(buffer_.get(), kBuffer);
+  // A large buffer: the default one makes getline noticeably slower on multi-MB files. No larger
+  // than the file, and not zeroed (the stream fills it): zeroing 1 MiB per small file was a
+  // quarter of the loaders' time on the fuzzer's inputs.
+  const size_t buffer = std::min<uintmax_t>(size + 1, 1 << 20);
+  buffer_.reset(new char[buffer]);
+  in_.rdbuf()->pubsetbuf(buffer_.get(), static_cast<std::streamsize>(buffer));
   in_.open(file, std::ios::binary);
   if (!in_) throw FileError(file_name_, 0, "cannot open file for reading");
 }
