@@ -21,6 +21,29 @@ namespace {
 std::atomic<int> g_signal{0};
 extern "C" void OnSignal(int sig) { g_signal.store(sig); }
 
+// SIGINT and SIGTERM set g_signal while it lives (the launcher passes them on); the previous
+// handlers come back when it ends, also when starting a process throws.
+class SignalWatch {
+ public:
+  SignalWatch() {
+    g_signal.store(0);
+    struct sigaction sa {};
+    sa.sa_handler = OnSignal;
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~SignalWatch() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  SignalWatch(const SignalWatch&) = delete;
+  SignalWatch& operator=(const SignalWatch&) = delete;
+
+ private:
+  struct sigaction old_int_ {
+  }, old_term_{};
+};
+
 std::string DescribeStatus(int status) {
   if (status > 128) return "was killed by signal " + std::to_string(status - 128);
   return "exited with status " + std::to_string(status);
@@ -60,13 +83,7 @@ int LaunchLocal(const LaunchOptions& options, const std::vector<std::string>& co
   if (program == "recarena") program = std::filesystem::read_symlink("/proc/self/exe").string();
   const std::vector<std::string> args(command.begin() + 1, command.end());
   const int port = options.master_port > 0 ? options.master_port : FreeLoopbackPort();
-  g_signal.store(0);
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  struct sigaction old_int {
-  }, old_term{};
-  ::sigaction(SIGINT, &sa, &old_int);
-  ::sigaction(SIGTERM, &sa, &old_term);
+  const SignalWatch watch;
   std::vector<std::unique_ptr<ChildProcess>> ranks;
   for (int r = 0; r < options.nproc; ++r) {
     ChildProcess::Options o;
@@ -109,8 +126,6 @@ int LaunchLocal(const LaunchOptions& options, const std::vector<std::string>& co
   for (size_t r = 0; r < ranks.size(); ++r) {
     if (!done[r]) ranks[r]->Stop(options.grace_s);
   }
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGTERM, &old_term, nullptr);
   return failure;
 }
 

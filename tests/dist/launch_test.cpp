@@ -2,7 +2,11 @@
 // failing rank stopping the others.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <thread>
 
 #include "core/error.h"
 #include "dist/launch.h"
@@ -47,4 +51,26 @@ TEST_CASE("launch: bad options are errors naming them") {
   CHECK_THROWS_WITH(LaunchLocal(o, {"true"}), Catch::Contains("--master-port 70000"));
   o.master_port = 0;
   CHECK_THROWS_WITH(LaunchLocal(o, {}), Catch::Contains("no command"));
+}
+
+TEST_CASE(
+    "launch: SIGTERM to the launcher is passed on to every rank, then its handler is restored") {
+  LaunchOptions o;
+  o.nproc = 2;
+  o.grace_s = 2.0;
+  struct sigaction before {};
+  ::sigaction(SIGTERM, nullptr, &before);
+  const auto start = std::chrono::steady_clock::now();
+  std::thread killer([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(::getpid(), SIGTERM);
+  });
+  const int rc = LaunchLocal(o, {"sleep", "60"});
+  killer.join();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(rc == 128 + SIGTERM);
+  CHECK(s < 10.0);
+  struct sigaction after {};
+  ::sigaction(SIGTERM, nullptr, &after);
+  CHECK(after.sa_handler == before.sa_handler);
 }
