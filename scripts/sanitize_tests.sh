@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Builds the unit tests of the LibTorch-free layers (core, data, llm_bridge) with AddressSanitizer
-# and UndefinedBehaviorSanitizer in their own build folder (build-asan/) and runs them through CTest.
-# CI runs it after `make test`. The LibTorch suites (models and above) are not included: an
-# instrumented build of them does not fit the 2-core CI machine's 90 minutes, and LibTorch itself is
-# not instrumented (docs/reliability.md).
+# Builds the unit tests of core, data, llm_bridge, models, env, dist, policies and agents with
+# AddressSanitizer and UndefinedBehaviorSanitizer in their own build folder (build-asan/) and runs
+# them through CTest. CI runs it after `make test`. The experiments suites (end-to-end pipelines over
+# the same instrumented layers) are not included: their instrumented build and training runs would
+# not leave the 2-core CI machine enough of its 90 minutes (docs/reliability.md). LibTorch itself
+# is not instrumented.
 #
-#   scripts/sanitize_tests.sh            # build-asan/, all three suites
+#   scripts/sanitize_tests.sh                          # build-asan/, the suites above
+#   SANITIZE_SUITES="core data" scripts/sanitize_tests.sh  # some of them
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${SANITIZE_BUILD_DIR:-$ROOT/build-asan}
 cd "$ROOT"
 CXX=${CXX:-clang++} cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRECARENA_SANITIZE=ON \
   -DRECARENA_BUILD_BENCH=OFF -DRECARENA_USE_PCH=OFF >/dev/null
-SUITES=${SANITIZE_SUITES:-core data llm_bridge models env}
+SUITES=${SANITIZE_SUITES:-core data llm_bridge models env dist policies agents}
 targets=()
 for s in $SUITES; do targets+=("recarena_tests_$s"); done
 cmake --build "$B" -j "$(nproc)" --target "${targets[@]}"
