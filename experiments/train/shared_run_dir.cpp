@@ -2,9 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace recarena::experiments {
@@ -20,10 +18,7 @@ fs::path ShareRunDir(dist::ProcessGroup* group, const fs::path& lead_dir,
   }
   const fs::path dir = group->Get("run_dir");
   const fs::path file = dir / "config.yaml";
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in || text.str() != resolved_yaml) {
+  if (!fs::exists(file) || ReadFile(file) != resolved_yaml) {
     throw FileError(file.string(), 0,
                     fmt::format("rank {}'s resolved config differs from the one rank 0 wrote here "
                                 "(every rank must run the same command with the same config)",

@@ -9,15 +9,16 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
+#include "core/atomic_file.h"
 #include "core/process.h"
 #include "dist/launch.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
 using recarena::ChildProcess;
+using recarena::ReadFile;
 using recarena::testing::TempDir;
 
 namespace {
@@ -81,13 +82,6 @@ bool WaitFor(const std::function<bool()>& ready, double seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return ready();
-}
-
-std::string ReadFile(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace
