@@ -129,6 +129,14 @@ torch::Tensor DqnAgent::Q(models::SequenceEncoderImpl& encoder, torch::nn::Linea
   return head->forward(out.last);
 }
 
+torch::Tensor DqnAgent::QAt(models::SequenceEncoderImpl& encoder, torch::nn::Linear& head,
+                            const env::Observation& obs, const torch::Tensor& actions) {
+  auto h = encoder.forward(obs.items.to(device_), obs.lengths.to(device_)).last;  // [B, D]
+  auto a = actions.to(device_, torch::kInt64);
+  auto w = head->weight.index_select(0, a);  // [B, D]
+  return (h * w).sum(1) + head->bias.index_select(0, a);
+}
+
 torch::Tensor DqnAgent::Scores(const env::Observation& obs) {
   torch::NoGradGuard ng;
   encoder_->eval();
@@ -165,12 +173,14 @@ policies::ActionSelection DqnAgent::Act(const env::Observation& obs, const torch
 torch::Tensor DqnAgent::TdTargets(const ReplayBuffer::Batch& batch) {
   torch::NoGradGuard ng;
   auto next_mask = batch.next_mask.to(device_, torch::kBool);
-  auto q_target = TargetScores(batch.next_obs);
   torch::Tensor v;
   if (options_.dqn.double_q) {
     auto a_star = policies::MaskedArgmax(Scores(batch.next_obs), next_mask);
-    v = q_target.gather(1, a_star.unsqueeze(1)).squeeze(1);
+    target_encoder_->eval();
+    target_head_->eval();
+    v = QAt(*target_encoder_, target_head_, batch.next_obs, a_star);
   } else {
+    auto q_target = TargetScores(batch.next_obs);
     const auto neg_inf = torch::full_like(q_target, -std::numeric_limits<float>::infinity());
     v = torch::where(next_mask, q_target, neg_inf).amax(1);
   }
@@ -180,23 +190,29 @@ torch::Tensor DqnAgent::TdTargets(const ReplayBuffer::Batch& batch) {
   return torch::where(d > 0, r + d * v, r);
 }
 
-MetricList DqnAgent::Update(const ReplayBuffer::Batch& batch) {
+DqnAgent::Loss DqnAgent::ComputeLoss(const ReplayBuffer::Batch& batch) {
   torch::AutoGradMode grad_mode(true);  // also when the caller holds a NoGradGuard
-  auto y = TdTargets(batch);
+  Loss l;
+  l.y = TdTargets(batch);
   encoder_->train();
   head_->train();
-  auto q = Q(*encoder_, head_, batch.obs);
-  auto q_sa = q.gather(1, batch.actions.to(device_, torch::kInt64).unsqueeze(1)).squeeze(1);
+  l.q_sa = QAt(*encoder_, head_, batch.obs, batch.actions);
   // Huber = smooth L1 with beta 1 (passed explicitly, not through SmoothL1LossFuncOptions).
-  torch::Tensor loss = options_.dqn.loss == TdLoss::kMse
-                           ? torch::mse_loss(q_sa, y, at::Reduction::Mean)
-                           : torch::smooth_l1_loss(q_sa, y, at::Reduction::Mean, /*beta=*/1.0);
-  const torch::Tensor norm = GradientStep(loss, parameters(), *optimizer_, options_.grad_clip);
+  l.loss = options_.dqn.loss == TdLoss::kMse
+               ? torch::mse_loss(l.q_sa, l.y, at::Reduction::Mean)
+               : torch::smooth_l1_loss(l.q_sa, l.y, at::Reduction::Mean, /*beta=*/1.0);
+  return l;
+}
+
+MetricList DqnAgent::Update(const ReplayBuffer::Batch& batch) {
+  torch::AutoGradMode grad_mode(true);
+  const Loss l = ComputeLoss(batch);
+  const torch::Tensor norm = GradientStep(l.loss, parameters(), *optimizer_, options_.grad_clip);
   ++grad_steps_;
   UpdateTarget();
-  return ReadMetrics({{"loss", loss},
-                      {"q_mean", q_sa.detach().mean()},
-                      {"target_mean", y.mean()},
+  return ReadMetrics({{"loss", l.loss},
+                      {"q_mean", l.q_sa.detach().mean()},
+                      {"target_mean", l.y.mean()},
                       {"grad_norm", norm}});
 }
 

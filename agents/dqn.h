@@ -75,6 +75,13 @@ class DqnAgent : public OnlineAgent {
   // One gradient step on batch (+ the target update that is due); returns {"loss", "q_mean",
   // "target_mean", "grad_norm"} (grad_norm before clipping).
   MetricList Update(const ReplayBuffer::Batch& batch);
+  struct Loss {
+    torch::Tensor loss;  // scalar, differentiable in parameters() (online net in train mode)
+    torch::Tensor q_sa;  // [S] Q(s, a) of the batch
+    torch::Tensor y;     // [S] TD targets (no grad)
+  };
+  // The loss of one gradient step, without the step.
+  Loss ComputeLoss(const ReplayBuffer::Batch& batch);
   // The TD targets y [S] float of a batch (no grad), as defined at the top of the file.
   torch::Tensor TdTargets(const ReplayBuffer::Batch& batch);
   // Q-values [B, N] of the target network (eval mode, no grad).
@@ -87,6 +94,7 @@ class DqnAgent : public OnlineAgent {
   std::vector<torch::Tensor> parameters() const;         // online, trainable
   std::vector<torch::Tensor> target_parameters() const;  // target, frozen
   torch::nn::Linear& head() { return head_; }
+  models::SequenceEncoderImpl& encoder() { return *encoder_; }
   torch::nn::Linear& target_head() { return target_head_; }
   torch::Device device() const { return device_; }
 
@@ -94,6 +102,13 @@ class DqnAgent : public OnlineAgent {
   // Q-values [B, N] of (encoder, head) for obs moved to the agent's device, in the current mode.
   torch::Tensor Q(models::SequenceEncoderImpl& encoder, torch::nn::Linear& head,
                   const env::Observation& obs);
+  // Q(s, a) [B] for one action per row (actions [B] int64): h . W[a] + b[a], the same values as
+  // Q(...).gather(1, a) without the [B, N] product. The loss and the double-Q target need only
+  // these entries, so an update costs one full-catalog product (the argmax) instead of three
+  // forward and two backward ones; the head's gradient is still dense (zero rows for items not
+  // in the batch), so Adam sees exactly the gradient of the full computation.
+  torch::Tensor QAt(models::SequenceEncoderImpl& encoder, torch::nn::Linear& head,
+                    const env::Observation& obs, const torch::Tensor& actions);
   void UpdateTarget();
 
   OnlineAgentOptions options_;

@@ -29,8 +29,51 @@ torch::Tensor GradientStep(const torch::Tensor& loss, const std::vector<torch::T
       for (auto& g : grads) g.mul_(coef);
     }
   }
-  optimizer.step();
+  if (!FusedAdamStep(optimizer)) optimizer.step();
   return norm;
+}
+
+bool FusedAdamStep(torch::optim::Optimizer& optimizer) {
+  auto* adam = dynamic_cast<torch::optim::Adam*>(&optimizer);
+  if (adam == nullptr) return false;
+  for (const auto& group : adam->param_groups()) {
+    const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
+    if (o.amsgrad()) return false;
+    for (const auto& p : group.params()) {
+      if (!p.device().is_cpu() || (p.grad().defined() && p.grad().is_sparse())) return false;
+    }
+  }
+  torch::NoGradGuard no_grad;
+  auto& states = adam->state();
+  for (auto& group : adam->param_groups()) {
+    const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
+    std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      auto it = states.find(p.unsafeGetTensorImpl());
+      if (it == states.end()) {
+        auto fresh = std::make_unique<torch::optim::AdamParamState>();
+        fresh->step(0);
+        fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        it = states.emplace(p.unsafeGetTensorImpl(), std::move(fresh)).first;
+      }
+      auto& st = static_cast<torch::optim::AdamParamState&>(*it->second);
+      st.step(st.step() + 1);
+      params.push_back(p);
+      grads.push_back(p.grad());
+      exp_avgs.push_back(st.exp_avg());
+      exp_avg_sqs.push_back(st.exp_avg_sq());
+      // The kernel reads the step (already incremented, as Adam::step does) as a float scalar.
+      steps.push_back(torch::full({}, static_cast<float>(st.step()), torch::kFloat));
+    }
+    if (params.empty()) continue;
+    const auto [beta1, beta2] = o.betas();
+    at::_fused_adam_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, o.lr(),
+                     beta1, beta2, o.weight_decay(), o.eps(), /*amsgrad=*/false,
+                     /*maximize=*/false);
+  }
+  return true;
 }
 
 MetricList ReadMetrics(const std::vector<std::pair<std::string, torch::Tensor>>& values) {

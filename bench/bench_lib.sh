@@ -91,8 +91,8 @@ bench_print_header() {
   echo "load average (1/5/15 min) before: $(bench_load)"
 }
 
-# bench_run_rounds PYBENCH SUMMARIZE_ARG...: ROUNDS rounds of $BIN then $PY PYBENCH, both with
-# flags, their JSON lines prefixed "ROUND<TAB>" into $OUT_JSONL (a temporary file, removed at the
+# bench_run_rounds PYBENCH SUMMARIZE_ARG...: ROUNDS rounds of $BIN (and, when EXTRA_CPP_FLAG is
+# set, $BIN with that flag too) then $PY PYBENCH, all with flags, their JSON lines prefixed "ROUND<TAB>" into $OUT_JSONL (a temporary file, removed at the
 # end, when unset); then the load average after and bench/summarize.py SUMMARIZE_ARG... on them.
 bench_run_rounds() {
   local pybench=$1 raw r
@@ -101,6 +101,9 @@ bench_run_rounds() {
   : >"$raw"
   for ((r = 1; r <= ROUNDS; r++)); do
     "$BIN" "${flags[@]}" | awk -v r="$r" '{print r "\t" $0}' >>"$raw"
+    if [[ -n ${EXTRA_CPP_FLAG:-} ]]; then  # a second C++ run per round with one more flag
+      "$BIN" "${flags[@]}" "$EXTRA_CPP_FLAG" | awk -v r="$r" '{print r "\t" $0}' >>"$raw"
+    fi
     "$PY" "$pybench" "${flags[@]}" | awk -v r="$r" '{print r "\t" $0}' >>"$raw"
     echo "round $r/$ROUNDS done, load $(bench_load)" >&2
   done

@@ -62,7 +62,8 @@ struct BenchOptions : bench::CommonOptions {
   int64_t max_length = 50;
   double hazard = 0.05;
   int64_t warmup = 5;
-  std::string sim_dir;  // a fitted simulator instead of the in-memory one
+  std::string sim_dir;          // a fitted simulator instead of the in-memory one
+  bool full_recompute = false;  // VectorEnvOptions::incremental = false
 };
 
 std::vector<int64_t> ParseIntList(const std::string& flag, const std::string& value, int64_t min) {
@@ -120,6 +121,8 @@ bool ParseFlags(int argc, char** argv, BenchOptions& o) {
       "max-length", po::value<int64_t>(&o.max_length)->default_value(o.max_length),
       "episode step cap")("hazard", po::value<double>(&o.hazard)->default_value(o.hazard),
                           "constant leave hazard per step")(
+      "full-recompute", po::bool_switch(&o.full_recompute),
+      "step with VectorEnvOptions::incremental = false (every history recomputed every step)")(
       "sim-dir", po::value<std::string>(&o.sim_dir),
       "a fitted simulator directory (its test role) instead of the in-memory simulator");
   bench::AddCommonOptions(
@@ -237,6 +240,7 @@ nlohmann::json RunOne(const BenchOptions& o, const std::shared_ptr<const env::Si
   options.mask_repeats = false;
   options.leave_enabled = true;
   options.device = device;
+  options.incremental = !o.full_recompute;
   env::VectorEnv venv(sim, options);
   env::StepResult r = venv.Reset(o.seed);
   torch::manual_seed(o.seed);
@@ -256,6 +260,8 @@ nlohmann::json RunOne(const BenchOptions& o, const std::shared_ptr<const env::Si
   for (int64_t e : r.episode_id) episodes = std::max(episodes, e + 1);
   nlohmann::json line = bench::CommonJson(o, device_name, params);
   line["batch"] = batch;
+  // The full-recompute run is a third implementation in the table (bench/summarize.py).
+  if (o.full_recompute) line["impl"] = "cpp_full";
   line["steps"] = steps;
   line["warmup"] = o.warmup;
   line["items"] = o.items;

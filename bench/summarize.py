@@ -28,6 +28,7 @@ import statistics
 import sys
 
 IMPLS = ("cpp", "python")
+OPTIONAL_IMPLS = ("cpp_full",)  # sim: the C++ VectorEnv with the incremental step switched off
 # Keys that must agree between the two implementations of one (encoder, device).
 SAME_KEYS = ("params", "items", "batch", "state_len", "hidden", "threads", "warmup", "steps",
              "repeats", "seed")
@@ -56,7 +57,7 @@ def read_rows(files, key_of):
             rec = json.loads(parts[1])
         except ValueError as e:
             fail(f"{fileinput.filename()}:{fileinput.filelineno()}: {e}: {line[:80]!r}")
-        if rec.get("impl") not in IMPLS:
+        if rec.get("impl") not in IMPLS + OPTIONAL_IMPLS:
             fail(f"{fileinput.filename()}:{fileinput.filelineno()}: unknown impl "
                  f"{rec.get('impl')!r}")
         try:
@@ -102,8 +103,12 @@ def print_table(header, table):
 
 def sim_table(files):
     rows = read_rows(files, lambda rec: (rec["device"], rec["batch"]))
+    with_full = any("cpp_full" in by_impl for by_impl in rows.values())
     header = ("device", "B", "threads", "params", "C++ steps/s", "Python steps/s", "C++/Python",
               "ratio range", "rounds", "same trajectories")
+    if with_full:
+        header += ("C++ full-recompute steps/s", "incremental/full (algorithm)",
+                   "C++ full/Python (front end)")
     table = []
     for (device, batch), by_impl in sorted(rows.items()):
         cpp, py = paired(f"{device}/B={batch}", by_impl, SIM_SAME_KEYS)
@@ -116,13 +121,23 @@ def sim_table(files):
         def same(a, b):
             return (all(a[k] == b[k] for k in ("episodes", "items_sum", "lengths_sum")) and
                     abs(a["reward_sum"] - b["reward_sum"]) <= 1e-6 * max(1.0, abs(b["reward_sum"])))
-        bad = [r for r in rounds if not same(cpp[r], py[r])]
-        table.append((device, str(batch), str(first["threads"]), str(first["params"]),
-                      f"{c_med:.0f}", f"{p_med:.0f}", f"{statistics.median(ratios):.2f}",
-                      f"{min(ratios):.2f}-{max(ratios):.2f}", str(len(rounds)),
-                      "yes" if not bad else
-                      f"no (round {bad[0]}: episodes {cpp[bad[0]]['episodes']} vs "
-                      f"{py[bad[0]]['episodes']})"))
+        full = by_impl.get("cpp_full", {})
+        bad = [r for r in rounds if not same(cpp[r], py[r]) or (r in full and not same(full[r], py[r]))]
+        row = (device, str(batch), str(first["threads"]), str(first["params"]),
+               f"{c_med:.0f}", f"{p_med:.0f}", f"{statistics.median(ratios):.2f}",
+               f"{min(ratios):.2f}-{max(ratios):.2f}", str(len(rounds)),
+               "yes" if not bad else
+               f"no (round {bad[0]}: episodes {cpp[bad[0]]['episodes']} vs "
+               f"{py[bad[0]]['episodes']})")
+        if with_full:
+            if sorted(full) != rounds:
+                fail(f"{device}/B={batch}: the full-recompute run is missing in some round")
+            f_med = statistics.median(full[r]["steps_per_s"] for r in rounds)
+            alg = [cpp[r]["steps_per_s"] / full[r]["steps_per_s"] for r in rounds]
+            front = [full[r]["steps_per_s"] / py[r]["steps_per_s"] for r in rounds]
+            row += (f"{f_med:.0f}", f"{statistics.median(alg):.2f}",
+                    f"{statistics.median(front):.2f}")
+        table.append(row)
     print_table(header, table)
 
 

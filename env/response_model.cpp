@@ -47,13 +47,18 @@ torch::Tensor SequentialResponseImpl::State(const ResponseInput& in) {
   torch::Tensor h;
   if (encoder) h = encoder->forward(in.items, in.lengths).last;  // [B, D]
   if (bag_table_) {
-    // Padding positions hit the zero padding row, so the sum covers the real items only.
-    auto bag = bag_table_->forward(in.items).sum(1);  // [B, D]
-    auto real = in.items.lt(num_items_).sum(1).clamp_min(1).to(bag.scalar_type());
-    bag = bag / real.sqrt().unsqueeze(1);
+    auto bag = Bag(in.items);
     h = h.defined() ? h + bag : bag;
   }
   return h;
+}
+
+torch::Tensor SequentialResponseImpl::Bag(const torch::Tensor& items) {
+  if (!bag_table_) throw Error("SequentialResponse::Bag: the model has no history bag");
+  // Padding positions hit the zero padding row, so the sum covers the real items only.
+  auto bag = bag_table_->forward(items).sum(1);  // [B, D]
+  auto real = items.lt(num_items_).sum(1).clamp_min(1).to(bag.scalar_type());
+  return bag / real.sqrt().unsqueeze(1);
 }
 
 void SequentialResponseImpl::SetNeighbourhood(const CoOccurrence& c) {
@@ -116,7 +121,10 @@ void SequentialResponseImpl::WarmStart(const ResponseInput& in, const torch::Ten
 }
 
 torch::Tensor SequentialResponseImpl::forward(const ResponseInput& in) {
-  auto h = State(in);
+  return FromState(State(in), in);
+}
+
+torch::Tensor SequentialResponseImpl::FromState(const torch::Tensor& h, const ResponseInput& in) {
   auto out =
       (h * out_table_->forward(in.actions)).sum(-1) + out_bias_->forward(in.actions).squeeze(-1);
   if (nb_weight_.defined()) {

@@ -85,6 +85,10 @@ struct SequentialResponseImpl : ResponseModelImpl {
   void WarmStart(const ResponseInput& in, const torch::Tensor& targets,
                  ResponseTarget target) override;
   torch::Tensor State(const ResponseInput& in);  // [B, D]
+  // forward(in) from h = State(in) [B, D] computed earlier (env/response_cache.h keeps it).
+  torch::Tensor FromState(const torch::Tensor& h, const ResponseInput& in);
+  // The history-bag part of State for items [B, L] (history_bag only): [B, D].
+  torch::Tensor Bag(const torch::Tensor& items);
 
   std::shared_ptr<models::SequenceEncoderImpl> encoder;  // null without the history encoder
   torch::nn::Embedding bag_table_{nullptr};              // [num_items + 1, D] (history_bag only)
@@ -170,9 +174,11 @@ class ResponseEnsemble {
   const Calibration& calibration() const { return calibration_; }
   void SetCalibration(const Calibration& c) { calibration_ = c; }
   void to(torch::Device device);
+  // The expected reward from the K models' raw outputs (each [B], in models() order): what
+  // Expected returns for the input that produced them.
+  torch::Tensor Combine(const std::vector<torch::Tensor>& outputs) const;
 
  private:
-  torch::Tensor Combine(const std::vector<torch::Tensor>& outputs) const;
   ResponseConfig cfg_;
   Calibration calibration_;
   std::vector<std::shared_ptr<ResponseModelImpl>> models_;

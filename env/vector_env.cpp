@@ -150,6 +150,10 @@ StepResult VectorEnv::Reset(uint64_t seed) {
   std::vector<int64_t> all(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) all[static_cast<size_t>(b)] = b;
   StartEpisodes(all);
+  cache_ = options_.incremental ? ResponseStepCache::Make(*sim_->response, B) : nullptr;
+  if (cache_) {
+    cache_->Refresh(history_, lengths_, torch::arange(B, i64_), torch::empty({0}, i64_));
+  }
 
   StepResult r;
   r.observation = CurrentObservation();
@@ -192,7 +196,8 @@ StepResult VectorEnv::Step(const torch::Tensor& actions_in) {
     }
   }
   const auto& rcfg = sim_->response->config();
-  auto expected = sim_->response->Expected(Input(a)).to(torch::kFloat);
+  auto expected =
+      (cache_ ? cache_->Expected(Input(a)) : sim_->response->Expected(Input(a))).to(torch::kFloat);
 
   // Two uniforms per slot from the slot's episode stream: [response, hazard].
   auto u_host = torch::empty({B, 2}, torch::kFloat);
@@ -258,8 +263,8 @@ StepResult VectorEnv::Step(const torch::Tensor& actions_in) {
 
   // Transition: the consumed (or, when configured, every shown) item joins the history.
   auto append = sim_->cfg.rejected_in_history ? torch::ones({B}, b_) : accepted;
+  const auto full = lengths_ >= L;  // before the append: an append slides the window
   {
-    auto full = lengths_ >= L;
     auto shifted = torch::cat({history_.slice(1, 1), a.unsqueeze(1)}, 1);
     auto placed = history_.scatter(1, lengths_.clamp_max(L - 1).unsqueeze(1), a.unsqueeze(1));
     auto next = torch::where(full.unsqueeze(1), shifted, placed);
@@ -280,8 +285,9 @@ StepResult VectorEnv::Step(const torch::Tensor& actions_in) {
   r.info.episode_length = torch::where(done, steps_, torch::zeros_like(steps_));
   r.info.final_episode_id.assign(static_cast<size_t>(B), -1);
 
-  auto done_host = done.to(torch::kCPU);
-  const auto* dp = done_host.data_ptr<bool>();
+  // One device -> host copy for the episode bookkeeping and the cache's row lists.
+  const auto flags_host = torch::stack({done, append, full}).to(torch::kCPU).contiguous();
+  const auto* dp = flags_host.data_ptr<bool>();
   std::vector<int64_t> slots;
   for (int64_t b = 0; b < B; ++b) {
     if (dp[b]) {
@@ -290,6 +296,24 @@ StepResult VectorEnv::Step(const torch::Tensor& actions_in) {
     }
   }
   StartEpisodes(slots);
+  if (cache_) {
+    // New episodes and slid windows from scratch; plain appends incrementally.
+    const bool* ap = dp + B;
+    const bool* fp = dp + 2 * B;
+    std::vector<int64_t> recompute, grown;
+    for (int64_t b = 0; b < B; ++b) {
+      if (dp[b] || (ap[b] && fp[b])) {
+        recompute.push_back(b);
+      } else if (ap[b]) {
+        grown.push_back(b);
+      }
+    }
+    auto rows = [&](const std::vector<int64_t>& v) {
+      return v.empty() ? torch::empty({0}, i64_)
+                       : torch::tensor(v, torch::kInt64).to(i64_.device());
+    };
+    cache_->Refresh(history_, lengths_, rows(recompute), rows(grown));
+  }
   r.observation = CurrentObservation();
   r.candidate_mask = CandidateMask();
   r.episode_id = episode_;

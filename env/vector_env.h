@@ -23,6 +23,10 @@
 // the start history and every item already recommended in the episode are false; otherwise all
 // true. Step throws recarena::Error when an action is out of range or masked.
 //
+// Incremental step (options.incremental, default on): the response model's per-slot state is kept
+// between steps and updated only where a history changed (env/response_cache.h); results equal the
+// full recompute to rounding (the conformance suite runs both).
+//
 // Observation. items [B, L] int64 (L = state_len) right-padded with num_items: the last L items of
 // the history (start items, then consumed items in order; rejected items too when
 // sim.rejected_in_history), lengths [B] int64 in 1..L, users [B] int64 (dense user ids), step [B]
@@ -36,6 +40,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "env/response_cache.h"
 #include "env/simulator.h"
 
 namespace recarena::env {
@@ -46,6 +51,10 @@ struct VectorEnvOptions {
   bool leave_enabled = true;  // false: episodes run exactly max_length steps (truncated)
   int64_t max_length = 0;     // 0: the simulator's sim.max_length
   torch::Device device = torch::kCPU;
+  // Keep each slot's response-model state between steps (env/response_cache.h) instead of
+  // recomputing every history every step. Same results to rounding; false = the full recompute
+  // (the reference the tests and benchmarks compare with).
+  bool incremental = true;
 };
 
 struct Observation {
@@ -117,8 +126,9 @@ class VectorEnv {
   torch::TensorOptions i64_, f32_, b_;
   // Per-slot state on the device.
   torch::Tensor history_, lengths_, users_, steps_, returns_, patience_, recent_, seen_;
-  torch::Tensor satisfaction_;  // [B] float: m_t of the conditional leave hazard
-  torch::Tensor hazard_;        // [max_length] float
+  torch::Tensor satisfaction_;                // [B] float: m_t of the conditional leave hazard
+  torch::Tensor hazard_;                      // [max_length] float
+  std::unique_ptr<ResponseStepCache> cache_;  // null: full recompute (see the options)
 };
 
 // A single-session environment: VectorEnv with B = 1 and scalar results.

@@ -17,11 +17,25 @@ class SasRecBlockImpl : public torch::nn::Module {
  public:
   SasRecBlockImpl(int64_t dim, int64_t num_heads, double dropout);
   // x [B, L, D]; allowed [B, 1, L, L] bool (query t may attend key s); mask [B, L, 1] float
-  // (1 at real positions). Returns [B, L, D], zero where mask is 0.
+  // (1 at real positions). Returns [B, L, D], zero where mask is 0. keys / values, when given,
+  // receive the attention's keys and values [B, H, L, dh] (an incremental cache's contents).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& allowed,
-                        const torch::Tensor& mask);
+                        const torch::Tensor& mask, torch::Tensor* keys = nullptr,
+                        torch::Tensor* values = nullptr);
+  // One new real position per row (incremental decoding). x [R, 1, D] is the new position's
+  // input; keys / values [R, H, L, dh] hold the earlier positions' and receive the new one at
+  // position pos [R] int64 (written in place; also returned in new_key / new_value [R, H, dh]);
+  // allowed [R, 1, 1, L] = (s <= pos). Returns the new position's output [R, 1, D]: forward's row
+  // pos for the sequence extended by it (causal attention never lets an earlier position see a
+  // later one, so nothing else changes).
+  torch::Tensor Step(const torch::Tensor& x, torch::Tensor& keys, torch::Tensor& values,
+                     const torch::Tensor& pos, const torch::Tensor& allowed, torch::Tensor& new_key,
+                     torch::Tensor& new_value);
 
  private:
+  // The attention's residual and the feed-forward part: [.., D] -> [.., D] (before the mask).
+  torch::Tensor Feedforward(const torch::Tensor& q_in, const torch::Tensor& context);
+
   int64_t dim_;
   int64_t num_heads_;
   torch::nn::LayerNorm attn_norm_{nullptr}, ffn_norm_{nullptr};
@@ -35,10 +49,33 @@ TORCH_MODULE(SasRecBlock);
 // of the sequence), dropout, padding zeroed; then options.num_blocks blocks with options.num_heads
 // heads; a final layer norm. Query t attends to keys s <= t with s < lengths (causal + key padding
 // mask); outputs at padding positions are zero. last = states at lengths - 1.
+//
+// Incremental use (the simulator's step cache, env/response_cache.h): a SasRecCache holds every
+// block's keys and values for B sequences. ForwardCaching is forward that also stores rows'
+// keys/values; Append extends rows by one item each at position lengths (< L) and returns their
+// new last state, computing one position instead of L. Both equal forward to rounding (GEMMs of
+// other shapes), as tests/models/sasrec_cache_test.cpp checks.
+struct SasRecCache {
+  // Per block [B, L, H, dh] float (position-major, so that one (row, position) is one index pair).
+  std::vector<torch::Tensor> keys, values;
+};
+
 class SasRecImpl : public SequenceEncoderImpl {
  public:
   explicit SasRecImpl(const EncoderOptions& options);
   EncoderOutput forward(const torch::Tensor& items, const torch::Tensor& lengths) override;
+
+  // An empty cache (zeros) for B sequences on the module's device.
+  SasRecCache MakeCache(int64_t B) const;
+  // forward(items, lengths).last [R, D] for the R sequences of items [R, L] / lengths [R], whose
+  // keys/values are written into cache rows `rows` [R] int64.
+  torch::Tensor ForwardCaching(const torch::Tensor& items, const torch::Tensor& lengths,
+                               SasRecCache& cache, const torch::Tensor& rows);
+  // Appends item [R] int64 at position pos [R] (0 <= pos < L, the rows' old lengths) to cache
+  // rows `rows`, which must hold those sequences' first pos positions. Returns the last state
+  // [R, D] of the extended sequences (= forward(...).last with lengths pos + 1).
+  torch::Tensor Append(const torch::Tensor& item, const torch::Tensor& pos, SasRecCache& cache,
+                       const torch::Tensor& rows);
 
  private:
   torch::nn::Embedding position_embedding_{nullptr};

@@ -1,10 +1,75 @@
 #include "policies/baseline_policies.h"
 
+#include <cmath>
 #include <limits>
 
 namespace recarena::policies {
 
+namespace {
+
+// nan_to_num(x, 0.0): NaN -> 0, +-inf -> the largest / lowest finite float.
+inline float FiniteScore(float x) {
+  if (std::isnan(x)) return 0.0f;
+  if (x == std::numeric_limits<float>::infinity()) return std::numeric_limits<float>::max();
+  if (x == -std::numeric_limits<float>::infinity()) return std::numeric_limits<float>::lowest();
+  return x;
+}
+
+// One pass over contiguous CPU rows, with the tensor path's semantics (below): the first
+// maximal allowed index, 0 for a row with no allowed item. The tensor path makes four passes
+// over [B, N] floats and allocates two [B, N] temporaries; at B = 128, N = 9,742 (a DQN target
+// batch) that was the largest part of a DQN update (docs/benchmarks.md, learning loops).
+torch::Tensor MaskedArgmaxCpu(const torch::Tensor& scores, const torch::Tensor& mask) {
+  const auto s = scores.contiguous();
+  const auto m = mask.contiguous();
+  const int64_t B = s.size(0), N = s.size(1);
+  auto out = torch::zeros({B}, torch::kInt64);
+  const float* sp = s.data_ptr<float>();
+  const bool* mp = m.data_ptr<bool>();
+  int64_t* op = out.data_ptr<int64_t>();
+  constexpr float kMasked = -std::numeric_limits<float>::infinity();
+  for (int64_t b = 0; b < B; ++b) {
+    const float* row = sp + b * N;
+    const bool* allowed = mp + b * N;
+    // Fast pass: the first strict maximum over allowed finite scores; flags a row with an allowed
+    // NaN or infinity, which takes the exact pass with nan_to_num's mapping instead.
+    int64_t best = -1;
+    float best_score = kMasked;
+    bool special = false;
+    for (int64_t j = 0; j < N; ++j) {
+      const float x = row[j];
+      const bool ok = allowed[j];
+      special |= ok & !std::isfinite(x);
+      const float v = ok ? x : kMasked;
+      if (v > best_score) {
+        best_score = v;
+        best = j;
+      }
+    }
+    if (special) {
+      best = -1;
+      for (int64_t j = 0; j < N; ++j) {
+        if (!allowed[j]) continue;
+        const float x = FiniteScore(row[j]);
+        if (best < 0 || x > best_score) {
+          best = j;
+          best_score = x;
+        }
+      }
+    }
+    op[b] = best < 0 ? 0 : best;
+  }
+  return out;
+}
+
+}  // namespace
+
 torch::Tensor MaskedArgmax(const torch::Tensor& scores, const torch::Tensor& mask) {
+  if (scores.device().is_cpu() && mask.device().is_cpu() && scores.dim() == 2 &&
+      scores.scalar_type() == torch::kFloat && mask.scalar_type() == torch::kBool &&
+      mask.sizes() == scores.sizes()) {
+    return MaskedArgmaxCpu(scores, mask);
+  }
   auto s = torch::where(mask, torch::nan_to_num(scores.to(torch::kFloat), 0.0),
                         torch::full_like(scores, -std::numeric_limits<float>::infinity(),
                                          scores.options().dtype(torch::kFloat)));

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cmath>
 #include <optional>
 
@@ -325,12 +326,28 @@ OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir
     std::map<std::string, int64_t> counts;
     double ret_sum = 0.0;
     int64_t episodes = 0;
+    // Wall seconds of the segment's acting, simulating and learning (host time: on CUDA, queued
+    // kernels are charged to whichever part next waits for them). Logged, never written to
+    // metrics.jsonl (which a resumed run must reproduce byte for byte).
+    using Clock = std::chrono::steady_clock;
+    double act_s = 0.0, env_s = 0.0, learn_s = 0.0;
+    auto seconds = [](Clock::time_point a, Clock::time_point b) {
+      return std::chrono::duration<double>(b - a).count();
+    };
     for (int64_t i = 0; i < len; ++i) {
+      const auto c0 = Clock::now();
       auto sel = agent->Act(r.observation, r.candidate_mask, /*explore=*/true, act_rng);
+      const auto c1 = Clock::now();
       auto next = train_env.Step(sel.actions);
+      const auto c2 = Clock::now();
       auto t = agents::MakeTransition(r, sel.actions, next);
       if (i + 1 == len) t.truncated = t.truncated | t.terminated.logical_not();
-      for (const auto& [k, v] : agent->Observe(t)) {
+      const auto observed = agent->Observe(t);
+      const auto c3 = Clock::now();
+      act_s += seconds(c0, c1);
+      env_s += seconds(c1, c2);
+      learn_s += seconds(c2, c3);
+      for (const auto& [k, v] : observed) {
         sums[k] += v;
         ++counts[k];
       }
@@ -350,11 +367,17 @@ OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir
     if (!std::isfinite(e.train_return)) e.train_return = 0.0;
     for (const auto& [k, v] : sums) e.train_metrics[k] = v / static_cast<double>(counts[k]);
     st.history.push_back(e);
+    const double train_s = act_s + env_s + learn_s;
+    const double rate = train_s > 0 ? static_cast<double>(len) / train_s : 0.0;
+    const double per_step_ms = 1e3 / static_cast<double>(len);
     log::Info(
         "{} step {}/{}: {} Return {:.3f} [{:.3f}, {:.3f}] Length {:.2f} R_avg {:.3f} long-tail "
-        "share {:.3f}",
+        "share {:.3f}; training {:.1f} env steps/s (act {:.2f}, env {:.2f}, learn {:.2f} ms per "
+        "step), training ETA {:.0f} s",
         agent->name(), st.step, cfg.train.total_steps, cfg.simulator.eval_role, e.return_mean,
-        e.return_lo, e.return_hi, e.length_mean, e.ravg_mean, e.long_tail_share);
+        e.return_lo, e.return_hi, e.length_mean, e.ravg_mean, e.long_tail_share, rate,
+        act_s * per_step_ms, env_s * per_step_ms, learn_s * per_step_ms,
+        rate > 0 ? static_cast<double>(cfg.train.total_steps - st.step) / rate : 0.0);
     SaveCheckpoint(ckpt, *agent, st, act_rng);
     WriteOutputs(run_dir, cfg, st.history, agent->name());
     if (stop_after_segments > 0 && ++segments_now >= stop_after_segments) break;

@@ -328,6 +328,73 @@ TEST_CASE("dqn: TD targets, double-Q and masked next items", "[dqn]") {
   CHECK(m[0].second == Approx((1.0 + 0 + 6.5) / 3));
 }
 
+TEST_CASE("dqn: the gathered loss equals the full-catalog computation, gradients included",
+          "[dqn]") {
+  // Update computes Q(s, a) and the double-Q target from the chosen rows of the head only
+  // (DqnAgent::QAt); the reference here is the textbook computation over all N items, gathered
+  // afterwards. SASRec, 300 items, repeated actions and masked next items.
+  const int64_t N = 300, S = 64;
+  for (const bool double_q : {true, false}) {
+    torch::manual_seed(11);
+    auto opts = SmallOptions(N);
+    opts.encoder.kind = recarena::models::EncoderKind::kSasRec;
+    opts.dqn.double_q = double_q;
+    DqnAgent agent(opts, Epsilon(0.1), N, torch::kCPU, 1);
+    ReplayBuffer::Batch b;
+    b.obs.items = torch::randint(0, N + 1, {S, 3}, torch::kInt64);
+    b.obs.items.select(1, 0).clamp_max_(N - 1);
+    b.obs.lengths = torch::randint(1, 4, {S}, torch::kInt64);
+    b.next_obs.items = torch::randint(0, N, {S, 3}, torch::kInt64);
+    b.next_obs.lengths = torch::full({S}, 3, torch::kInt64);
+    b.actions = torch::randint(0, 20, {S}, torch::kInt64);  // many repeats
+    b.rewards = torch::rand({S});
+    b.discounts = torch::where(torch::rand({S}) < 0.2, torch::zeros({S}), torch::full({S}, 0.9));
+    b.next_mask = torch::rand({S, N}) < 0.7;
+    {
+      torch::NoGradGuard ng;  // a target net that differs from the online one
+      for (auto& p : agent.parameters()) p.add_(0.05 * torch::randn_like(p));
+    }
+    const auto got = agent.ComputeLoss(b);
+    auto params = agent.parameters();
+    auto g_got = torch::autograd::grad({got.loss}, params);
+
+    // Reference: full [S, N] Q-values of both networks.
+    torch::Tensor y_ref;
+    {
+      torch::NoGradGuard ng;
+      auto qt = agent.TargetScores(b.next_obs);
+      torch::Tensor v;
+      if (double_q) {
+        auto a_star = recarena::policies::MaskedArgmax(agent.Scores(b.next_obs), b.next_mask);
+        v = qt.gather(1, a_star.unsqueeze(1)).squeeze(1);
+      } else {
+        v = torch::where(b.next_mask, qt, torch::full_like(qt, -1e30)).amax(1);
+      }
+      y_ref = torch::where(b.discounts > 0, b.rewards + b.discounts * v, b.rewards);
+    }
+    agent.encoder().train();
+    auto q = agent.head()->forward(agent.encoder().forward(b.obs.items, b.obs.lengths).last);
+    auto q_sa = q.gather(1, b.actions.unsqueeze(1)).squeeze(1);
+    auto loss_ref = torch::smooth_l1_loss(q_sa, y_ref, at::Reduction::Mean, 1.0);
+    auto g_ref = torch::autograd::grad({loss_ref}, params);
+
+    CHECK(torch::allclose(got.y, y_ref, 1e-6, 1e-6));
+    CHECK(torch::allclose(got.q_sa, q_sa, 1e-6, 1e-6));
+    CHECK(got.loss.item<double>() == Approx(loss_ref.item<double>()).epsilon(1e-6));
+    REQUIRE(g_got.size() == g_ref.size());
+    double max_diff = 0.0;
+    for (size_t i = 0; i < g_got.size(); ++i) {
+      max_diff = std::max(max_diff, (g_got[i] - g_ref[i]).abs().max().item<double>());
+    }
+    CHECK(max_diff < 1e-6);
+    // The head's gradient is dense: zero exactly on the rows no action chose.
+    auto head_grad = g_got[g_got.size() - 2];
+    CHECK(head_grad.size(0) == N);
+    CHECK(head_grad.slice(0, 20).abs().max().item<double>() == 0.0);
+    CHECK(head_grad.slice(0, 0, 20).abs().max().item<double>() > 0.0);
+  }
+}
+
 TEST_CASE("dqn: target network updates (hard and Polyak)", "[dqn]") {
   torch::manual_seed(2);
   auto opts = SmallOptions(4);

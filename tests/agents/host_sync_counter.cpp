@@ -9,12 +9,17 @@ namespace recarena::testing {
 
 namespace {
 thread_local HostSyncCounts* g_counts = nullptr;
+// Inside the CPU fused Adam kernel (agents::FusedAdamStep, CPU only): it reads every parameter's
+// step scalar from host memory, which waits for nothing, so those reads are not counted.
+thread_local int g_fused_adam_depth = 0;
+constexpr std::string_view kFusedAdam = "aten::_fused_adam_";
 
 std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
   if (g_counts == nullptr) return nullptr;
   const std::string_view name = fn.name();
+  if (name == kFusedAdam) ++g_fused_adam_depth;
   if (name == "aten::_local_scalar_dense") {
-    ++g_counts->scalar_reads;
+    if (g_fused_adam_depth == 0) ++g_counts->scalar_reads;
   } else if (name == "aten::nonzero" || name == "aten::masked_select" ||
              name.rfind("aten::unique", 0) == 0) {
     ++g_counts->data_dependent;
@@ -27,6 +32,10 @@ std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
   }
   return nullptr;
 }
+
+void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
+  if (g_counts != nullptr && fn.name() == kFusedAdam) --g_fused_adam_depth;
+}
 }  // namespace
 
 std::string HostSyncCounts::str() const {
@@ -37,8 +46,9 @@ std::string HostSyncCounts::str() const {
 HostSyncCounter::HostSyncCounter() {
   if (g_counts != nullptr) throw std::logic_error("HostSyncCounter: one at a time per thread");
   g_counts = &counts_;
-  handle_ = at::addThreadLocalCallback(
-      at::RecordFunctionCallback(&OnStart).needsInputs(true).scopes({at::RecordScope::FUNCTION}));
+  handle_ = at::addThreadLocalCallback(at::RecordFunctionCallback(&OnStart, &OnEnd)
+                                           .needsInputs(true)
+                                           .scopes({at::RecordScope::FUNCTION}));
 }
 
 HostSyncCounter::~HostSyncCounter() {

@@ -93,6 +93,20 @@ inline std::vector<SimVariant> SimVariants() {
     c.sim.response.calibration = env::CalibrationKind::kIsotonic;
     v.push_back({"sequential-neighbourhood-isotonic", c});
   }
+  {
+    auto c = TinySimConfig();  // the shipped ml-latest-small shape: FISM's bag alone
+    c.sim.response.history_bag = true;
+    c.sim.response.history_encoder = false;
+    v.push_back({"bag-only", c});
+  }
+  {
+    auto c = TinySimConfig();  // two blocks, two heads, bag: every part of the incremental state
+    c.sim.response.encoder.num_blocks = 2;
+    c.sim.response.encoder.num_heads = 2;
+    c.sim.response.history_bag = true;
+    c.sim.response.ensemble = 2;
+    v.push_back({"sasrec-2x2-bag-ensemble", c});
+  }
   return v;
 }
 
