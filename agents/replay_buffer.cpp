@@ -59,7 +59,30 @@ void ReplayBuffer::Allocate(int64_t num_items) {
   n_steps_ = torch::empty({capacity_}, i64);
   rewards_ = torch::empty({capacity_}, torch::kFloat);
   terminated_ = torch::empty({capacity_}, torch::kBool);
-  next_mask_ = torch::empty({capacity_, num_items}, torch::kBool);
+  blocked_ = torch::full({capacity_, 0}, -1, i64);
+}
+
+void ReplayBuffer::WidenBlocked(int64_t k) {
+  if (k <= blocked_.size(1)) return;
+  auto wider = torch::full({capacity_, k}, -1, torch::kInt64);
+  wider.narrow(1, 0, blocked_.size(1)).copy_(blocked_);
+  blocked_ = wider;
+}
+
+torch::Tensor ReplayBuffer::Blocked(const torch::Tensor& mask) {
+  const int64_t B = mask.size(0);
+  const auto off = mask.logical_not();
+  const auto counts = off.sum(1);  // [B]
+  const int64_t k = counts.numel() > 0 ? counts.max().item<int64_t>() : 0;
+  WidenBlocked(k);
+  auto rows = torch::full({B, blocked_.size(1)}, -1, torch::kInt64);
+  if (k == 0) return rows;
+  const auto nz = off.nonzero();  // [M, 2], row-major order
+  const auto r = nz.select(1, 0);
+  const auto starts = counts.cumsum(0) - counts;  // first slot of each row's run
+  const auto rank = torch::arange(nz.size(0), torch::kInt64) - starts.index_select(0, r);
+  rows.index_put_({r, rank}, nz.select(1, 1));
+  return rows;
 }
 
 void ReplayBuffer::Add(const Transition& t) {
@@ -123,7 +146,7 @@ void ReplayBuffer::Add(const Transition& t, const torch::Tensor& n_steps) {
   put(rewards_, t.rewards, torch::kFloat);
   put(n_steps_, ks, torch::kInt64);
   put(terminated_, t.terminated, torch::kBool);
-  put(next_mask_, mask, torch::kBool);
+  put(blocked_, Blocked(mask), torch::kInt64);
   pos_ = (pos_ + B) % capacity_;
   size_ = std::min(size_ + B, capacity_);
   num_added_ += B;
@@ -157,7 +180,15 @@ ReplayBuffer::Batch ReplayBuffer::Gather(const torch::Tensor& indices, double ga
   auto disc = torch::pow(torch::full_like(k, gamma), k);
   disc = torch::where(terminated_.index_select(0, idx), torch::zeros_like(disc), disc);
   b.discounts = disc.to(torch::kFloat).to(device);
-  b.next_mask = sel(next_mask_);
+  // Dense next_mask rows rebuilt from the disallowed lists.
+  auto mask = torch::ones({idx.size(0), num_items_}, torch::kBool);
+  const auto blocked = blocked_.index_select(0, idx);
+  const auto valid = blocked.ge(0);
+  if (valid.any().item<bool>()) {
+    const auto nz = valid.nonzero();
+    mask.index_put_({nz.select(1, 0), blocked.index({valid})}, false);
+  }
+  b.next_mask = mask.to(device);
   return b;
 }
 
@@ -182,7 +213,7 @@ void ReplayBuffer::Save(torch::serialize::OutputArchive& archive) const {
   archive.write("rewards", head(rewards_));
   archive.write("n_steps", head(n_steps_));
   archive.write("terminated", head(terminated_));
-  archive.write("next_mask", head(next_mask_));
+  archive.write("blocked", head(blocked_));
 }
 
 void ReplayBuffer::Load(torch::serialize::InputArchive& archive) {
@@ -220,7 +251,20 @@ void ReplayBuffer::Load(torch::serialize::InputArchive& archive) {
   load("rewards", rewards_);
   load("n_steps", n_steps_);
   load("terminated", terminated_);
-  load("next_mask", next_mask_);
+  torch::Tensor blocked;
+  if (archive.try_read("blocked", blocked)) {
+    WidenBlocked(blocked.size(1));
+    load("blocked", blocked_);
+  } else {
+    // A checkpoint from before the sparse masks holds the dense rows.
+    torch::Tensor dense;
+    archive.read("next_mask", dense);
+    if (dense.size(0) != size_ || dense.size(1) != num_items_) {
+      throw Error("replay buffer: checkpoint field next_mask has the wrong shape");
+    }
+    const auto rows = Blocked(dense.to(torch::kBool));
+    blocked_.narrow(0, 0, size_).copy_(rows);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

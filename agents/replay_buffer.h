@@ -9,8 +9,12 @@
 // gamma^k or 0 when terminated, is computed at sampling time from the gamma passed in (the
 // bootstrapping contract of agents/online_agent.h: truncation keeps the bootstrap).
 //
-// Memory: capacity * (2 * (L + 3) * 8 + N + 21) bytes, dominated by next_mask (N bytes a
-// transition) for large catalogs. The next_mask width N is fixed by the first Add.
+// next_mask is stored sparsely, as the list of items it disallows (padded with -1 to the widest
+// row stored so far, K): with repeats allowed K = 0, with repeats masked K is the start history
+// plus the items shown so far, against N bytes a row for the dense mask (at N = 9,742 and 20,000
+// entries that was 195 MB in memory and in every checkpoint). Gather rebuilds the dense rows.
+// Memory: capacity * (2 * (L + 3) * 8 + 8 K + 29) bytes. The next_mask width N is fixed by the
+// first Add.
 #pragma once
 
 #include <torch/torch.h>
@@ -73,7 +77,12 @@ class ReplayBuffer {
   int64_t num_added_ = 0;
   torch::Tensor items_, lengths_, users_, steps_;                      // s
   torch::Tensor next_items_, next_lengths_, next_users_, next_steps_;  // s'
-  torch::Tensor actions_, rewards_, n_steps_, terminated_, next_mask_;
+  torch::Tensor actions_, rewards_, n_steps_, terminated_;
+  torch::Tensor blocked_;  // [capacity, K] int64: the items next_mask disallows, -1 padded
+  // blocked_ rows for mask [B, N] bool (K columns at least; wider when a row needs it).
+  torch::Tensor Blocked(const torch::Tensor& mask);
+  // Widens blocked_ to k columns (new columns -1).
+  void WidenBlocked(int64_t k);
 };
 
 // n-step returns (CleanRL / dopamine style). For every VectorEnv slot it keeps the last (up to n)

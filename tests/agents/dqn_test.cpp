@@ -236,6 +236,60 @@ void CheckEntries(const std::vector<Entry>& got, const std::vector<Entry>& want)
 
 }  // namespace
 
+TEST_CASE("replay buffer: next_mask stored sparsely, rebuilt exactly, old checkpoints read",
+          "[dqn]") {
+  const int64_t N = 50;
+  ReplayBuffer buf(6, 3);
+  // Three adds: all allowed; one and three items blocked; then a row with seven blocked (the
+  // disallowed lists widen), overwriting the oldest entries.
+  std::vector<torch::Tensor> masks;
+  auto add = [&](const std::vector<std::vector<int64_t>>& blocked_per_row) {
+    const int64_t B = static_cast<int64_t>(blocked_per_row.size());
+    auto t = Simple(std::vector<int64_t>(static_cast<size_t>(B), 1), N);
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t item : blocked_per_row[static_cast<size_t>(b)]) t.next_mask[b][item] = false;
+      masks.push_back(t.next_mask[b].clone());
+    }
+    buf.Add(t);
+  };
+  add({{}, {}});
+  add({{3}, {49, 0, 17}});
+  add({{1, 2, 3, 4, 5, 6, 7}, {}, {8}});
+  // Storage position p holds entry e with e % 6 == p: entries 6, 1, 2, 3, 4, 5.
+  auto batch = buf.Gather(torch::arange(6, torch::kInt64), 0.5, torch::kCPU);
+  for (int64_t p = 0; p < 6; ++p) {
+    const int64_t e = p == 0 ? 6 : p;
+    INFO("position " << p);
+    CHECK(torch::equal(batch.next_mask[p], masks[static_cast<size_t>(e)]));
+  }
+  // Save / load round trip.
+  const std::string bytes = Serialize([&](auto& a) { buf.Save(a); });
+  ReplayBuffer back(6, 3);
+  Deserialize(bytes, [&](auto& a) { back.Load(a); });
+  auto again = back.Gather(torch::arange(6, torch::kInt64), 0.5, torch::kCPU);
+  CHECK(torch::equal(again.next_mask, batch.next_mask));
+  // An archive of the dense format (before the sparse masks) loads to the same rows.
+  const std::string old_bytes = Serialize([&](auto& a) {
+    // Rebuild the old layout: every field of Save, with next_mask dense instead of blocked.
+    torch::serialize::InputArchive in;
+    std::istringstream is(bytes);
+    in.load_from(is);
+    for (const char* key :
+         {"capacity", "state_len", "num_items", "pos", "size", "num_added", "items", "lengths",
+          "users", "steps", "next_items", "next_lengths", "next_users", "next_steps", "actions",
+          "rewards", "n_steps", "terminated"}) {
+      torch::Tensor x;
+      in.read(key, x);
+      a.write(key, x);
+    }
+    a.write("next_mask", batch.next_mask.clone());
+  });
+  ReplayBuffer old(6, 3);
+  Deserialize(old_bytes, [&](auto& a) { old.Load(a); });
+  CHECK(torch::equal(old.Gather(torch::arange(6, torch::kInt64), 0.5, torch::kCPU).next_mask,
+                     batch.next_mask));
+}
+
 TEST_CASE("n-step returns: golden values for n = 1 and n = 3", "[dqn]") {
   // n = 1: every step, both slots, in slot order; discount gamma except where the user left.
   CheckEntries(RunNStep(1, 0.5), {{0, 0, 1, 1, 0.5f},
