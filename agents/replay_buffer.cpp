@@ -183,8 +183,8 @@ ReplayBuffer::Batch ReplayBuffer::Gather(const torch::Tensor& indices, double ga
   // Dense next_mask rows rebuilt from the disallowed lists.
   auto mask = torch::ones({idx.size(0), num_items_}, torch::kBool);
   const auto blocked = blocked_.index_select(0, idx);
-  const auto valid = blocked.ge(0);
-  if (valid.any().item<bool>()) {
+  if (blocked.size(1) > 0) {  // no stored row disallows anything: nothing to clear
+    const auto valid = blocked.ge(0);
     const auto nz = valid.nonzero();
     mask.index_put_({nz.select(1, 0), blocked.index({valid})}, false);
   }

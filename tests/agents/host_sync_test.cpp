@@ -111,9 +111,10 @@ TEST_CASE("host syncs: VectorEnv::Step, Select and updates stay within their bud
     CHECK(w.select.scalar_reads + w.select.data_dependent <= 1);
     // An update: its metrics reach the host in one read. DQN's replay buffer and n-step windows
     // live in host memory: its Observe copies each transition down and, on the host, checks it (2
-    // reads), picks the finished n-step rows (1 nonzero) and checks the sampled indices (2 reads);
-    // those read host tensors, not the device (the [cuda] case counts the copies).
-    const int64_t host_side = kind == "dqn" ? 5 : 0;
+    // reads), sizes its list of disallowed items (1 read), picks the finished n-step rows (1
+    // nonzero) and checks the sampled indices (2 reads); those read host tensors, not the device
+    // (the [cuda] case counts the copies).
+    const int64_t host_side = kind == "dqn" ? 6 : 0;
     CHECK(w.update.scalar_reads + w.update.data_dependent <= 1 + host_side);
   }
 }
