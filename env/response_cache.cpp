@@ -32,16 +32,9 @@ torch::Tensor ResponseStepCache::Recompute(Member& m, const torch::Tensor& items
                                            const torch::Tensor& rows) {
   const auto sub_items = items.index_select(0, rows);
   const auto sub_lengths = lengths.index_select(0, rows);
-  torch::Tensor h;
-  if (m.sasrec != nullptr) {
-    h = m.sasrec->ForwardCaching(sub_items, sub_lengths, *m.kv, rows);
-  } else if (m.model->encoder) {
-    h = m.model->encoder->forward(sub_items, sub_lengths).last;
-  }
-  if (m.model->bag_table_) {
-    auto bag = m.model->Bag(sub_items);
-    h = h.defined() ? h + bag : bag;
-  }
+  if (m.sasrec == nullptr) return m.model->State(ResponseInput{sub_items, sub_lengths, {}, {}});
+  torch::Tensor h = m.sasrec->ForwardCaching(sub_items, sub_lengths, *m.kv, rows);
+  if (m.model->bag_table_) h = h + m.model->Bag(sub_items);  // State's sum, with the cache filled
   return h;
 }
 

@@ -87,6 +87,11 @@ SasRecImpl::SasRecImpl(const EncoderOptions& options) : SequenceEncoderImpl(opti
 }
 
 EncoderOutput SasRecImpl::forward(const torch::Tensor& items, const torch::Tensor& lengths) {
+  return Encode(items, lengths, nullptr, torch::Tensor());
+}
+
+EncoderOutput SasRecImpl::Encode(const torch::Tensor& items, const torch::Tensor& lengths,
+                                 SasRecCache* cache, const torch::Tensor& rows) {
   CheckInputs(items, lengths);
   const int64_t L = items.size(1);
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(items.device());
@@ -98,7 +103,16 @@ EncoderOutput SasRecImpl::forward(const torch::Tensor& items, const torch::Tenso
   x = input_dropout_->forward(x) * mask;
   const torch::Tensor causal = positions.unsqueeze(1) >= positions.unsqueeze(0);  // [t, s]
   const torch::Tensor allowed = (causal.unsqueeze(0) & valid.unsqueeze(1)).unsqueeze(1);
-  for (auto& block : blocks_) x = block->forward(x, allowed, mask);
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    if (cache == nullptr) {
+      x = blocks_[i]->forward(x, allowed, mask);
+      continue;
+    }
+    torch::Tensor k, v;
+    x = blocks_[i]->forward(x, allowed, mask, &k, &v);  // [R, H, L, dh]
+    cache->keys[i].index_copy_(0, rows, k.transpose(1, 2));
+    cache->values[i].index_copy_(0, rows, v.transpose(1, 2));
+  }
   const torch::Tensor states = final_norm_->forward(x) * mask;
   return {GatherLast(states, lengths), states};
 }
@@ -116,27 +130,11 @@ SasRecCache SasRecImpl::MakeCache(int64_t B) const {
 
 torch::Tensor SasRecImpl::ForwardCaching(const torch::Tensor& items, const torch::Tensor& lengths,
                                          SasRecCache& cache, const torch::Tensor& rows) {
-  CheckInputs(items, lengths);
-  const int64_t L = items.size(1);
-  if (L != options_.state_len) {
-    throw Error("SasRec::ForwardCaching: items must have state_len = " +
-                std::to_string(options_.state_len) + " positions, got " + std::to_string(L));
+  if (items.dim() != 2 || items.size(1) != options_.state_len) {
+    throw Error("SasRec::ForwardCaching: items must be [R, state_len = " +
+                std::to_string(options_.state_len) + "], got " + c10::str(items.sizes()));
   }
-  const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(items.device());
-  const torch::Tensor positions = torch::arange(L, long_opts);
-  const torch::Tensor valid = LengthMask(lengths, L);
-  const torch::Tensor mask = valid.unsqueeze(-1).to(torch::kFloat);
-  torch::Tensor x = item_embedding_->forward(items) + position_embedding_->forward(positions);
-  x = input_dropout_->forward(x) * mask;
-  const torch::Tensor causal = positions.unsqueeze(1) >= positions.unsqueeze(0);
-  const torch::Tensor allowed = (causal.unsqueeze(0) & valid.unsqueeze(1)).unsqueeze(1);
-  for (size_t i = 0; i < blocks_.size(); ++i) {
-    torch::Tensor k, v;
-    x = blocks_[i]->forward(x, allowed, mask, &k, &v);  // [R, H, L, dh]
-    cache.keys[i].index_copy_(0, rows, k.transpose(1, 2));
-    cache.values[i].index_copy_(0, rows, v.transpose(1, 2));
-  }
-  return GatherLast(final_norm_->forward(x) * mask, lengths);
+  return Encode(items, lengths, &cache, rows).last;
 }
 
 torch::Tensor SasRecImpl::Append(const torch::Tensor& item, const torch::Tensor& pos,

@@ -78,6 +78,10 @@ class SasRecImpl : public SequenceEncoderImpl {
                        const torch::Tensor& rows);
 
  private:
+  // forward, also writing rows' keys/values into cache when it is given.
+  EncoderOutput Encode(const torch::Tensor& items, const torch::Tensor& lengths, SasRecCache* cache,
+                       const torch::Tensor& rows);
+
   torch::nn::Embedding position_embedding_{nullptr};
   std::vector<SasRecBlock> blocks_;
   torch::nn::LayerNorm final_norm_{nullptr};
