@@ -92,8 +92,10 @@ bench_print_header() {
 }
 
 # bench_run_rounds PYBENCH SUMMARIZE_ARG...: ROUNDS rounds of $BIN (and, when EXTRA_CPP_FLAG is
-# set, $BIN with that flag too) then $PY PYBENCH, all with flags, their JSON lines prefixed "ROUND<TAB>" into $OUT_JSONL (a temporary file, removed at the
-# end, when unset); then the load average after and bench/summarize.py SUMMARIZE_ARG... on them.
+# set, $BIN with that flag too) then $PY PYBENCH (and, when EXTRA_PY_FLAG is set, PYBENCH with
+# that flag too), all with flags, their JSON lines prefixed "ROUND<TAB>" into $OUT_JSONL (a
+# temporary file, removed at the end, when unset); then the load average after and
+# bench/summarize.py SUMMARIZE_ARG... on them.
 bench_run_rounds() {
   local pybench=$1 raw r
   shift
@@ -105,6 +107,9 @@ bench_run_rounds() {
       "$BIN" "${flags[@]}" "$EXTRA_CPP_FLAG" | awk -v r="$r" '{print r "\t" $0}' >>"$raw"
     fi
     "$PY" "$pybench" "${flags[@]}" | awk -v r="$r" '{print r "\t" $0}' >>"$raw"
+    if [[ -n ${EXTRA_PY_FLAG:-} ]]; then  # a second Python run per round with one more flag
+      "$PY" "$pybench" "${flags[@]}" "$EXTRA_PY_FLAG" | awk -v r="$r" '{print r "\t" $0}' >>"$raw"
+    fi
     echo "round $r/$ROUNDS done, load $(bench_load)" >&2
   done
   echo "load average (1/5/15 min) after:  $(bench_load)"

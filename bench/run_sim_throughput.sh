@@ -39,8 +39,10 @@ flags=(--threads "$THREADS" --device "$DEVICE" "${pass[@]}")
 
 malloc_env=$(env | grep '^MALLOC_' | sort | tr '\n' ' ' || true)
 bench_print_header "malloc settings (inherited by both): ${malloc_env:-glibc defaults}"
-# Each round also runs the C++ side with the incremental step off (VectorEnvOptions::incremental),
-# so the table separates what the algorithm buys (incremental/full) from what C++ buys (C++
-# full/Python, the Python twin recomputing every history every step as a Python simulator does).
+# Each round also runs the C++ side with the incremental step off (VectorEnvOptions::incremental)
+# and the Python twin with it on (--incremental), so the table separates what the algorithm buys
+# (incremental/full, on either side) from what C++ buys (C++ full/Python, the Python twin
+# recomputing every history every step as a Python simulator does; and C++/Python incremental).
 EXTRA_CPP_FLAG=--full-recompute
+EXTRA_PY_FLAG=--incremental
 bench_run_rounds "$ROOT/bench/sim_throughput.py" --kind sim

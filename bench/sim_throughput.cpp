@@ -32,10 +32,12 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/step_cost.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/strings.h"
@@ -64,6 +66,7 @@ struct BenchOptions : bench::CommonOptions {
   int64_t warmup = 5;
   std::string sim_dir;          // a fitted simulator instead of the in-memory one
   bool full_recompute = false;  // VectorEnvOptions::incremental = false
+  bool roofline = false;        // add bench/step_cost.h's keys (CPU only)
 };
 
 std::vector<int64_t> ParseIntList(const std::string& flag, const std::string& value, int64_t min) {
@@ -124,7 +127,10 @@ bool ParseFlags(int argc, char** argv, BenchOptions& o) {
       "full-recompute", po::bool_switch(&o.full_recompute),
       "step with VectorEnvOptions::incremental = false (every history recomputed every step)")(
       "sim-dir", po::value<std::string>(&o.sim_dir),
-      "a fitted simulator directory (its test role) instead of the in-memory simulator");
+      "a fitted simulator directory (its test role) instead of the in-memory simulator")(
+      "roofline", po::bool_switch(&o.roofline),
+      "CPU: after timing, profile min(steps, 50) more steps for FLOPs, bytes, operators and "
+      "allocations per step, and measure the machine's peak (bench/step_cost.h)");
   bench::AddCommonOptions(
       desc, o, "cpu, cuda, or auto (= cpu, plus cuda when LibTorch sees a GPU); comma-separated",
       "seed of the weights, the start states, the env and the actions");
@@ -232,8 +238,8 @@ std::shared_ptr<env::Simulator> LoadFitted(BenchOptions& o, const torch::Device&
 }
 
 nlohmann::json RunOne(const BenchOptions& o, const std::shared_ptr<const env::Simulator>& sim,
-                      int64_t params, const std::string& device_name, int64_t batch,
-                      int64_t steps) {
+                      int64_t params, const std::string& device_name, int64_t batch, int64_t steps,
+                      const bench::MachinePeak* peak) {
   const torch::Device device = bench::TorchDevice(device_name);
   env::VectorEnvOptions options;
   options.num_envs = batch;
@@ -258,7 +264,15 @@ nlohmann::json RunOne(const BenchOptions& o, const std::shared_ptr<const env::Si
 
   int64_t episodes = 0;
   for (int64_t e : r.episode_id) episodes = std::max(episodes, e + 1);
+  // Checksums are of the timed run; the profiled steps come after them.
+  const double rewards = reward_sum.item<double>();
+  const int64_t items_sum = r.observation.items.sum().item<int64_t>();
+  const int64_t lengths_sum = r.observation.lengths.sum().item<int64_t>();
   nlohmann::json line = bench::CommonJson(o, device_name, params);
+  if (peak != nullptr && device.is_cpu()) {
+    const bench::StepCost cost = bench::MeasureStepCost(step, std::min<int64_t>(steps, 50));
+    line.update(bench::RooflineJson(cost, *peak, seconds / static_cast<double>(steps)));
+  }
   line["batch"] = batch;
   // The full-recompute run is a third implementation in the table (bench/summarize.py).
   if (o.full_recompute) line["impl"] = "cpp_full";
@@ -274,9 +288,9 @@ nlohmann::json RunOne(const BenchOptions& o, const std::shared_ptr<const env::Si
   line["steps_per_s"] = static_cast<double>(batch * steps) / seconds;
   line["seconds"] = seconds;
   line["episodes"] = episodes;
-  line["reward_sum"] = reward_sum.item<double>();
-  line["items_sum"] = r.observation.items.sum().item<int64_t>();
-  line["lengths_sum"] = r.observation.lengths.sum().item<int64_t>();
+  line["reward_sum"] = rewards;
+  line["items_sum"] = items_sum;
+  line["lengths_sum"] = lengths_sum;
   return line;
 }
 
@@ -288,13 +302,21 @@ int main(int argc, char** argv) {
     if (!ParseFlags(argc, argv, o)) return 0;
     const std::vector<std::string> devices = bench::ResolveDevices(DeviceNames(o.device));
     if (!bench::StartRun(o, devices)) return 0;
+    std::optional<bench::MachinePeak> peak;
+    if (o.roofline) {
+      // Installed before any timing, so every batch size pays the same (tiny) counting cost.
+      bench::InstallAllocationCounter();
+      peak = bench::MeasureMachinePeak();
+    }
     for (const std::string& device_name : devices) {
       int64_t params = 0;
       const std::shared_ptr<const env::Simulator> sim =
           o.sim_dir.empty() ? BuildSimulator(o, bench::TorchDevice(device_name), params)
                             : LoadFitted(o, bench::TorchDevice(device_name), params);
       for (size_t k = 0; k < o.batch_sizes.size(); ++k) {
-        std::cout << RunOne(o, sim, params, device_name, o.batch_sizes[k], o.steps[k]).dump()
+        std::cout << RunOne(o, sim, params, device_name, o.batch_sizes[k], o.steps[k],
+                            peak ? &*peak : nullptr)
+                         .dump()
                   << std::endl;
       }
     }

@@ -25,6 +25,12 @@ env/response_model.cpp):
     work (episode numbers, stream seeding, start-state draw) and one index_put per state tensor.
 Not ported (off in the benchmark): patience, masked repeats, rating targets, DeepFM.
 
+--incremental (impl "python_inc") ports the incremental step too (env/response_cache.cpp,
+SasRecImpl::ForwardCaching/Append, ported in bench/train_throughput.py): each slot's state and its
+SASRec keys/values are kept between steps; new episodes and slid windows are recomputed, plain
+appends compute one position. Same trajectories as every other implementation, so the table
+separates what the algorithm buys (python_inc / python) from what C++ buys (cpp / python_inc).
+
 Model weights come from torch.manual_seed(seed) and the same module construction order as the C++
 constructors; start states from Rng(seed).Fork(1); actions from torch.randint after
 torch.manual_seed(seed), as in the C++ program. So both sides simulate the same trajectories, and
@@ -152,7 +158,36 @@ class SequentialResponse(nn.Module):
 
     def forward(self, items, lengths, actions):
         h, _ = self.encoder(items, lengths)
+        return self.from_state(h, actions)
+
+    def from_state(self, h, actions):
+        """SequentialResponseImpl::FromState: out = h . W[a] + b[a] for states h [B, D]."""
         return (h * self.out_table(actions)).sum(-1) + self.out_bias(actions).squeeze(-1)
+
+
+class StepCache:
+    """env::ResponseStepCache for the one SASRec model: every slot's state h [B, D] and the
+    encoder's keys/values, brought up to date after each step (recompute rows from scratch, append
+    rows by one position)."""
+
+    def __init__(self, model, B):
+        self.model = model
+        self.kv = model.encoder.make_cache(B)
+        self.state = torch.zeros(B, model.out_table.weight.size(1),
+                                 dtype=model.out_table.weight.dtype,
+                                 device=model.out_table.weight.device)
+
+    def refresh(self, items, lengths, recompute, append):
+        with torch.no_grad():
+            enc = self.model.encoder
+            if recompute.numel() > 0:
+                h, _ = enc(items.index_select(0, recompute), lengths.index_select(0, recompute),
+                           self.kv, recompute)
+                self.state.index_copy_(0, recompute, h)
+            if append.numel() > 0:
+                pos = lengths.index_select(0, append) - 1
+                item = items.index_select(0, append).gather(1, pos.unsqueeze(1)).squeeze(1)
+                self.state.index_copy_(0, append, enc.append(item, pos, self.kv, append))
 
 
 class Simulator:
@@ -177,20 +212,24 @@ class Simulator:
         self.model.to(device)
         self.item_keys = self.item_keys.to(device)
 
-    def expected(self, items, lengths, actions):
-        """ResponseEnsemble::Expected for one model: stack, sigmoid, mean, clamp to [0, 1]."""
+    def expected(self, items, lengths, actions, cache=None):
+        """ResponseEnsemble::Expected for one model: stack, sigmoid, mean, clamp to [0, 1]; with a
+        StepCache, from its states (ResponseStepCache::Expected)."""
         with torch.no_grad():
-            out = torch.stack([self.model(items, lengths, actions)], 0)
-            return torch.sigmoid(out).mean(0).clamp(0.0, 1.0)
+            out = (self.model.from_state(cache.state, actions) if cache is not None
+                   else self.model(items, lengths, actions))
+            return torch.sigmoid(torch.stack([out], 0)).mean(0).clamp(0.0, 1.0)
 
 
 class VectorEnv:
     """env::VectorEnv (mask_repeats off, leave rules on) with the same auto-reset contract."""
 
-    def __init__(self, sim, num_envs, device):
+    def __init__(self, sim, num_envs, device, incremental=False):
         self.sim = sim
         self.B = num_envs
         self.device = device
+        self.incremental = incremental
+        self.cache = None
         self.max_length = sim.max_length
         idx = [min(t, len(sim.hazard) - 1) for t in range(self.max_length)]
         self.hazard = torch.tensor([float(sim.hazard[i]) for i in idx],
@@ -246,6 +285,10 @@ class VectorEnv:
         self.returns = torch.zeros(B, dtype=torch.float32, device=self.device)
         self.recent = torch.full((B, max(1, sim.window)), -1, **i64)
         self.start_episodes(list(range(B)))
+        if self.incremental:
+            self.cache = StepCache(sim.model, B)
+            self.cache.refresh(self.history, self.lengths, torch.arange(B, **i64),
+                               torch.empty(0, **i64))
         return {"observation": self.current_observation(), "candidate_mask": self.candidate_mask(),
                 "episode_id": list(self.episode)}
 
@@ -259,7 +302,7 @@ class VectorEnv:
         if bad.any().item():
             slot = bad.cpu().nonzero()[0][0].item()
             raise ValueError(f"action {a[slot].item()} of slot {slot} is outside [0, {I})")
-        expected = sim.expected(self.history, self.lengths, a).float()
+        expected = sim.expected(self.history, self.lengths, a, self.cache).float()
 
         u = uniforms(self.rng_state, 2).to(self.device)  # [response, hazard] per slot
         u_resp, u_leave = u.select(1, 0), u.select(1, 1)
@@ -303,12 +346,21 @@ class VectorEnv:
              "final_observation": self.current_observation(),
              "episode_return": torch.where(done, self.returns, torch.zeros_like(self.returns)),
              "episode_length": torch.where(done, self.steps, torch.zeros_like(self.steps))}
-        slots = done.cpu().nonzero().flatten().tolist()
+        if self.cache is None:
+            slots = done.cpu().nonzero().flatten().tolist()
+        else:  # one device -> host copy for the bookkeeping and the cache's row lists
+            flags = torch.stack([done, append, full]).cpu()
+            slots = flags[0].nonzero().flatten().tolist()
         final_ids = [-1] * B
         for s in slots:
             final_ids[s] = self.episode[s]
         r["final_episode_id"] = final_ids
         self.start_episodes(slots)
+        if self.cache is not None:
+            recompute = flags[0] | (flags[1] & flags[2])
+            grown = flags[1] & recompute.logical_not()
+            rows = lambda m: m.nonzero().flatten().to(self.device)  # noqa: E731
+            self.cache.refresh(self.history, self.lengths, rows(recompute), rows(grown))
         r["observation"] = self.current_observation()
         r["candidate_mask"] = self.candidate_mask()
         r["episode_id"] = list(self.episode)
@@ -319,7 +371,7 @@ class VectorEnv:
 
 def run_one(args, sim, device_name, batch, steps):
     device = torch_device(device_name)
-    env = VectorEnv(sim, batch, device)
+    env = VectorEnv(sim, batch, device, incremental=args.incremental)
     env.reset(args.seed)
     torch.manual_seed(args.seed)
     reward_sum = torch.zeros((), dtype=torch.float64, device=device)
@@ -339,7 +391,8 @@ def run_one(args, sim, device_name, batch, steps):
     seconds = timed_seconds(device, timed_steps)
     items, lengths, _, _ = r["observation"]
     return {
-        "impl": "python", "device": device_name, "batch": batch, "steps": steps,
+        "impl": "python_inc" if args.incremental else "python", "device": device_name,
+        "batch": batch, "steps": steps,
         "warmup": args.warmup, "threads": args.threads, "items": args.items,
         "state_len": args.state_len, "hidden": args.hidden, "categories": args.categories,
         "starts": args.starts, "max_length": args.max_length, "hazard": args.hazard,
@@ -383,6 +436,8 @@ def main():
                    help="cpu, cuda, or auto (= cpu, plus cuda when available); comma-separated")
     p.add_argument("--seed", type=int, default=1,
                    help="seed of the weights, the start states, the env and the actions")
+    p.add_argument("--incremental", action="store_true",
+                   help="the incremental step (env::ResponseStepCache): impl python_inc")
     args = p.parse_args()
     batch_sizes = int_list("batch-sizes", args.batch_sizes, 1)
     steps = int_list("steps", args.steps, 1)

@@ -28,7 +28,8 @@ import statistics
 import sys
 
 IMPLS = ("cpp", "python")
-OPTIONAL_IMPLS = ("cpp_full",)  # sim: the C++ VectorEnv with the incremental step switched off
+# sim: the C++ VectorEnv with the incremental step switched off, the Python twin with it on
+OPTIONAL_IMPLS = ("cpp_full", "python_inc")
 # Keys that must agree between the two implementations of one (encoder, device).
 SAME_KEYS = ("params", "items", "batch", "state_len", "hidden", "threads", "warmup", "steps",
              "repeats", "seed")
@@ -104,11 +105,15 @@ def print_table(header, table):
 def sim_table(files):
     rows = read_rows(files, lambda rec: (rec["device"], rec["batch"]))
     with_full = any("cpp_full" in by_impl for by_impl in rows.values())
+    with_inc = any("python_inc" in by_impl for by_impl in rows.values())
     header = ("device", "B", "threads", "params", "C++ steps/s", "Python steps/s", "C++/Python",
               "ratio range", "rounds", "same trajectories")
     if with_full:
         header += ("C++ full-recompute steps/s", "incremental/full (algorithm)",
                    "C++ full/Python (front end)")
+    if with_inc:
+        header += ("Python incremental steps/s", "Python incremental/full (algorithm)",
+                   "C++/Python incremental (front end)")
     table = []
     for (device, batch), by_impl in sorted(rows.items()):
         cpp, py = paired(f"{device}/B={batch}", by_impl, SIM_SAME_KEYS)
@@ -122,7 +127,9 @@ def sim_table(files):
             return (all(a[k] == b[k] for k in ("episodes", "items_sum", "lengths_sum")) and
                     abs(a["reward_sum"] - b["reward_sum"]) <= 1e-6 * max(1.0, abs(b["reward_sum"])))
         full = by_impl.get("cpp_full", {})
-        bad = [r for r in rounds if not same(cpp[r], py[r]) or (r in full and not same(full[r], py[r]))]
+        inc = by_impl.get("python_inc", {})
+        bad = [r for r in rounds if not same(cpp[r], py[r]) or
+               any(r in other and not same(other[r], py[r]) for other in (full, inc))]
         row = (device, str(batch), str(first["threads"]), str(first["params"]),
                f"{c_med:.0f}", f"{p_med:.0f}", f"{statistics.median(ratios):.2f}",
                f"{min(ratios):.2f}-{max(ratios):.2f}", str(len(rounds)),
@@ -136,6 +143,14 @@ def sim_table(files):
             alg = [cpp[r]["steps_per_s"] / full[r]["steps_per_s"] for r in rounds]
             front = [full[r]["steps_per_s"] / py[r]["steps_per_s"] for r in rounds]
             row += (f"{f_med:.0f}", f"{statistics.median(alg):.2f}",
+                    f"{statistics.median(front):.2f}")
+        if with_inc:
+            if sorted(inc) != rounds:
+                fail(f"{device}/B={batch}: the Python incremental run is missing in some round")
+            i_med = statistics.median(inc[r]["steps_per_s"] for r in rounds)
+            alg = [inc[r]["steps_per_s"] / py[r]["steps_per_s"] for r in rounds]
+            front = [cpp[r]["steps_per_s"] / inc[r]["steps_per_s"] for r in rounds]
+            row += (f"{i_med:.0f}", f"{statistics.median(alg):.2f}",
                     f"{statistics.median(front):.2f}")
         table.append(row)
     print_table(header, table)

@@ -121,26 +121,43 @@ class SasRecBlock(nn.Module):
         self.attn_dropout = nn.Dropout(dropout)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x, allowed, mask):
-        B, L = x.size(0), x.size(1)
-        H = self.num_heads
-        dh = self.dim // H
+    def _heads(self, t):  # [B, T, D] -> [B, H, T, dh]
+        return t.view(t.size(0), t.size(1), self.num_heads, self.dim // self.num_heads).transpose(1, 2)
 
-        def heads(t):  # [B, L, D] -> [B, H, L, dh]
-            return t.view(B, L, H, dh).transpose(1, 2)
-
-        q_in = self.attn_norm(x)
-        q = heads(self.query(q_in))
-        k = heads(self.key(x))
-        v = heads(self.value(x))
-        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(dh)
+    def _attention(self, q, k, v, allowed):
+        """models::MaskedAttention: q [B, H, T, dh], k/v [B, H, L, dh] -> [B, T, D]."""
+        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(q.size(-1))
         scores = scores.masked_fill(allowed.logical_not(), float("-inf"))
         attn = self.attn_dropout(torch.softmax(scores, -1))
-        context = torch.matmul(attn, v).transpose(1, 2).reshape(B, L, self.dim)
+        return torch.matmul(attn, v).transpose(1, 2).reshape(q.size(0), q.size(2), self.dim)
+
+    def _feedforward(self, q_in, context):
         h = q_in + self.dropout(self.out(context))
         h = self.ffn_norm(h)
-        h = h + self.dropout(self.ffn2(self.dropout(torch.relu(self.ffn1(h)))))
-        return h * mask
+        return h + self.dropout(self.ffn2(self.dropout(torch.relu(self.ffn1(h)))))
+
+    def forward(self, x, allowed, mask, kv=None):
+        """kv: a list that receives this block's keys and values [B, H, L, dh] (the cache)."""
+        q_in = self.attn_norm(x)
+        q = self._heads(self.query(q_in))
+        k = self._heads(self.key(x))
+        v = self._heads(self.value(x))
+        if kv is not None:
+            kv.extend((k, v))
+        return self._feedforward(q_in, self._attention(q, k, v, allowed)) * mask
+
+    def step(self, x, keys, values, pos, allowed):
+        """SasRecBlockImpl::Step: x [R, 1, D] at positions pos [R]; keys/values [R, H, L, dh]
+        (gathered copies) receive the new position. Returns (out [R, 1, D], new k, new v)."""
+        R, H, dh = x.size(0), self.num_heads, self.dim // self.num_heads
+        q_in = self.attn_norm(x)
+        q = self._heads(self.query(q_in))
+        k, v = self._heads(self.key(x)), self._heads(self.value(x))  # [R, H, 1, dh]
+        at = pos.view(R, 1, 1, 1).expand(R, H, 1, dh)
+        keys.scatter_(2, at, k)
+        values.scatter_(2, at, v)
+        out = self._feedforward(q_in, self._attention(q, keys, values, allowed))
+        return out, k.squeeze(2), v.squeeze(2)
 
 
 class SasRec(SequenceEncoder):
@@ -156,7 +173,9 @@ class SasRec(SequenceEncoder):
             [SasRecBlock(hidden, num_heads, dropout) for _ in range(num_blocks)])
         self.final_norm = layer_norm(hidden)
 
-    def forward(self, items, lengths):
+    def forward(self, items, lengths, cache=None, rows=None):
+        """cache (make_cache) and rows [R]: also writes every block's keys/values of these rows
+        into the cache (SasRecImpl::ForwardCaching)."""
         self.check_inputs(items, lengths)
         L = items.size(1)
         positions = torch.arange(L, dtype=torch.long, device=items.device)
@@ -166,10 +185,38 @@ class SasRec(SequenceEncoder):
         x = self.input_dropout(x) * mask
         causal = positions.unsqueeze(1) >= positions.unsqueeze(0)
         allowed = (causal.unsqueeze(0) & valid.unsqueeze(1)).unsqueeze(1)
-        for block in self.blocks:
-            x = block(x, allowed, mask)
+        for i, block in enumerate(self.blocks):
+            kv = None if cache is None else []
+            x = block(x, allowed, mask, kv)
+            if cache is not None:
+                cache[0][i].index_copy_(0, rows, kv[0].transpose(1, 2))
+                cache[1][i].index_copy_(0, rows, kv[1].transpose(1, 2))
         states = self.final_norm(x) * mask
         return gather_last(states, lengths), states
+
+    def make_cache(self, B):
+        """SasRecImpl::MakeCache: per block keys and values [B, L, H, dh], zeros."""
+        blk = self.blocks[0]
+        shape = (B, self.state_len, blk.num_heads, blk.dim // blk.num_heads)
+        w = self.item_embedding.weight
+        return ([torch.zeros(shape, dtype=w.dtype, device=w.device) for _ in self.blocks],
+                [torch.zeros(shape, dtype=w.dtype, device=w.device) for _ in self.blocks])
+
+    def append(self, item, pos, cache, rows):
+        """SasRecImpl::Append: the state of rows [R] after item [R] was appended at pos [R]; only
+        the new position is computed, from the cached keys/values of the earlier ones."""
+        R, L = item.size(0), self.state_len
+        x = self.item_embedding(item) + self.position_embedding(pos)
+        x = self.input_dropout(x).unsqueeze(1)  # [R, 1, D]
+        s = torch.arange(L, dtype=pos.dtype, device=pos.device)
+        allowed = (s.unsqueeze(0) <= pos.unsqueeze(1)).view(R, 1, 1, L)
+        for i, block in enumerate(self.blocks):
+            k = cache[0][i].index_select(0, rows).transpose(1, 2)
+            v = cache[1][i].index_select(0, rows).transpose(1, 2)
+            x, new_k, new_v = block.step(x, k, v, pos, allowed)
+            cache[0][i].index_put_((rows, pos), new_k)
+            cache[1][i].index_put_((rows, pos), new_v)
+        return self.final_norm(x).squeeze(1)
 
 
 class SupervisedAgent:

@@ -6,9 +6,10 @@
 // brings rows up to date after each step:
 //   recompute rows (a new episode, or an append that slid a full window): State of the row's
 //     history from scratch;
-//   append rows (one item appended at position lengths - 1 < L, nothing slid): with a SASRec
-//     encoder only the new position is computed (its keys/values cache, models/sasrec.h; causal
-//     attention leaves the earlier positions as they were); other encoders recompute the row;
+//   append rows (one item appended at position lengths - 1 < L, nothing slid): only the new
+//     position is computed: with a SASRec encoder from its keys/values cache (models/sasrec.h;
+//     causal attention leaves the earlier positions as they were), with GRU4Rec from the carried
+//     hidden state (Gru4RecImpl::Step); other encoders (Caser, NextItNet) recompute the row;
 //   other rows: nothing.
 // Contract: after Refresh, state rows equal State(items, lengths) of the same rows, and
 // Expected(in) equals ensemble.Expected(in) to rounding (GEMMs of other shapes;
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "env/response_model.h"
+#include "models/gru4rec.h"
 #include "models/sasrec.h"
 
 namespace recarena::env {
@@ -46,7 +48,9 @@ class ResponseStepCache {
     SequentialResponseImpl* model = nullptr;
     models::SasRecImpl* sasrec = nullptr;  // the encoder when it is SASRec
     std::optional<models::SasRecCache> kv;
-    torch::Tensor state;  // [B, D]
+    models::Gru4RecImpl* gru = nullptr;  // the encoder when it is GRU4Rec
+    torch::Tensor hidden;                // GRU4Rec: its hidden state per slot [B, D]
+    torch::Tensor state;                 // [B, D]
   };
   ResponseStepCache(const ResponseEnsemble& ensemble, std::vector<Member> members);
   // State rows for items/lengths rows `rows` from scratch (SASRec: filling its cache).

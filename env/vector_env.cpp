@@ -90,7 +90,11 @@ void VectorEnv::StartEpisodes(const std::vector<int64_t>& slots) {
   auto lens = torch::empty({n}, torch::kInt64);
   auto users = torch::empty({n}, torch::kInt64);
   std::vector<std::pair<int64_t, int64_t>> seen_pairs;  // (row, item)
+  // Filled through raw pointers: tensor indexing (lens[r] = ...) would be a few dispatcher calls
+  // per slot, and a step at large B restarts hundreds of slots.
   auto* hp = hist.data_ptr<int64_t>();
+  auto* lp = lens.data_ptr<int64_t>();
+  auto* up = users.data_ptr<int64_t>();
   for (int64_t r = 0; r < n; ++r) {
     const auto slot = static_cast<size_t>(slots[static_cast<size_t>(r)]);
     episode_[slot] = next_episode_++;
@@ -101,8 +105,8 @@ void VectorEnv::StartEpisodes(const std::vector<int64_t>& slots) {
     for (int64_t j = 0; j < keep; ++j)
       hp[r * L + j] = start.items[static_cast<size_t>(k - keep + j)];
     for (int64_t item : start.items) seen_pairs.emplace_back(r, item);
-    lens[r] = keep;
-    users[r] = start.user;
+    lp[r] = keep;
+    up[r] = start.user;
   }
   auto idx = torch::tensor(slots, torch::kInt64).to(options_.device);
   history_.index_put_({idx}, hist.to(options_.device));

@@ -22,6 +22,12 @@ EncoderOutput Gru4RecImpl::forward(const torch::Tensor& items, const torch::Tens
   return {GatherLast(states, lengths), states};
 }
 
+torch::Tensor Gru4RecImpl::Step(const torch::Tensor& item, const torch::Tensor& h) {
+  // EmbedInputs for one real position (its mask is 1): embedding, then dropout.
+  const torch::Tensor x = input_dropout_->forward(item_embedding_->forward(item)).unsqueeze(1);
+  return std::get<0>(gru_->forward(x, h.unsqueeze(0))).squeeze(1);  // [R, 1, D] -> [R, D]
+}
+
 std::shared_ptr<SequenceEncoderImpl> MakeGru4Rec(const EncoderOptions& options) {
   return std::make_shared<Gru4RecImpl>(options);
 }

@@ -43,6 +43,29 @@ void CheckU(double u) {
     throw Error("conformal: u must be in [0, 1], got " + std::to_string(u));
 }
 
+// The rank key of item i with probability p >= 0: sorting (key, id) pairs held contiguously is
+// much faster than an indirect sort. For p >= 0 the IEEE bit pattern is monotone in p, so ~bits
+// orders by descending p; equal p then orders by ascending id. -0.0 is mapped to +0.0 first.
+std::pair<uint64_t, uint32_t> RankKey(double p, size_t i) {
+  const double v = p == 0.0 ? 0.0 : p;
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return {~bits, static_cast<uint32_t>(i)};
+}
+
+// Rank keys of p[0..n), after checking every p.
+void FillRankKeys(const double* p, size_t n, std::vector<std::pair<uint64_t, uint32_t>>* keys) {
+  if (n == 0) throw Error("conformal: a query needs at least one item");
+  if (n > std::numeric_limits<uint32_t>::max()) throw Error("conformal: too many items");
+  keys->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!(p[i] >= 0.0) || std::isinf(p[i]))
+      throw Error("conformal: probability of item " + std::to_string(i) + " is " +
+                  std::to_string(p[i]) + " (must be finite and >= 0)");
+    (*keys)[i] = RankKey(p[i], i);
+  }
+}
+
 // Items ranked strictly before y, sorted into rank order; returns the sequential sum of their p
 // (the same accumulation QueryScorer::Build does) and their count.
 std::pair<double, size_t> SumBefore(const double* p, size_t n, size_t y, double* pmax_out) {
@@ -140,9 +163,9 @@ __int128 Pow10(int e) {
 const std::vector<ScoreFunctionRow>& ScoreFunctionRegistry() {
   static const std::vector<ScoreFunctionRow> rows = [] {
     std::vector<ScoreFunctionRow> r = {
-        {ScoreKind::kThr, "thr", &ThrScore},    {ScoreKind::kAps, "aps", &ApsScore},
-        {ScoreKind::kRaps, "raps", &RapsScore}, {ScoreKind::kSaps, "saps", &SapsScore},
-        {ScoreKind::kRank, "rank", &RankScore},
+        {ScoreKind::kThr, "thr", &ThrScore, false},   {ScoreKind::kAps, "aps", &ApsScore, true},
+        {ScoreKind::kRaps, "raps", &RapsScore, true}, {ScoreKind::kSaps, "saps", &SapsScore, true},
+        {ScoreKind::kRank, "rank", &RankScore, true},
     };
     // Scores are stored by static_cast<size_t>(kind): row i must be enumerator i.
     if (r.size() != kNumScoreKinds) throw std::logic_error("ScoreFunctionRegistry: row count");
@@ -215,23 +238,7 @@ void QueryScorer::Reset(const float* p, size_t n, double u) {
 
 void QueryScorer::Build() {
   const size_t n = p_.size();
-  if (n == 0) throw Error("conformal: a query needs at least one item");
-  if (n > std::numeric_limits<uint32_t>::max()) throw Error("conformal: too many items");
-  for (size_t i = 0; i < n; ++i) {
-    if (!(p_[i] >= 0.0) || std::isinf(p_[i]))
-      throw Error("conformal: probability of item " + std::to_string(i) + " is " +
-                  std::to_string(p_[i]) + " (must be finite and >= 0)");
-  }
-  // Sort (key, id) pairs held contiguously (much faster than an indirect sort): for p >= 0 the
-  // IEEE bit pattern is monotone in p, so ~bits orders by descending p; equal p then orders by
-  // ascending id. -0.0 is mapped to +0.0 first.
-  keys_.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const double v = p_[i] == 0.0 ? 0.0 : p_[i];
-    uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    keys_[i] = {~bits, static_cast<uint32_t>(i)};
-  }
+  FillRankKeys(p_.data(), n, &keys_);
   std::sort(keys_.begin(), keys_.end());
   order_.resize(n);
   for (size_t k = 0; k < n; ++k) order_[k] = keys_[k].second;
@@ -281,8 +288,53 @@ size_t QueryScorer::SetSize(ScoreKind kind, double q) const {
   return count;
 }
 
+size_t PrefixSet::Find(ScoreKind kind, const double* p, size_t n, double u, double q) {
+  CheckU(u);
+  FillRankKeys(p, n, &keys_);
+  p_ = p;
+  const ScoreFn f = FunctionOf(kind);
+  size_t sorted = 0;  // keys_[0, sorted) are the top `sorted` items in rank order
+  // First guess: a little more than the previous query's set (queries of one file tend to have
+  // similar sets), at least 64. Only the work depends on it, not the set.
+  size_t want = std::min<size_t>(n, std::max<size_t>(64, size_ + size_ / 4 + 16));
+  double before = 0.0, pmax = 0.0;
+  size_t k = 0;
+  while (true) {
+    if (want < n) std::nth_element(keys_.begin() + sorted, keys_.begin() + (want - 1), keys_.end());
+    std::sort(keys_.begin() + sorted, keys_.begin() + want);
+    sorted = want;
+    if (k == 0) pmax = p[keys_[0].second];
+    // QueryScorer::Build's accumulation: before = sum of p over the earlier positions, in order.
+    for (; k < sorted; ++k) {
+      const double pk = p[keys_[k].second];
+      if (f(ScoreParts{k, before, pk, pmax, u}, params_) > q) return size_ = k;
+      before += pk;
+    }
+    if (sorted == n) return size_ = n;
+    want = std::min(n, want * 4);
+  }
+}
+
+bool PrefixSet::Contains(size_t y) const {
+  if (size_ == 0 || y >= keys_.size()) return false;
+  return RankKey(p_[y], y) <= keys_[size_ - 1];
+}
+
+void PrefixSet::Members(std::vector<uint32_t>* out) const {
+  out->resize(size_);
+  for (size_t k = 0; k < size_; ++k) (*out)[k] = keys_[k].second;
+  std::sort(out->begin(), out->end());
+}
+
 double LabelScore(ScoreKind kind, const double* p, size_t n, size_t y, double u,
                   const ScoreParams& params) {
+  if (!ScoreFunctionRegistry()[static_cast<size_t>(kind)].needs_rank) {
+    CheckU(u);
+    if (y >= n)
+      throw Error("conformal: label " + std::to_string(y) + " out of range for " +
+                  std::to_string(n) + " items");
+    return FunctionOf(kind)(ScoreParts{0, 0.0, p[y], 0.0, u}, params);
+  }
   double all[kNumScoreKinds];
   LabelScoresAll(p, n, y, u, params, all);
   return all[static_cast<size_t>(kind)];

@@ -59,6 +59,7 @@ struct ScoreFunctionRow {
   ScoreKind kind;
   const char* name;  // --score and report spelling
   double (*score)(const ScoreParts&, const ScoreParams&);
+  bool needs_rank;  // reads k, before or pmax (false: the score is a function of p_y and u alone)
 };
 
 // One row per ScoreKind, in enumerator order (checked when first built).
@@ -116,8 +117,33 @@ class QueryScorer {
   std::vector<double> before_;  // rank position -> sum of p over earlier positions
 };
 
-// The score of label y alone, in O(n + r log r) where r = o(y) (no full sort), bitwise equal to
-// QueryScorer::Score for the same p, u and params. Used for calibration rows.
+// The set {y : Score(kind, y) <= q} of one query without sorting the whole catalog. Every score
+// function above is non-decreasing along the ranking, in floating point too (each adds or scales
+// non-negative terms that grow with the position, and rounding is monotone; lambda >= 0), so the
+// set is the ranking's first K items. Find selects and sorts only the top candidates (nth_element
+// over the rest, then a sort of the top m items, m = 1.25 x the previous query's set size + 16
+// (at least 64), growing 4x until the set ends: O(n + K log K) instead of O(n log n)) and
+// accumulates `before` in QueryScorer's order, so the set is bitwise the one
+// QueryScorer::SetMembers gives (tests/experiments/conformal_test.cpp).
+class PrefixSet {
+ public:
+  explicit PrefixSet(ScoreParams params = {}) : params_(params) {}
+  // Finds the set of kind at threshold q (may be +infinity) for p[0..n) (probabilities as
+  // QueryScorer requires; not copied: p must outlive Contains) and u in [0, 1]. Returns its size.
+  size_t Find(ScoreKind kind, const double* p, size_t n, double u, double q);
+  bool Contains(size_t y) const;                   // y is in the last set found
+  void Members(std::vector<uint32_t>* out) const;  // its items, ascending id
+
+ private:
+  ScoreParams params_;
+  const double* p_ = nullptr;
+  size_t size_ = 0;
+  std::vector<std::pair<uint64_t, uint32_t>> keys_;  // rank keys; [0, size_) in rank order
+};
+
+// The score of label y alone, in O(n + r log r) where r = o(y) (no full sort; O(1) for a score
+// without needs_rank), bitwise equal to QueryScorer::Score for the same p, u and params. Used for
+// calibration rows.
 double LabelScore(ScoreKind kind, const double* p, size_t n, size_t y, double u,
                   const ScoreParams& params);
 // The scores of label y in AllScoreKinds() order (one pass), same guarantee.

@@ -126,13 +126,15 @@ std::vector<double> ReadLabelScores(std::vector<Source>& sources, const Conforma
         one, opt.logits, [](size_t) { return true; },
         [&](size_t g, const ScoreRowReader& r) {
           if (*n_items == 0) *n_items = r.n_items();
-          double all[kNumScoreKinds];
-          LabelScoresAll(r.probs().data(), r.n_items(), r.label(), QueryU(opt.params, opt.seed, g),
-                         opt.params, all);
-          if (plan.weighted)
+          const double u = QueryU(opt.params, opt.seed, g);
+          if (plan.weighted) {
+            double all[kNumScoreKinds];
+            LabelScoresAll(r.probs().data(), r.n_items(), r.label(), u, opt.params, all);
             label_scores.insert(label_scores.end(), all, all + kNumScoreKinds);
-          else
-            label_scores.push_back(all[static_cast<size_t>(plan.kind)]);
+          } else {
+            label_scores.push_back(
+                LabelScore(plan.kind, r.probs().data(), r.n_items(), r.label(), u, opt.params));
+          }
         },
         *n_items);
     src.rows = one[0].rows;
@@ -225,12 +227,34 @@ TestSets FinalPass(std::vector<Source>& sources, const ConformalFilesOptions& op
   const size_t d = plan.d, scores_offset = sources.back().offset;
   std::vector<Source> last = {sources.back()};
   QueryScorer scorer(opt.params);
+  PrefixSet prefix(opt.params);
+  // One score function and no per-item scores to write: the set is a prefix of the ranking, found
+  // without sorting the catalog (PrefixSet; bitwise the same sets).
+  const bool prefix_only = !plan.weighted && os_scores == nullptr;
   std::vector<double> matrix, item_scores;
+  std::vector<uint32_t> members;
   std::string line;
   ForEachRow(
       last, opt.logits, [&](size_t g) { return os_scores != nullptr || is_test[g] != 0; },
       [&](size_t g, const ScoreRowReader& r) {
         const size_t n = r.n_items();
+        if (prefix_only) {
+          const size_t size =
+              prefix.Find(plan.kind, r.probs().data(), n, QueryU(opt.params, opt.seed, g), q_hat);
+          out.covered += prefix.Contains(r.label()) ? 1 : 0;
+          out.sizes.push_back(size);
+          if (os_sets) {
+            prefix.Members(&members);
+            line = std::to_string(g - scores_offset);
+            for (uint32_t y : members) {
+              line += ',';
+              line += std::to_string(y);
+            }
+            line += '\n';
+            os_sets->write(line.data(), static_cast<std::streamsize>(line.size()));
+          }
+          return;
+        }
         scorer.Reset(r.probs().data(), n, QueryU(opt.params, opt.seed, g));
         // item_scores: the final score of every item, in item-id order.
         item_scores.resize(n);

@@ -67,47 +67,97 @@ void ParseDoubleRow(std::string_view line, const std::string& path, int64_t line
 
 ScoreRowReader::ScoreRowReader(const std::string& scores_path, const std::string& labels_path,
                                bool logits)
-    : scores_(scores_path), labels_(labels_path), logits_(logits) {}
+    : scores_path_(scores_path), labels_path_(labels_path), logits_(logits) {
+  if (IsNpyPath(scores_path)) {
+    scores_npy_ = std::make_unique<NpyReader>(scores_path);
+    if (scores_npy_->header().shape.size() != 2)
+      throw FileError(scores_path, 0, "npy scores must be a 2-D array (queries x items)");
+    if (scores_npy_->header().type != NpyType::kFloat32 &&
+        scores_npy_->header().type != NpyType::kFloat64)
+      throw FileError(scores_path, 0, "npy scores must be float32 or float64");
+    if (scores_npy_->header().cols() == 0)
+      throw FileError(scores_path, 0, "npy scores have 0 columns (an empty catalog)");
+  } else {
+    scores_text_ = std::make_unique<LineReader>(scores_path);
+  }
+  if (IsNpyPath(labels_path)) {
+    labels_npy_ = std::make_unique<NpyReader>(labels_path);
+  } else {
+    labels_text_ = std::make_unique<LineReader>(labels_path);
+  }
+}
 
 void ScoreRowReader::ExpectColumns(size_t n, std::string reason) {
   n_items_ = n;
   columns_reason_ = std::move(reason);
 }
 
+int64_t ScoreRowReader::ScoresPos() const {
+  return scores_npy_ ? scores_npy_->row() : scores_text_->line_number();
+}
+
+int64_t ScoreRowReader::LabelsPos() const {
+  return labels_npy_ ? labels_npy_->row() : labels_text_->line_number();
+}
+
+void ScoreRowReader::ScoresError(const std::string& message) const {
+  if (scores_npy_)
+    throw FileError(scores_path_, 0, "row " + std::to_string(ScoresPos()) + ": " + message);
+  throw FileError(scores_path_, ScoresPos(), message);
+}
+
+void ScoreRowReader::LabelsError(const std::string& message) const {
+  if (labels_npy_)
+    throw FileError(labels_path_, 0, "row " + std::to_string(LabelsPos()) + ": " + message);
+  throw FileError(labels_path_, LabelsPos(), message);
+}
+
+bool ScoreRowReader::NextScores(bool parse, std::string_view* line) {
+  if (!scores_npy_) return scores_text_->Next(line);
+  return parse ? scores_npy_->NextRow(&row_) : scores_npy_->SkipRow();
+}
+
+bool ScoreRowReader::NextLabel(std::string_view* line, int64_t* npy_value) {
+  if (!labels_npy_) return labels_text_->Next(line);
+  return labels_npy_->NextInt(npy_value);
+}
+
 bool ScoreRowReader::Next(bool parse) {
   std::string_view sline, lline;
-  const bool has_s = scores_.Next(&sline);
-  const bool has_l = labels_.Next(&lline);
+  int64_t npy_label = -1;
+  const bool has_s = NextScores(parse, &sline);
+  const bool has_l = NextLabel(&lline, &npy_label);
   if (!has_s && !has_l) return false;
-  if (has_s && !has_l)
-    throw FileError(labels_.path(), labels_.line_number() + 1,
-                    "missing label: the labels file has " + std::to_string(labels_.line_number()) +
-                        " lines but the scores file " + scores_.path() + " has more (line " +
-                        std::to_string(scores_.line_number()) + " has no label)");
-  if (!has_s && has_l)
-    throw FileError(labels_.path(), labels_.line_number(),
-                    "extra label " + QuoteForError(lline) + ": the scores file " + scores_.path() +
-                        " has only " + std::to_string(scores_.line_number()) + " lines");
+  if (has_s && !has_l) {
+    const std::string unit = scores_npy_ ? "row " : "line ";
+    throw FileError(labels_path_, labels_npy_ ? 0 : LabelsPos() + 1,
+                    "missing label: the labels file has " + std::to_string(LabelsPos()) + " " +
+                        LabelsUnit() + " but the scores file " + scores_path_ + " has more (" +
+                        unit + std::to_string(ScoresPos()) + " has no label)");
+  }
+  if (!has_s && has_l) {
+    const std::string label_text = labels_npy_ ? std::to_string(npy_label) : std::string(lline);
+    LabelsError("extra label " + QuoteForError(label_text) + ": the scores file " + scores_path_ +
+                " has only " + std::to_string(ScoresPos()) + (scores_npy_ ? " rows" : " lines"));
+  }
   if (!parse) {
     ++rows_;
     return true;
   }
-  const int64_t ln = scores_.line_number();
-  ParseDoubleRow(sline, scores_.path(), ln, &row_);
+  if (scores_text_) ParseDoubleRow(sline, scores_path_, ScoresPos(), &row_);
   if (n_items_ == 0) {
     n_items_ = row_.size();
-    columns_reason_ = "the first line has " + std::to_string(n_items_);
+    columns_reason_ = scores_npy_ ? "the first row has " + std::to_string(n_items_)
+                                  : "the first line has " + std::to_string(n_items_);
   } else if (row_.size() != n_items_) {
-    throw FileError(scores_.path(), ln,
-                    "has " + std::to_string(row_.size()) + " columns but " + columns_reason_);
+    ScoresError("has " + std::to_string(row_.size()) + " columns but " + columns_reason_);
   }
   if (logits_) {
     for (size_t i = 0; i < row_.size(); ++i) {
       if (std::isnan(row_[i]) || row_[i] == std::numeric_limits<double>::infinity())
-        throw FileError(scores_.path(), ln,
-                        "column " + std::to_string(i + 1) + ": logit " +
-                            QuoteForError(std::to_string(row_[i])) +
-                            " is not allowed (NaN or +inf; use -inf to mask an item)");
+        ScoresError("column " + std::to_string(i + 1) + ": logit " +
+                    QuoteForError(std::to_string(row_[i])) +
+                    " is not allowed (NaN or +inf; use -inf to mask an item)");
     }
     probs_.resize(row_.size());
     try {
@@ -115,53 +165,54 @@ bool ScoreRowReader::Next(bool parse) {
     } catch (const FileError&) {
       throw;
     } catch (const Error& e) {
-      throw FileError(scores_.path(), ln, e.what());
+      ScoresError(e.what());
     }
   } else {
     double sum = 0.0;
     for (size_t i = 0; i < row_.size(); ++i) {
       const double v = row_[i];
       if (!(v >= 0.0) || std::isinf(v))
-        throw FileError(scores_.path(), ln,
-                        "column " + std::to_string(i + 1) + ": probability " +
-                            QuoteForError(std::to_string(v)) + " must be finite and >= 0");
+        ScoresError("column " + std::to_string(i + 1) + ": probability " +
+                    QuoteForError(std::to_string(v)) + " must be finite and >= 0");
       sum += v;
     }
     if (std::fabs(sum - 1.0) > 1e-3)
-      throw FileError(scores_.path(), ln,
-                      "probabilities sum to " + std::to_string(sum) +
-                          ", not 1 within 1e-3 (pass --logits if these are logits)");
+      ScoresError("probabilities sum to " + std::to_string(sum) +
+                  ", not 1 within 1e-3 (pass --logits if these are logits)");
     probs_.swap(row_);
   }
-  // Label.
-  {
-    const int64_t lln = labels_.line_number();
+  label_ = ParseLabel(lline, npy_label);
+  ++rows_;
+  return true;
+}
+
+size_t ScoreRowReader::ParseLabel(std::string_view lline, int64_t npy_value) const {
+  int64_t v = npy_value;
+  std::string shown = std::to_string(npy_value);
+  if (labels_text_) {
     const char* a = lline.data();
     const char* b = a + lline.size();
     while (a < b && (*a == ' ' || *a == '\t')) ++a;
     while (b > a && (b[-1] == ' ' || b[-1] == '\t')) --b;
-    int64_t v = -1;
+    shown = std::string(a, b);
     if (label_map_ != nullptr) {
-      auto it = label_map_->index.find(std::string(a, b));
+      auto it = label_map_->index.find(shown);
       if (it == label_map_->index.end())
-        throw FileError(labels_.path(), lln,
-                        "label " + QuoteForError(std::string_view(a, b - a)) +
-                            " is not an item id of " + label_map_->file);
+        LabelsError("label " + QuoteForError(shown) + " is not an item id of " + label_map_->file);
       v = it->second;
     } else {
       auto res = std::from_chars(a, b, v);
       if (a == b || res.ec != std::errc() || res.ptr != b)
-        throw FileError(labels_.path(), lln, "not an item index: " + QuoteForError(lline));
+        LabelsError("not an item index: " + QuoteForError(lline));
     }
-    if (v < 0 || static_cast<uint64_t>(v) >= n_items_)
-      throw FileError(labels_.path(), lln,
-                      "label " + std::to_string(v) + " out of range: the catalog has " +
-                          std::to_string(n_items_) + " items (0.." + std::to_string(n_items_ - 1) +
-                          ")");
-    label_ = static_cast<size_t>(v);
+  } else if (label_map_ != nullptr) {
+    // External ids are text; a .npy label file holds item indices.
+    LabelsError("a .npy labels file holds item indices, not the external ids --dataset maps");
   }
-  ++rows_;
-  return true;
+  if (v < 0 || static_cast<uint64_t>(v) >= n_items_)
+    LabelsError("label " + std::to_string(v) + " out of range: the catalog has " +
+                std::to_string(n_items_) + " items (0.." + std::to_string(n_items_ - 1) + ")");
+  return static_cast<size_t>(v);
 }
 
 void AppendDouble(std::string* out, double v) {

@@ -12,10 +12,13 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "core/npy.h"
 
 namespace recarena::experiments {
 
@@ -50,6 +53,9 @@ struct LabelIdMap {
   std::string file;  // where the ids come from, for errors
 };
 
+// A scores file ending in .npy is read as a 2-D float32/float64 NumPy array (rows = queries) and a
+// labels file ending in .npy as a 1-D int32/int64 array (core/npy.h); other files are text as
+// above. Errors in a .npy file name the row ("FILE: row 7: column 3: ...") instead of a line.
 class ScoreRowReader {
  public:
   // logits: rows are logits, converted with a stable softmax; otherwise rows are probabilities.
@@ -71,12 +77,26 @@ class ScoreRowReader {
   size_t n_items() const { return n_items_; }
   const std::vector<double>& probs() const { return probs_; }
   size_t label() const { return label_; }
-  const std::string& scores_path() const { return scores_.path(); }
-  const std::string& labels_path() const { return labels_.path(); }
+  const std::string& scores_path() const { return scores_path_; }
+  const std::string& labels_path() const { return labels_path_; }
 
  private:
-  LineReader scores_;
-  LineReader labels_;
+  // Reads the next scores row into row_ (text: parsed only when parse) and the next label; false
+  // when that file has ended.
+  bool NextScores(bool parse, std::string_view* line);
+  bool NextLabel(std::string_view* line, int64_t* npy_value);
+  // The current label as an item index (text: parsed, or mapped through label_map_).
+  size_t ParseLabel(std::string_view line, int64_t npy_value) const;
+  // Rows (npy) or lines (text) read so far, and the word for them.
+  int64_t ScoresPos() const;
+  int64_t LabelsPos() const;
+  std::string LabelsUnit() const { return labels_npy_ ? "rows" : "lines"; }
+  // FileError at the current scores/labels row: the line for text, "row N: " for npy.
+  [[noreturn]] void ScoresError(const std::string& message) const;
+  [[noreturn]] void LabelsError(const std::string& message) const;
+  std::string scores_path_, labels_path_;
+  std::unique_ptr<LineReader> scores_text_, labels_text_;  // exactly one of text/npy per file
+  std::unique_ptr<NpyReader> scores_npy_, labels_npy_;
   bool logits_;
   size_t n_items_ = 0;
   std::string columns_reason_;

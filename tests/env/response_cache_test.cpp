@@ -25,6 +25,11 @@ TEST_CASE("ResponseStepCache: recompute, append and stale rows", "[simulator][re
   auto cfg = TinySimConfig();
   cfg.sim.response.encoder.num_blocks = 2;
   cfg.sim.response.history_bag = true;
+  // SASRec appends from its key/value cache, GRU4Rec from its carried hidden state.
+  const auto kind =
+      GENERATE(recarena::models::EncoderKind::kSasRec, recarena::models::EncoderKind::kGru4Rec);
+  cfg.sim.response.encoder.kind = kind;
+  INFO("encoder kind " << static_cast<int>(kind));
   auto sim = FitTiny(cfg, env::SimRole::kTrain);
   const auto& ens = *sim->response;
   const int64_t B = 6, L = sim->state_len, N = sim->num_items;

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -154,6 +155,56 @@ TEST_CASE("conformal: sets are {y : s(y) <= q} and a score equal to q_hat is in"
   CHECK(s.Score(ScoreKind::kAps, 0) == 1.0);
   CHECK_THROWS_AS(s.Reset(std::vector<double>{0.5, -0.1}, 1.0), recarena::Error);
   CHECK_THROWS_AS(s.Reset(kP, 1.5), recarena::Error);
+}
+
+TEST_CASE("conformal: PrefixSet gives QueryScorer's sets bit for bit", "[conformal]") {
+  Rng rng(17);
+  ScoreParams params;
+  params.lambda = 0.02;
+  params.k_reg = 4;
+  QueryScorer s(params);
+  PrefixSet prefix(params);
+  size_t checked = 0, partial = 0;
+  for (int t = 0; t < 120; ++t) {
+    // Sizes around the 64 / 256 / 1024 selection steps; ties (t % 3 == 0) and zeros included.
+    const size_t n = 1 + rng.UniformInt(t % 4 == 0 ? 2000 : 300);
+    std::vector<double> p = RandomProbs(rng, n, t % 2 ? 0.2 : 2.0);
+    if (t % 3 == 0)
+      for (auto& v : p) v = static_cast<double>(rng.UniformInt(5)) / 10.0;
+    const double u = t % 2 ? rng.Uniform() : 1.0;
+    s.Reset(p, u);
+    for (ScoreKind k : AllScoreKinds()) {
+      std::vector<double> all;
+      s.AllScores(k, &all);
+      // Thresholds: each item's own score (ties at q are in), just below one, -inf and +inf.
+      std::vector<double> qs = {-kInf, kInf};
+      for (int j = 0; j < 4; ++j) {
+        const double own = all[rng.UniformInt(n)];
+        qs.push_back(own);
+        qs.push_back(std::nextafter(own, -kInf));
+      }
+      for (double q : qs) {
+        const auto want = s.SetMembers(k, q);
+        const size_t size = prefix.Find(k, p.data(), n, u, q);
+        std::vector<uint32_t> got;
+        prefix.Members(&got);
+        INFO("t " << t << " n " << n << " kind " << static_cast<int>(k) << " q " << q);
+        REQUIRE(size == want.size());
+        CHECK(got == want);
+        for (size_t y = 0; y < n; ++y) {
+          const bool in = std::binary_search(want.begin(), want.end(), static_cast<uint32_t>(y));
+          if (prefix.Contains(y) != in) FAIL("Contains(" << y << ") != " << in);
+        }
+        ++checked;
+        partial += size > 64 && size < n ? 1 : 0;
+      }
+    }
+  }
+  CHECK(checked > 5000);
+  CHECK(partial > 50);  // sets past the first selection step, short of the whole catalog
+  CHECK_THROWS_AS(prefix.Find(ScoreKind::kAps, kP.data(), kP.size(), 1.5, 0.5), recarena::Error);
+  const std::vector<double> bad = {0.5, -0.1};
+  CHECK_THROWS_AS(prefix.Find(ScoreKind::kThr, bad.data(), bad.size(), 1.0, 0.5), recarena::Error);
 }
 
 TEST_CASE("conformal: softmax is stable, masks and -inf give 0", "[conformal]") {
