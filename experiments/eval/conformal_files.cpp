@@ -113,17 +113,21 @@ void ForEachRow(std::vector<Source>& sources, bool logits, const std::function<b
   }
 }
 
-// Pass 1: validates every row of every source (setting offsets and row counts) and keeps the
-// label's score(s) per query: plan.d values per query, in global row order.
+// Pass 1: sets every source's offset and row count and keeps the label's score(s) per query:
+// plan.d values per query, in global row order. Rows are validated as they are parsed; with a
+// fixed calibration set and one score function the test rows' label scores are not needed, so the
+// test file is only counted here (NaN placeholders) and its rows are validated by the final pass.
 std::vector<double> ReadLabelScores(std::vector<Source>& sources, const ConformalFilesOptions& opt,
                                     const Plan& plan, size_t* n_items) {
   std::vector<double> label_scores;
   size_t offset = 0;
-  for (auto& src : sources) {
+  for (size_t s = 0; s < sources.size(); ++s) {
+    Source& src = sources[s];
     src.offset = offset;
+    const bool count_only = plan.fixed_cal && !plan.weighted && s + 1 == sources.size();
     std::vector<Source> one = {src};
     ForEachRow(
-        one, opt.logits, [](size_t) { return true; },
+        one, opt.logits, [&](size_t) { return !count_only; },
         [&](size_t g, const ScoreRowReader& r) {
           if (*n_items == 0) *n_items = r.n_items();
           const double u = QueryU(opt.params, opt.seed, g);
@@ -139,6 +143,7 @@ std::vector<double> ReadLabelScores(std::vector<Source>& sources, const Conforma
         *n_items);
     src.rows = one[0].rows;
     if (src.rows == 0) throw FileError(src.scores, 0, "no queries (empty file)");
+    if (count_only) label_scores.resize(label_scores.size() + src.rows * plan.d, std::nan(""));
     offset += src.rows;
   }
   return label_scores;
