@@ -14,12 +14,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
 PY=$ROOT/.venv/bin/python
 [[ -x $PY ]] || { echo "run_conformal_torchcp.sh: run 'make build' first (no .venv)" >&2; exit 2; }
-if [[ ! -f $ROOT/.venv-bench/.installed ]] ||
-   ! cmp -s "$ROOT/requirements-bench.txt" "$ROOT/.venv-bench/.installed"; then
-  "$PY" -m pip install --quiet --target "$ROOT/.venv-bench" --no-deps --upgrade \
-    -r "$ROOT/requirements-bench.txt"
-  cp "$ROOT/requirements-bench.txt" "$ROOT/.venv-bench/.installed"
-fi
+source "$ROOT/bench/bench_peers.sh"
+bench_peers_install "$ROOT" "$PY"
 cmake --build "$BUILD" --target recarena >/dev/null
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
   "load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ), commit" \
