@@ -7,6 +7,8 @@
 # default (the issue's unit: one core's peak), for the incremental step and for the full recompute,
 # at B = 1, 64, 1,024 and 4,096 with the in-memory simulator of bench/sim_throughput.cpp. Prints the
 # JSON lines and then bench/roofline_table.py's table. bench/step_cost.h defines the columns.
+# On a machine without a GPU, Kineto (the profiler) logs "gpuGetDeviceCount failed with code 35"
+# once per run when it starts: it looks for CUDA devices to trace; CPU profiling is unaffected.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}

@@ -136,22 +136,20 @@ def sim_table(files):
                "yes" if not bad else
                f"no (round {bad[0]}: episodes {cpp[bad[0]]['episodes']} vs "
                f"{py[bad[0]]['episodes']})")
-        if with_full:
-            if sorted(full) != rounds:
-                fail(f"{device}/B={batch}: the full-recompute run is missing in some round")
-            f_med = statistics.median(full[r]["steps_per_s"] for r in rounds)
-            alg = [cpp[r]["steps_per_s"] / full[r]["steps_per_s"] for r in rounds]
-            front = [full[r]["steps_per_s"] / py[r]["steps_per_s"] for r in rounds]
-            row += (f"{f_med:.0f}", f"{statistics.median(alg):.2f}",
-                    f"{statistics.median(front):.2f}")
-        if with_inc:
-            if sorted(inc) != rounds:
-                fail(f"{device}/B={batch}: the Python incremental run is missing in some round")
-            i_med = statistics.median(inc[r]["steps_per_s"] for r in rounds)
-            alg = [inc[r]["steps_per_s"] / py[r]["steps_per_s"] for r in rounds]
-            front = [cpp[r]["steps_per_s"] / inc[r]["steps_per_s"] for r in rounds]
-            row += (f"{i_med:.0f}", f"{statistics.median(alg):.2f}",
-                    f"{statistics.median(front):.2f}")
+        def extra(other, what, algorithm, front):
+            """Median rate of `other`, and the medians of algorithm(r) and front(r) over rounds."""
+            if sorted(other) != rounds:
+                fail(f"{device}/B={batch}: the {what} run is missing in some round")
+            o_med = statistics.median(other[r]["steps_per_s"] for r in rounds)
+            return (f"{o_med:.0f}", f"{statistics.median(algorithm(r) for r in rounds):.2f}",
+                    f"{statistics.median(front(r) for r in rounds):.2f}")
+        rate = lambda recs, r: recs[r]["steps_per_s"]  # noqa: E731
+        if with_full:  # incremental/full in C++; C++ full/Python
+            row += extra(full, "full-recompute", lambda r: rate(cpp, r) / rate(full, r),
+                         lambda r: rate(full, r) / rate(py, r))
+        if with_inc:  # incremental/full in Python; C++/Python, both incremental
+            row += extra(inc, "Python incremental", lambda r: rate(inc, r) / rate(py, r),
+                         lambda r: rate(cpp, r) / rate(inc, r))
         table.append(row)
     print_table(header, table)
 
