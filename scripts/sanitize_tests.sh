@@ -20,5 +20,7 @@ for s in $SUITES; do targets+=("recarena_tests_$s"); done
 cmake --build "$B" -j "$(nproc)" --target "${targets[@]}"
 # halt_on_error: the first report fails the test; detect_leaks: leaks are errors too.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}
+# Leaks inside LibTorch's own singletons are suppressed by name (scripts/lsan.supp says which and why).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/scripts/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 ctest --test-dir "$B" --output-on-failure -j "$(nproc)" -R "^(${SUITES// /|})/"
