@@ -115,8 +115,9 @@ void ForEachRow(std::vector<Source>& sources, bool logits, const std::function<b
 
 // Pass 1: sets every source's offset and row count and keeps the label's score(s) per query:
 // plan.d values per query, in global row order. Rows are validated as they are parsed; with a
-// fixed calibration set and one score function the test rows' label scores are not needed, so the
-// test file is only counted here (NaN placeholders) and its rows are validated by the final pass.
+// fixed calibration set and one score function the test rows' label scores are not needed: the
+// test file is only counted here (label_scores then holds the calibration rows alone) and its rows
+// are validated by the final pass.
 std::vector<double> ReadLabelScores(std::vector<Source>& sources, const ConformalFilesOptions& opt,
                                     const Plan& plan, size_t* n_items) {
   std::vector<double> label_scores;
@@ -143,7 +144,6 @@ std::vector<double> ReadLabelScores(std::vector<Source>& sources, const Conforma
         *n_items);
     src.rows = one[0].rows;
     if (src.rows == 0) throw FileError(src.scores, 0, "no queries (empty file)");
-    if (count_only) label_scores.resize(label_scores.size() + src.rows * plan.d, std::nan(""));
     offset += src.rows;
   }
   return label_scores;
@@ -321,7 +321,7 @@ nlohmann::json RunConformalOnFiles(const ConformalFilesOptions& opt) {
   sources.push_back({opt.scores, opt.labels, 0, 0, map});
   size_t n_items = 0;
   const std::vector<double> label_scores = ReadLabelScores(sources, opt, plan, &n_items);
-  const size_t n_total = label_scores.size() / plan.d;
+  const size_t n_total = sources.back().offset + sources.back().rows;  // every query, both files
 
   CalTestSplit ct;
   if (plan.fixed_cal) {
