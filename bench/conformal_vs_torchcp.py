@@ -34,6 +34,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import time
 import types
 
@@ -68,12 +69,15 @@ def _generate(d: pathlib.Path, queries: int, items: int, seed: int, scale: float
 
 def _timed_child(cmd):
     """Runs cmd with its own rusage: (wall s, peak RSS MB, stdout)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
+    # stderr goes to a file: reading two pipes one after the other could block on a full one.
+    with tempfile.TemporaryFile() as err_file:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file)
+        out = p.stdout.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        err_file.seek(0)
+        err = err_file.read()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(map(str, cmd))} failed:\n{err.decode()[-4000:]}")
     return wall, ru.ru_maxrss / 1024.0, out.decode()
