@@ -59,6 +59,16 @@ void Dataset::CheckConsistency() const {
                       name, i, x.user, x.item, x.part, n_users, n_items, parts.size()));
     }
   }
+  for (size_t i = 0; i < exposures.size(); ++i) {
+    const auto& x = exposures[i];
+    if (x.item < 0 || x.item >= n_items || x.user < 0 || x.user >= n_users ||
+        x.part >= parts.size()) {
+      throw Error(
+          fmt::format("dataset '{}': exposure {} refers to user {} / item {} / part {} out of "
+                      "range ({} users, {} items, {} parts)",
+                      name, i, x.user, x.item, x.part, n_users, n_items, parts.size()));
+    }
+  }
   if (items.feature_dim > 0 &&
       items.features.size() != static_cast<size_t>(n_items) * items.feature_dim) {
     throw Error(fmt::format("dataset '{}': item feature matrix has {} values, expected {} x {}",

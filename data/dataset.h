@@ -28,6 +28,17 @@ struct Interaction {
   uint8_t part = 0;  // index into Dataset::parts (predefined partitions, e.g. coat train/test)
 };
 
+// An item the logging policy showed that the user did not pick, in logs that record impressions
+// (the synthetic world with data.synthetic.log_exposures). Stamped with the time of the step that
+// showed it, so the clicks before it are those with a smaller timestamp.
+struct Exposure {
+  UserId user = 0;
+  ItemId item = 0;
+  double timestamp = 0.0;
+  int64_t session = -1;  // the session of its step; -1 when the step's session has no click
+  uint8_t part = 0;
+};
+
 // Items with their external ids and attributes. Row i describes dense item i.
 struct ItemCatalog {
   std::vector<std::string> external_ids;
@@ -74,12 +85,15 @@ struct Dataset {
   ItemCatalog items;
   UserTable users;
   std::vector<Interaction> interactions;
+  // Shown-but-not-picked items, when the log records them (empty otherwise); not part of
+  // interactions, so every consumer of the log sees the same clicks with or without them.
+  std::vector<Exposure> exposures;
   // Predefined partitions of the log (Interaction::part indexes this). Default: one part "all".
   std::vector<std::string> parts{"all"};
 
   // Rebuilds the external-id lookup tables (after the vectors were assigned directly).
   void RebuildIndex();
-  // Throws recarena::Error if any interaction refers to a user/item/part out of range.
+  // Throws recarena::Error if any interaction or exposure refers to a user/item/part out of range.
   void CheckConsistency() const;
 };
 

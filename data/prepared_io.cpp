@@ -268,6 +268,15 @@ void SavePrepared(const fs::path& dir, const PreparedDataset& p) {
          << '\n';
     }
   });
+  if (!ds.exposures.empty()) {
+    WriteFileAtomic(dir / "exposures.tsv", [&](std::ostream& os) {
+      os << "user\titem\ttimestamp\tsession\tpart\n";
+      for (const auto& e : ds.exposures) {
+        os << e.user << '\t' << e.item << '\t' << fmt::format("{:.17g}", e.timestamp) << '\t'
+           << e.session << '\t' << static_cast<int>(e.part) << '\n';
+      }
+    });
+  }
   WriteSequences(dir / "train.tsv", p.split.train);
   WriteSequences(dir / "valid.tsv", p.split.valid);
   WriteSequences(dir / "test.tsv", p.split.test);
@@ -382,6 +391,20 @@ PreparedDataset LoadPrepared(const fs::path& dir) {
       x.session = inter.Num<int64_t>(f[4], "session");
       x.part = static_cast<uint8_t>(inter.Num<int>(f[5], "part"));
       ds.interactions.push_back(x);
+    }
+  }
+  if (fs::exists(dir / "exposures.tsv")) {
+    TsvFile ex(dir / "exposures.tsv");
+    if (!ex.Next(f)) throw FileError(ex.path().string(), 0, "empty file");
+    while (ex.Next(f)) {
+      ex.Expect(f, 5);
+      Exposure e;
+      e.user = ex.Num<int32_t>(f[0], "user");
+      e.item = ex.Num<int32_t>(f[1], "item");
+      e.timestamp = ex.Num<double>(f[2], "timestamp");
+      e.session = ex.Num<int64_t>(f[3], "session");
+      e.part = static_cast<uint8_t>(ex.Num<int>(f[4], "part"));
+      ds.exposures.push_back(e);
     }
   }
   ds.RebuildIndex();

@@ -8,6 +8,8 @@
 //   them) user_features.tsv   likewise for users interactions.tsv    user, item, timestamp, value,
 //   session, part train.tsv valid.tsv test.tsv
 //                       user, session, target_from, items (space-separated), timestamps, values
+//   exposures.tsv       user, item, timestamp, session, part of Dataset::exposures (only when the
+//                       log records them)
 //   ground_truth.json   the synthetic world's ground truth (synthetic only)
 //   perturbation.tsv    the rows data.perturb changed in train.tsv (only when perturbed)
 //   config.yaml         the fully resolved config that produced the directory

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
 #include <unordered_map>
 
@@ -299,6 +300,28 @@ Dataset Preprocess(const Dataset& in, const PreprocessConfig& cfg, PreprocessRep
       }
       x.session = next;
     }
+  }
+
+  // 7. exposures: the same item and user maps (dropped with their item or user). With sessionize
+  // the log's sessions are replaced by time-gap ones, so an exposure takes the session of its
+  // user's last kept interaction at or before it (-1 when there is none).
+  out.exposures.reserve(in.exposures.size());
+  std::vector<size_t> user_begin(static_cast<size_t>(out.users.size()) + 1, 0);
+  for (const auto& x : out.interactions) ++user_begin[static_cast<size_t>(x.user) + 1];
+  for (size_t u = 1; u < user_begin.size(); ++u) user_begin[u] += user_begin[u - 1];
+  for (const auto& e : in.exposures) {
+    Exposure y = e;
+    y.item = item_map[e.item];
+    y.user = user_map[e.user];
+    if (y.item < 0 || y.user < 0) continue;
+    if (cfg.sessionize) {
+      const auto b = out.interactions.begin() + static_cast<std::ptrdiff_t>(user_begin[y.user]);
+      const auto f = out.interactions.begin() + static_cast<std::ptrdiff_t>(user_begin[y.user + 1]);
+      const auto it = std::upper_bound(
+          b, f, y.timestamp, [](double t, const Interaction& x) { return t < x.timestamp; });
+      y.session = it == b ? -1 : std::prev(it)->session;
+    }
+    out.exposures.push_back(y);
   }
 
   rep.output_interactions = static_cast<int64_t>(out.interactions.size());

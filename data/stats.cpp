@@ -14,6 +14,7 @@ DatasetStats ComputeStats(const PreparedDataset& p) {
   s.users = ds.users.size();
   s.items = ds.items.size();
   s.interactions = static_cast<int64_t>(ds.interactions.size());
+  s.exposures = static_cast<int64_t>(ds.exposures.size());
   const auto by_part = CountByPart(ds);
   for (size_t i = 0; i < ds.parts.size(); ++i) s.interactions_by_part[ds.parts[i]] = by_part[i];
 
@@ -60,6 +61,7 @@ nlohmann::json StatsToJson(const DatasetStats& s) {
   j["items_with_interactions"] = s.items_with_interactions;
   j["interactions"] = s.interactions;
   j["interactions_by_part"] = s.interactions_by_part;
+  j["exposures"] = s.exposures;
   j["sequence_unit"] = s.sequence_unit;
   j["sequences"] = s.sequences;
   j["mean_sequence_length"] = s.mean_sequence_length;

@@ -25,6 +25,7 @@ namespace recarena::data {
 struct DatasetStats {
   std::string name;
   int64_t users = 0, items = 0, items_with_interactions = 0, interactions = 0;
+  int64_t exposures = 0;  // shown and not picked (Dataset::exposures; 0 when not recorded)
   std::map<std::string, int64_t> interactions_by_part;
   std::string sequence_unit;
   int64_t sequences = 0;

@@ -362,6 +362,7 @@ SyntheticWorld GenerateSyntheticWorld(const SyntheticConfig& cfg, Rng& rng) {
       if (s > 0) now += kSecondsPerHour * (1.0 + 47.0 * r.Uniform());
       ++stats.sessions;
       int64_t session_id = -1;
+      const size_t session_exposures = ds.exposures.size();
       double patience = cfg.patience_init;
       clicked_in_session.clear();
       int step = 0;
@@ -379,6 +380,11 @@ SyntheticWorld GenerateSyntheticWorld(const SyntheticConfig& cfg, Rng& rng) {
         now += 30.0 + 90.0 * r.Uniform();
         ++step;
         ++stats.steps;
+        if (cfg.log_exposures) {
+          for (int j = 0; j < static_cast<int>(slate.size()); ++j) {
+            if (j != choice) ds.exposures.push_back({u, slate[static_cast<size_t>(j)], now, -1, 0});
+          }
+        }
         if (choice >= 0) {
           const ItemId item = slate[static_cast<size_t>(choice)];
           if (session_id < 0) {
@@ -410,6 +416,10 @@ SyntheticWorld GenerateSyntheticWorld(const SyntheticConfig& cfg, Rng& rng) {
         }
       }
       for (ItemId i : clicked_in_session) blocked[i] = 0;
+      // The session id exists once the session clicks, possibly after some of its steps.
+      for (size_t e = session_exposures; e < ds.exposures.size(); ++e) {
+        ds.exposures[e].session = session_id;
+      }
     }
   }
   ds.CheckConsistency();

@@ -39,7 +39,10 @@
 //      on item i subtracts patience_cost_click * (1 - sigmoid(utility(u, i))) (low-utility clicks
 //      drain more). The session ends after the step at which patience <= 0, after max_session_steps
 //      steps, or when no eligible item is left.
-//   Only clicks are logged: Interaction{user, item, timestamp, value = 1, session, part = 0}. Time:
+//   Only clicks are logged: Interaction{user, item, timestamp, value = 1, session, part = 0}; with
+//   log_exposures, the slate's other items (all of it on a no-click step) also go to
+//   Dataset::exposures, stamped with the step's time and session (-1 if the session never clicks).
+//   Time:
 //   a user's first session starts at kSyntheticEpoch + Uniform[0, 7 days); every step (click or
 //   not) takes Uniform[30, 120) seconds and a click is stamped with the time at the end of its
 //   step; the next session starts Uniform[1, 48) hours after the previous one ended. Session ids
@@ -85,6 +88,9 @@ struct SyntheticConfig {
   int max_session_steps = 50;
   // Weight of the dominant topic in an item's topic vector (the rest is a Dirichlet(1) mixture).
   double item_topic_purity = 0.8;
+  // Also record every shown slate item the user did not pick as a data::Exposure (the log's
+  // impressions; Dataset::exposures). Draws nothing, so the clicks are the same either way.
+  bool log_exposures = false;
 
   template <class V>
   void Visit(V& v) {
@@ -107,6 +113,7 @@ struct SyntheticConfig {
     v("patience_cost_click", patience_cost_click);
     v("max_session_steps", max_session_steps);
     v("item_topic_purity", item_topic_purity);
+    v("log_exposures", log_exposures);
   }
   // Throws ConfigError("data.synthetic.<field>", "data.synthetic.<field> must be ...: got <value>")
   // for the first bad field.

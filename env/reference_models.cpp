@@ -104,7 +104,7 @@ std::vector<float> ScoreRows(HistoryMf& model, const ResponseRows& rows) {
 
 ReferenceModels::ReferenceModels(const std::vector<data::Sequence>& seqs, const ResponseConfig& cfg,
                                  int64_t num_items, int64_t state_len, Rng& rng,
-                                 int64_t max_cal_rows) {
+                                 int64_t max_cal_rows, const data::ExposureIndex* exposures) {
   std::set<data::UserId> user_set;
   for (const auto& s : seqs) user_set.insert(s.user);
   std::vector<data::UserId> users(user_set.begin(), user_set.end());
@@ -124,10 +124,10 @@ ReferenceModels::ReferenceModels(const std::vector<data::Sequence>& seqs, const 
   counts_ = ItemCounts(fit, num_items);
   knn_ = std::make_unique<ItemKnn>(fit, num_items, state_len);
   const NegativeSampler sampler(cfg.negative_sampling, num_items, counts_);
-  const auto rows = MakeResponseRows(fit, cfg, num_items, state_len, rng, &sampler);
+  const auto rows = MakeResponseRows(fit, cfg, num_items, state_len, rng, &sampler, exposures);
   if (rows.size() == 0) throw Error("ReferenceModels: no rows to fit on");
   mf_ = TrainHistoryMf(rows, cfg.target, num_items, HistoryMfOptions{}, rng);
-  auto val_rows = MakeResponseRows(val, cfg, num_items, state_len, rng, &sampler);
+  auto val_rows = MakeResponseRows(val, cfg, num_items, state_len, rng, &sampler, exposures);
   if (val_rows.size() == 0) throw Error("ReferenceModels: no validation rows");
   std::vector<size_t> pick(val_rows.size());
   std::iota(pick.begin(), pick.end(), 0);

@@ -81,8 +81,10 @@ class ReferenceModels {
   // negative_sampling, as the learned model's rows), and each model's calibration on the held-out
   // users' rows (at most max_cal_rows of them), so that no reference is calibrated on the rows it
   // memorised.
+  // exposures: the log's, needed when cfg.negative_sampling is kExposure.
   ReferenceModels(const std::vector<data::Sequence>& seqs, const ResponseConfig& cfg,
-                  int64_t num_items, int64_t state_len, Rng& rng, int64_t max_cal_rows = 50000);
+                  int64_t num_items, int64_t state_len, Rng& rng, int64_t max_cal_rows = 50000,
+                  const data::ExposureIndex* exposures = nullptr);
   static const std::vector<std::string>& Names();  // popularity, item_knn, mf
   // Reward-scale predictions of the named model for rows.
   std::vector<float> Predict(const std::string& name, const ResponseRows& rows);

@@ -15,7 +15,7 @@ NegativeSampler::NegativeSampler(NegativeSampling kind, int64_t num_items,
                                  const std::vector<int64_t>& counts)
     : kind_(kind), num_items_(num_items) {
   if (num_items < 1) throw Error("NegativeSampler: num_items must be >= 1");
-  if (kind_ == NegativeSampling::kUniform) return;
+  if (kind_ == NegativeSampling::kUniform || kind_ == NegativeSampling::kExposure) return;
   if (static_cast<int64_t>(counts.size()) != num_items) {
     throw Error("NegativeSampler: " + std::to_string(counts.size()) + " item counts for " +
                 std::to_string(num_items) + " items");
@@ -32,6 +32,9 @@ NegativeSampler::NegativeSampler(NegativeSampling kind, int64_t num_items,
 }
 
 int64_t NegativeSampler::Draw(Rng& rng) const {
+  if (kind_ == NegativeSampling::kExposure) {
+    throw Error("NegativeSampler: exposure negatives come from the log, not from Draw");
+  }
   if (kind_ == NegativeSampling::kUniform ||
       (kind_ == NegativeSampling::kMixed && rng.Uniform() < 0.5)) {
     return static_cast<int64_t>(rng.UniformInt(static_cast<uint64_t>(num_items_)));
@@ -76,9 +79,16 @@ std::vector<int64_t> ItemCounts(const std::vector<data::Sequence>& seqs, int64_t
 
 ResponseRows MakeResponseRows(const std::vector<data::Sequence>& seqs, const ResponseConfig& cfg,
                               int64_t num_items, int64_t state_len, Rng& rng,
-                              const NegativeSampler* sampler) {
+                              const NegativeSampler* sampler,
+                              const data::ExposureIndex* exposures) {
   const NegativeSampler uniform(NegativeSampling::kUniform, num_items);
   if (sampler == nullptr) sampler = &uniform;
+  const bool from_log = sampler->kind() == NegativeSampling::kExposure;
+  if (from_log && (exposures == nullptr || exposures->empty())) {
+    throw Error(
+        "MakeResponseRows: exposure negatives need a log that records exposures, and none were "
+        "given");
+  }
   ResponseRows rows;
   rows.state_len = state_len;
   const bool from_first = cfg.kind == ResponseKind::kDeepFm;
@@ -95,15 +105,32 @@ ResponseRows MakeResponseRows(const std::vector<data::Sequence>& seqs, const Res
   };
   const float negative =
       cfg.target == ResponseTarget::kClick ? 0.0f : static_cast<float>(cfg.negative_value);
+  const int32_t first = from_first ? 0 : 1;
   for (const auto& s : seqs) {
-    for (int32_t t = from_first ? 0 : 1; t < s.size(); ++t) {
+    // Exposure negatives: e's history is the clicks strictly before its step (a click and the
+    // rest of its slate share one timestamp); merged in time order with the positives.
+    static const std::vector<data::Exposure> kNone;
+    const auto& shown = from_log ? exposures->Of(s.user, s.session) : kNone;
+    size_t e = 0;
+    auto add_shown_before = [&](int32_t t_end) {
+      for (; e < shown.size(); ++e) {
+        const auto t = static_cast<int32_t>(
+            std::lower_bound(s.timestamps.begin(), s.timestamps.end(), shown[e].timestamp) -
+            s.timestamps.begin());
+        if (t > t_end) break;
+        if (t >= first) add(s, t, shown[e].item, negative);
+      }
+    };
+    for (int32_t t = first; t < s.size(); ++t) {
+      add_shown_before(t);
       const float positive =
           cfg.target == ResponseTarget::kClick ? 1.0f : s.values[static_cast<size_t>(t)];
       add(s, t, s.items[static_cast<size_t>(t)], positive);
-      for (int64_t k = 0; k < cfg.negatives; ++k) {
+      for (int64_t k = 0; !from_log && k < cfg.negatives; ++k) {
         add(s, t, sampler->Draw(rng), negative);
       }
     }
+    add_shown_before(s.size());
   }
   return rows;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "data/exposures.h"
 #include "data/sequences.h"
 #include "env/response_model.h"
 #include "env/sim_config.h"
@@ -30,7 +31,8 @@ struct ResponseRows {
 // Draws the sampled negatives of response rows. kUniform: rng.UniformInt(num_items) (one draw per
 // negative). kPopularity: item i with probability (counts[i] + 1) / sum_j (counts[j] + 1), by
 // inverse CDF on one rng.Uniform() per negative; counts has num_items entries. kMixed: one
-// rng.Uniform() picks the scheme (< 0.5: uniform), then one draw of that scheme.
+// rng.Uniform() picks the scheme (< 0.5: uniform), then one draw of that scheme. kExposure draws
+// nothing (MakeResponseRows takes the log's exposures instead; Draw throws).
 class NegativeSampler {
  public:
   NegativeSampler(NegativeSampling kind, int64_t num_items,
@@ -56,10 +58,15 @@ std::vector<int64_t> ItemCounts(const std::vector<data::Sequence>& seqs, int64_t
 // state_len items before it; DeepFM: every interaction, with its history if any, or the padding
 // history of length 1 at t = 0) plus cfg.negatives items per positive from the sampler (uniform
 // when none is given) with target 0 (click) or negative_value (rating). Click targets are 1 for
-// every logged interaction.
+// every logged interaction. With a kExposure sampler the negatives are instead every exposure of
+// each sequence (exposures->Of(user, session)) whose step has at least one click of the sequence
+// before it (any, for DeepFM), with those clicks as history: a sequence's rows are in time order,
+// an exposure before the click that shares its history. Throws recarena::Error when a kExposure
+// sampler comes without exposures.
 ResponseRows MakeResponseRows(const std::vector<data::Sequence>& seqs, const ResponseConfig& cfg,
                               int64_t num_items, int64_t state_len, Rng& rng,
-                              const NegativeSampler* sampler = nullptr);
+                              const NegativeSampler* sampler = nullptr,
+                              const data::ExposureIndex* exposures = nullptr);
 
 // Each row's f(h, a) (env/item_neighbourhood.h) from the similarities of the other 5 folds of
 // seqs' users, over the last rows.state_len items: [rows.size()] floats.

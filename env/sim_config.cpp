@@ -54,6 +54,10 @@ void ResponseConfig::Validate() const {
   if (!(validation_users > 0 && validation_users < 1)) {
     Bad(p + "validation_users", "a share in (0, 1)", validation_users);
   }
+  if (negative_sampling == NegativeSampling::kExposure && ips) {
+    // IPS weights assume 1 + negatives rows per logged interaction (env/sim_fit.h IpsWeights).
+    Bad(p + "ips", "false with negative_sampling exposure", "true");
+  }
   if (target == ResponseTarget::kClick) {
     if (reward == RewardMode::kValue) {
       Bad(p + "reward", "probability or bernoulli for target click", "value");

@@ -56,6 +56,10 @@ enum class NegativeSampling {
   kUniform,     // every catalog item equally likely
   kPopularity,  // proportional to the item's count in the role's logs (+1, so none has weight 0)
   kMixed,       // each negative uniform or popularity-sampled with equal probability (training)
+  // The log's exposures (data::Dataset::exposures): every item shown and not picked, with the
+  // clicks before its step as history; needs a log that records them. Not drawn: `negatives` is
+  // not used, and the share of positives is the log's click rate per shown item.
+  kExposure,
 };
 // Post-hoc calibration of the response model, fitted on calibration users of the role (users held
 // out of the model's training): click targets map the ensemble's mean probability p to
@@ -322,7 +326,8 @@ struct EnumNames<env::NegativeSampling> {
     static const std::vector<std::pair<env::NegativeSampling, std::string>> t = {
         {env::NegativeSampling::kUniform, "uniform"},
         {env::NegativeSampling::kPopularity, "popularity"},
-        {env::NegativeSampling::kMixed, "mixed"}};
+        {env::NegativeSampling::kMixed, "mixed"},
+        {env::NegativeSampling::kExposure, "exposure"}};
     return t;
   }
 };

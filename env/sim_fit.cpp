@@ -68,6 +68,15 @@ SimData BuildSimData(const SimFitConfig& cfg) {
                           QuoteForError(ds.name) + " has none (use category or item)");
   }
   const auto seqs = data::BuildSequences(ds, out.prepared.unit, fit_parts);
+  out.exposures = data::ExposureIndex(ds, out.prepared.unit, fit_parts);
+  if (sim.response.negative_sampling == NegativeSampling::kExposure && out.exposures.empty()) {
+    throw ConfigError("sim.response.negative_sampling",
+                      "sim.response.negative_sampling: exposure needs a log that records the "
+                      "items shown and not picked, and dataset " +
+                          QuoteForError(ds.name) +
+                          " has none (the synthetic world records them with "
+                          "data.synthetic.log_exposures: true)");
+  }
   std::set<data::UserId> user_set;
   for (const auto& s : seqs) user_set.insert(s.user);
   std::vector<data::UserId> users(user_set.begin(), user_set.end());
@@ -236,8 +245,8 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
     ResponseRows val_rows;
     if (validate) {
       Rng rng = role_rng.Fork(1001);
-      val_rows =
-          MakeResponseRows(cal_seqs, response_cfg, sim->num_items, sim->state_len, rng, &sampler);
+      val_rows = MakeResponseRows(cal_seqs, response_cfg, sim->num_items, sim->state_len, rng,
+                                  &sampler, &data.exposures);
     }
     const auto nb = response_cfg.neighbourhood
                         ? BuildCoOccurrence(train_seqs, sim->num_items, sim->state_len)
@@ -246,8 +255,8 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
       Rng rng = role_rng.Fork(static_cast<uint64_t>(k));
       torch::manual_seed(MixSeed(cfg.run.seed, role_stream * 1000 + static_cast<uint64_t>(k)));
       auto model = MakeResponseModel(response_cfg, shape, &nb);
-      auto rows =
-          MakeResponseRows(train_seqs, response_cfg, sim->num_items, sim->state_len, rng, &sampler);
+      auto rows = MakeResponseRows(train_seqs, response_cfg, sim->num_items, sim->state_len, rng,
+                                   &sampler, &data.exposures);
       if (response_cfg.neighbourhood)
         rows.neighbourhood = OutOfFoldNeighbourhood(train_seqs, rows, sim->num_items);
       // IPS corrects the self-selection of the logged ratings; the eval role's random-exposure

@@ -25,6 +25,9 @@ struct SimData {
   std::vector<SimRole> roles;  // train, test, and eval when configured
   std::map<SimRole, std::vector<data::Sequence>> sequences;
   std::vector<data::UserId> train_users, test_users;  // ascending
+  // The fitted parts' exposures, when the log records them (sim.response.negative_sampling
+  // exposure needs them).
+  data::ExposureIndex exposures;
 };
 
 // Loads and prepares the data and splits it into roles. Throws ConfigError for incompatible

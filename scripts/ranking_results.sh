@@ -7,6 +7,7 @@
 #
 #   scripts/ranking_results.sh                 # needs build/recarena (make build)
 #   TAGS="shipped pessimism" scripts/ranking_results.sh
+#   DOC=docs/results/other.md IMG=other.png TAGS=...   # a subset, without overwriting the full table
 #
 # Fits go to $OUT/sim/<tag>, the experiment to $OUT/experiment (default OUT=runs/ranking); every
 # fit, run and per-run evaluation resumes, so a rerun only redoes what is missing.
@@ -15,7 +16,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${RECARENA_BIN:-$ROOT/build/recarena}
 OUT=${OUT:-$ROOT/runs/ranking}
 PY=${RECARENA_PYTHON:-$ROOT/.venv/bin/python}
-DOC=$ROOT/docs/results/simulator_ranking.md
+DOC=${DOC:-$ROOT/docs/results/simulator_ranking.md}
+IMG=${IMG:-simulator-ranking.png}
 [[ -x $BIN ]] || { echo "ranking_results.sh: $BIN not built (run make build first)" >&2; exit 2; }
 declare -A VARIANT=(
   [shipped]=""
@@ -24,6 +26,10 @@ declare -A VARIANT=(
   [conditional-leave]="sim.leave.hazard.conditional=true"
   [pessimism-conditional]="sim.response.ensemble=3 sim.response.pessimism=1.0 sim.leave.hazard.conditional=true"
   [uniform-logging]="data.synthetic.logging_pop_power=0"
+  [exposure-negatives]="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure"
+  [exposure-pessimism]="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure sim.response.ensemble=3 sim.response.pessimism=1.0"
+  [exposure-conditional-leave]="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure sim.leave.hazard.conditional=true"
+  [exposure-learned-leave]="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure sim.leave.hazard.conditional=true sim.leave.repetition.enabled=false"
 )
 declare -A WHAT=(
   [shipped]="configs/sim/synthetic.yaml as shipped (Platt calibration, unconditional hazard, no pessimism; popularity-biased logging)"
@@ -32,8 +38,12 @@ declare -A WHAT=(
   [conditional-leave]="the session-conditioned leave hazard (sim.leave.hazard.conditional)"
   [pessimism-conditional]="pessimism and the conditional leave hazard together"
   [uniform-logging]="the shipped simulator fitted on logs whose slates ignore popularity (logging_pop_power 0)"
+  [exposure-negatives]="the shipped popularity-biased logs with their slates recorded; the click model's negatives are the shown and not picked items"
+  [exposure-pessimism]="exposure negatives and pessimism (3 models, train-role reward mean - 1.0 x std)"
+  [exposure-conditional-leave]="exposure negatives and the session-conditioned leave hazard (the repetition rule stays)"
+  [exposure-learned-leave]="exposure negatives and the session-conditioned hazard as the only leave model (no fixed repetition rule)"
 )
-TAGS=${TAGS:-shipped pessimism conditional-leave uniform-logging}
+TAGS=${TAGS:-shipped pessimism conditional-leave uniform-logging exposure-negatives}
 sims=()
 for tag in $TAGS; do
   echo "== fit $tag" >&2
@@ -47,7 +57,7 @@ echo "== experiment over: $TAGS" >&2
 "$BIN" experiment "$ROOT/configs/experiments/ranking-synthetic.yaml" --out "$OUT/experiment" \
   "experiment.simulators=[$list]" >/dev/null
 "$PY" "$ROOT/scripts/plot_ranking.py" "$OUT/experiment/ranking.json" \
-  "$ROOT/docs/results/img/simulator-ranking.png"
+  "$ROOT/docs/results/img/$IMG"
 {
   echo "# Does the learned simulator rank policies like the truth?"
   echo
@@ -58,7 +68,8 @@ echo "== experiment over: $TAGS" >&2
   echo "thesis trains for far longer; this is the budget of docs/results/online.md), seeds 1-5. The"
   echo "reference is the world's ground truth (eval role): its true click model, and its users leave by"
   echo "the world's own patience rule (\`sim.eval.leave: world\`), the same in every variant."
-  echo "docs/results/simulator_ranking_notes.md holds the hand-written reading."
+  echo "docs/results/simulator_ranking_notes.md holds the hand-written reading. This file: \`DOC=${DOC#"$ROOT"/}"
+  echo "IMG=$IMG TAGS=\"$TAGS\" scripts/ranking_results.sh\`."
   echo
   echo "| variant | overrides | what |"
   echo "|---|---|---|"
@@ -68,6 +79,6 @@ echo "== experiment over: $TAGS" >&2
   echo
   sed 's/^# Policy ranking/## Policy ranking/; s/^## \([a-z]\)/### \1/' "$OUT/experiment/ranking.md"
   echo
-  echo "![learned test return against ground-truth return per policy](img/simulator-ranking.png)"
+  echo "![learned test return against ground-truth return per policy](img/$IMG)"
 } >"$DOC"
 echo "wrote $DOC" >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fits the shipped simulators and writes their fidelity reports into docs/results/simulator.md.
 #
-#   scripts/sim_results.sh            # all five: synthetic coat ml-latest-small amazon-industrial rc15
+#   scripts/sim_results.sh            # all six: synthetic synthetic-exposure coat ml-latest-small
+#                                     # amazon-industrial rc15
 #   NAMES="coat" scripts/sim_results.sh
 #
 # Each simulator goes to $OUT/<name> (default runs/sim); a finished fit is reused (sim fit resumes),
@@ -10,7 +11,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${RECARENA_BIN:-$ROOT/build/recarena}
 OUT=${OUT:-$ROOT/runs/sim}
-NAMES=${NAMES:-synthetic coat ml-latest-small amazon-industrial rc15}
+NAMES=${NAMES:-synthetic synthetic-exposure coat ml-latest-small amazon-industrial rc15}
 DOC=$ROOT/docs/results/simulator.md
 PY=${RECARENA_PYTHON:-$ROOT/.venv/bin/python}
 [[ -x $BIN ]] || { echo "sim_results.sh: $BIN not built (run make build first)" >&2; exit 2; }
@@ -29,7 +30,7 @@ done
   echo "on $(date -u +%Y-%m-%d), $(nproc) CPU cores. See docs/simulator.md for what each number means;"
   echo "docs/results/simulator_notes.md holds the hand-written reading of these numbers."
   echo
-  for name in synthetic coat ml-latest-small amazon-industrial rc15; do
+  for name in synthetic synthetic-exposure coat ml-latest-small amazon-industrial rc15; do
     [[ -f $OUT/$name/report.md ]] || continue
     echo "<!-- config: configs/sim/$name.yaml -->"
     sed 's/^# Simulator fidelity: \(.*\)$/## '"$name"' (dataset \1)/; s/^## /### /' "$OUT/$name/report.md" \

@@ -103,7 +103,8 @@ nlohmann::json HeldoutQuality(const env::Simulator& sim, const env::SimData& dat
   ref_cfg.kind = cfg.sim.response.kind;
   ref_cfg.target = rcfg.target;
   Rng ref_rng = Rng(cfg.run.seed).Fork(53 + static_cast<uint64_t>(role));
-  env::ReferenceModels refs(own, ref_cfg, sim.num_items, sim.state_len, ref_rng);
+  env::ReferenceModels refs(own, ref_cfg, sim.num_items, sim.state_len, ref_rng, 50000,
+                            &data.exposures);
 
   std::vector<std::pair<std::string, env::NegativeSampling>> schemes;
   if (rating) {
@@ -111,6 +112,17 @@ nlohmann::json HeldoutQuality(const env::Simulator& sim, const env::SimData& dat
   } else {
     schemes = {{"uniform", env::NegativeSampling::kUniform},
                {"popularity", env::NegativeSampling::kPopularity}};
+    // Where the log records what was shown, the shown-and-not-picked items are the negatives
+    // that measure preference rather than exposure.
+    if (!data.exposures.empty()) schemes.push_back({"exposure", env::NegativeSampling::kExposure});
+  }
+  // The headline numbers (heldout_auc, ece, the reliability bins) come from the scheme the model
+  // was trained and calibrated on when that is the log's exposures, else from the first scheme.
+  size_t primary = 0;
+  if (rcfg.negative_sampling == env::NegativeSampling::kExposure) {
+    for (size_t k = 0; k < schemes.size(); ++k) {
+      if (schemes[k].second == env::NegativeSampling::kExposure) primary = k;
+    }
   }
   nlohmann::json out;
   for (size_t k = 0; k < schemes.size(); ++k) {
@@ -118,15 +130,15 @@ nlohmann::json HeldoutQuality(const env::Simulator& sim, const env::SimData& dat
     // Fork(50): the uniform rows every report had; Fork(52) for the popularity scheme.
     Rng rng = Rng(cfg.run.seed).Fork(kind == env::NegativeSampling::kUniform ? 50 : 52);
     const env::NegativeSampler sampler(kind, sim.num_items, env::ItemCounts(held, sim.num_items));
-    const auto rows = env::HeadRows(
-        env::MakeResponseRows(held, row_cfg, sim.num_items, sim.state_len, rng, &sampler),
-        static_cast<size_t>(std::max<int64_t>(0, max_rows)));
-    const int64_t group = 1 + row_cfg.negatives;
+    const auto rows =
+        env::HeadRows(env::MakeResponseRows(held, row_cfg, sim.num_items, sim.state_len, rng,
+                                            &sampler, &data.exposures),
+                      static_cast<size_t>(std::max<int64_t>(0, max_rows)));
     std::vector<uint8_t> positive(rows.size());
     double pos = 0.0;
     for (size_t i = 0; i < rows.size(); ++i) {
-      positive[i] =
-          rating ? rows.targets[i] >= rcfg.accept_threshold : static_cast<int64_t>(i) % group == 0;
+      // Click rows: 1 logged, 0 negative.
+      positive[i] = rows.targets[i] >= (rating ? rcfg.accept_threshold : 0.5);
       pos += positive[i];
     }
     nlohmann::json sj;
@@ -141,7 +153,8 @@ nlohmann::json HeldoutQuality(const env::Simulator& sim, const env::SimData& dat
     sj["learned_beats_all_auc"] = BeatsAll(sj["models"], "auc", true);
     sj["learned_beats_all_" + std::string(rating ? "rmse" : "logloss")] =
         BeatsAll(sj["models"], rating ? "rmse" : "logloss", false);
-    if (k == 0) {
+    if (k == primary) {
+      out["heldout_scheme"] = scheme;
       out["heldout_rows"] = rows.size();
       out["heldout_auc"] = sj["models"]["learned"]["auc"];
       if (rating) {

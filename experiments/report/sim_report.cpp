@@ -203,10 +203,17 @@ std::string SimReportMarkdown(const nlohmann::json& report) {
       "| role | held-out AUC | held-out RMSE | length KS | mean length logged / simulated | "
       "top-10% share logged / simulated | popularity corr | truth corr |\n";
   md += "|---|---|---|---|---|---|---|---|\n";
+  // The scheme of the headline AUC and ECE when it is not the first one (exposure-trained models).
+  auto scheme_of = [](const nlohmann::json& r) {
+    return r.contains("heldout_scheme") && r["heldout_scheme"] != "uniform" &&
+                   r["heldout_scheme"] != "logged"
+               ? " (" + r["heldout_scheme"].get<std::string>() + " negatives)"
+               : std::string();
+  };
   for (const auto& [role, r] : report["roles"].items()) {
     md += fmt::format(
-        "| {} | {} | {} | {} | {} / {} | {} / {} | {} | {} |\n", role, f(r["heldout_auc"]),
-        r.contains("heldout_rmse") ? f(r["heldout_rmse"]) : "n/a", f(r["length_ks"]),
+        "| {} | {}{} | {} | {} | {} / {} | {} / {} | {} | {} |\n", role, f(r["heldout_auc"]),
+        scheme_of(r), r.contains("heldout_rmse") ? f(r["heldout_rmse"]) : "n/a", f(r["length_ks"]),
         f(r["length_logged_mean"], "{:.2f}"), f(r["length_simulated_mean"], "{:.2f}"),
         f(r["top10_share_logged"]), f(r["top10_share_simulated"]), f(r["popularity_corr"]),
         r.contains("truth_corr") ? f(r["truth_corr"]) : "n/a");
@@ -305,9 +312,9 @@ std::string SimReportMarkdown(const nlohmann::json& report) {
   md += "\n## Calibration (held-out rows)\n\n";
   for (const auto& [role, r] : report["roles"].items()) {
     md += fmt::format(
-        "**{}** (ECE {})\n\n| predicted bin | rows | mean predicted | mean observed "
+        "**{}** (ECE {}{})\n\n| predicted bin | rows | mean predicted | mean observed "
         "|\n|---|---|---|---|\n",
-        role, r.contains("ece") ? f(r["ece"]) : std::string("n/a"));
+        role, r.contains("ece") ? f(r["ece"]) : std::string("n/a"), scheme_of(r));
     for (const auto& b : r["calibration"]) {
       md += fmt::format("| {} | {} | {:.3f} | {:.3f} |\n", b["bin"].get<std::string>(),
                         b["rows"].get<int64_t>(), b["mean_predicted"].get<double>(),

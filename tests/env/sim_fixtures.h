@@ -107,6 +107,13 @@ inline std::vector<SimVariant> SimVariants() {
     c.sim.response.ensemble = 2;
     v.push_back({"sasrec-2x2-bag-ensemble", c});
   }
+  {
+    auto c = TinySimConfig();  // negatives from the logged slates, calibrated on them
+    c.data.synthetic.log_exposures = true;
+    c.sim.response.negative_sampling = env::NegativeSampling::kExposure;
+    c.sim.response.calibration = env::CalibrationKind::kPlatt;
+    v.push_back({"exposure-negatives", c});
+  }
   return v;
 }
 

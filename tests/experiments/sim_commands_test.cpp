@@ -67,8 +67,9 @@ TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
     CHECK(r["rollout_logged"]["length"]["n"].get<int64_t>() == 50);
     CHECK(r["length_ks_replay"].get<double>() >= 0.0);
     CHECK(r["length_ks_replay"].get<double>() <= 1.0);
-    CHECK(r["replay_share"].get<double>() > 0.3);  // most steps come from the logs
-    CHECK_FALSE(r.contains("leave_weights"));      // unconditional hazard
+    CHECK(r["replay_share"].get<double>() > 0.3);    // most steps come from the logs
+    CHECK_FALSE(r.contains("leave_weights"));        // unconditional hazard
+    CHECK_FALSE(r["schemes"].contains("exposure"));  // the log records no slates
   }
   CHECK(rj["roles"]["train"].contains("truth_corr"));
   CHECK(std::filesystem::exists(dir / "report.md"));
@@ -170,6 +171,38 @@ TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
                                "--out", (tmp.path() / "x").string(), "sim.response.kind=lstm"});
   CHECK(bad_component.code == 2);
   CHECK_THAT(bad_component.err, Catch::Contains("lstm") && Catch::Contains("deepfm"));
+}
+
+TEST_CASE("sim report on exposure negatives: a third scheme, and the headline from it",
+          "[sim][cli][exposures]") {
+  recarena::testing::TempDir tmp;
+  const auto dir = tmp.path() / "sim";
+  std::vector<std::string> args{
+      "sim",      "fit",
+      "--config", std::string(RECARENA_SOURCE_DIR) + "/configs/sim/synthetic-exposure.yaml",
+      "--out",    dir.string()};
+  for (const auto& o : TinyOverrides()) args.push_back(o);
+  auto fit = RunCli(args);
+  INFO(fit.err);
+  REQUIRE(fit.code == 0);
+  auto rep = RunCli({"sim", "report", dir.string(), "--episodes", "20"});
+  INFO(rep.err);
+  REQUIRE(rep.code == 0);
+  auto rj = nlohmann::json::parse(rep.out);
+  for (const char* role : {"train", "test"}) {
+    const auto& r = rj["roles"][role];
+    CHECK(r["heldout_scheme"] == "exposure");
+    const auto& sj = r["schemes"]["exposure"];
+    // Shown-and-not-picked rows outnumber the clicks (slates of 10).
+    CHECK(sj["positive_share"].get<double>() < 0.25);
+    CHECK(sj["positive_share"].get<double>() > 0.0);
+    CHECK(r["heldout_auc"] == sj["models"]["learned"]["auc"]);
+    CHECK(r["ece"] == sj["models"]["learned"]["ece"]);
+    CHECK(r["schemes"].contains("uniform"));
+    CHECK(r["schemes"].contains("popularity"));
+  }
+  // The markdown names the scheme of the headline AUC and ECE.
+  CHECK(recarena::ReadFile(dir / "report.md").find("(exposure negatives)") != std::string::npos);
 }
 
 TEST_CASE("sim report: the conditional leave hazard's weights and session-length table",
