@@ -42,9 +42,8 @@
 //   Only clicks are logged: Interaction{user, item, timestamp, value = 1, session, part = 0}; with
 //   log_exposures, the slate's other items (all of it on a no-click step) also go to
 //   Dataset::exposures, stamped with the step's time and session (-1 if the session never clicks).
-//   Time:
-//   a user's first session starts at kSyntheticEpoch + Uniform[0, 7 days); every step (click or
-//   not) takes Uniform[30, 120) seconds and a click is stamped with the time at the end of its
+//   Time: a user's first session starts at kSyntheticEpoch + Uniform[0, 7 days); every step (click
+//   or not) takes Uniform[30, 120) seconds and a click is stamped with the time at the end of its
 //   step; the next session starts Uniform[1, 48) hours after the previous one ended. Session ids
 //   are a global counter over sessions that have at least one click (0, 1, 2, ... in log order;
 //   click-less sessions are not in the log and take no id). The log is ordered by user, then time.

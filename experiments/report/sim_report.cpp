@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "env/sim_fit.h"
+#include "env/truth_fidelity.h"
 #include "env/vector_env.h"
 #include "experiments/eval/rollout.h"
 #include "experiments/report/sim_heldout.h"
@@ -18,20 +19,6 @@
 
 namespace recarena::experiments {
 namespace {
-
-double Pearson(const std::vector<double>& x, const std::vector<double>& y) {
-  const double n = static_cast<double>(x.size());
-  if (x.size() < 2) return std::nan("");
-  const double mx = std::accumulate(x.begin(), x.end(), 0.0) / n;
-  const double my = std::accumulate(y.begin(), y.end(), 0.0) / n;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
-  }
-  return (sxx > 0 && syy > 0) ? sxy / std::sqrt(sxx * syy) : std::nan("");
-}
 
 // Share of all consumptions that fall on the 10% most-consumed items.
 double TopShare(const std::vector<int64_t>& counts) {
@@ -138,43 +125,12 @@ nlohmann::json SimReport(const std::filesystem::path& dir, const SimReportOption
       lx.push_back(std::log1p(static_cast<double>(sim->logged_item_counts[i])));
       ly.push_back(std::log1p(static_cast<double>(random_stats.consumed_counts[i])));
     }
-    rj["popularity_corr"] = Num(Pearson(lx, ly));
+    rj["popularity_corr"] = Num(env::Pearson(lx, ly));
 
     // Learned vs true affinities on the synthetic world.
     if (data.prepared.truth && !sim->ground_truth) {
-      const auto& truth = *data.prepared.truth;
-      const int64_t L = sim->state_len;
-      const size_t m = std::min<size_t>(sim->starts.size(), 200);
-      double sum = 0.0;
-      int64_t used = 0;
-      for (size_t s0 = 0; s0 < m; s0 += 50) {
-        const size_t s1 = std::min(m, s0 + 50);
-        const int64_t k = static_cast<int64_t>(s1 - s0);
-        auto items = torch::full({k, L}, sim->num_items, torch::kInt64);
-        auto lens = torch::empty({k}, torch::kInt64), users = torch::empty({k}, torch::kInt64);
-        for (size_t s = s0; s < s1; ++s) {
-          const auto& st = sim->starts[s];
-          const auto r = static_cast<int64_t>(s - s0);
-          const int64_t keep = std::min<int64_t>(L, static_cast<int64_t>(st.items.size()));
-          for (int64_t j = 0; j < keep; ++j) items[r][j] = st.items[st.items.size() - keep + j];
-          lens[r] = keep;
-          users[r] = st.user;
-        }
-        env::ResponseInput in{items.to(device), lens.to(device), users.to(device), {}};
-        auto all = sim->response->ExpectedAll(in).to(torch::kCPU, torch::kDouble);
-        for (int64_t r = 0; r < k; ++r) {
-          std::vector<double> x(static_cast<size_t>(sim->num_items)),
-              y = truth.UserUtilities(static_cast<data::UserId>(users[r].item<int64_t>()));
-          for (int64_t i = 0; i < sim->num_items; ++i)
-            x[static_cast<size_t>(i)] = all[r][i].item<double>();
-          const double c = Pearson(x, y);
-          if (std::isfinite(c)) {
-            sum += c;
-            ++used;
-          }
-        }
-      }
-      if (used > 0) rj["truth_corr"] = sum / static_cast<double>(used);
+      const double c = env::TruthCorrelation(*sim, *data.prepared.truth, device);
+      if (std::isfinite(c)) rj["truth_corr"] = c;
     }
     report["roles"][env::RoleName(role)] = rj;
   }

@@ -1,7 +1,6 @@
 // Exposure negatives (sim.response.negative_sampling: exposure): rows from the logged slates.
 #include <catch2/catch.hpp>
 
-#include <cmath>
 #include <vector>
 
 #include "core/error.h"
@@ -9,6 +8,7 @@
 #include "data/prep_fixtures.h"
 #include "env/response_training.h"
 #include "env/sim_fit.h"
+#include "env/truth_fidelity.h"
 #include "sim_fixtures.h"
 
 using namespace recarena;
@@ -64,34 +64,11 @@ TEST_CASE("exposure rows: clear errors without exposures", "[env][exposures][err
 
 namespace {
 
-// Mean over the role's first 100 start states of the Pearson correlation between the model's
-// expected reward of every item and the user's true utilities.
+// The train role's truth correlation over its first 100 start states (env/truth_fidelity.h).
 double TruthCorrelation(const env::SimFitConfig& cfg) {
   const auto data = env::BuildSimData(cfg);
   const auto sim = env::FitRole(cfg, data, env::SimRole::kTrain, torch::kCPU);
-  const auto& truth = *data.prepared.truth;
-  const int64_t L = sim->state_len;
-  const auto m = static_cast<int64_t>(std::min<size_t>(100, sim->starts.size()));
-  auto items = torch::full({m, L}, sim->num_items, torch::kInt64);
-  auto lens = torch::empty({m}, torch::kInt64), users = torch::empty({m}, torch::kInt64);
-  for (int64_t r = 0; r < m; ++r) {
-    const auto& st = sim->starts[static_cast<size_t>(r)];
-    const auto keep = std::min<int64_t>(L, static_cast<int64_t>(st.items.size()));
-    for (int64_t j = 0; j < keep; ++j) items[r][j] = st.items[st.items.size() - keep + j];
-    lens[r] = keep;
-    users[r] = st.user;
-  }
-  const auto all = sim->response->ExpectedAll({items, lens, users, {}}).to(torch::kDouble);
-  double sum = 0.0;
-  for (int64_t r = 0; r < m; ++r) {
-    const auto u = truth.UserUtilities(static_cast<data::UserId>(users[r].item<int64_t>()));
-    const auto y = torch::tensor(u, torch::kDouble);
-    const auto x = all[r];
-    const auto xc = x - x.mean(), yc = y - y.mean();
-    sum += (xc * yc).sum().item<double>() /
-           std::sqrt((xc * xc).sum().item<double>() * (yc * yc).sum().item<double>());
-  }
-  return sum / static_cast<double>(m);
+  return env::TruthCorrelation(*sim, *data.prepared.truth, torch::kCPU, 100);
 }
 
 }  // namespace

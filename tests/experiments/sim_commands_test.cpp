@@ -25,17 +25,23 @@ std::vector<std::string> TinyOverrides() {
           "sim.max_length=10",           "run.device=cpu",
           "run.log_level=warn"};
 }
+
+// `sim fit` of configs/sim/<config>.yaml into dir with the tiny overrides and any extra ones.
+recarena::testing::CliResult FitTiny(const std::string& config, const std::filesystem::path& dir,
+                                     const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{
+      "sim",   "fit",       "--config", std::string(RECARENA_SOURCE_DIR) + "/configs/sim/" + config,
+      "--out", dir.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  for (const auto& o : TinyOverrides()) args.push_back(o);
+  return RunCli(args);
+}
 }  // namespace
 
 TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
   recarena::testing::TempDir tmp;
   const auto dir = tmp.path() / "sim";
-  std::vector<std::string> args{
-      "sim",      "fit",
-      "--config", std::string(RECARENA_SOURCE_DIR) + "/configs/sim/synthetic.yaml",
-      "--out",    dir.string()};
-  for (const auto& o : TinyOverrides()) args.push_back(o);
-  auto fit = RunCli(args);
+  auto fit = FitTiny("synthetic.yaml", dir);
   INFO(fit.err);
   REQUIRE(fit.code == 0);
   auto fj = nlohmann::json::parse(fit.out);
@@ -177,12 +183,7 @@ TEST_CASE("sim report on exposure negatives: a third scheme, and the headline fr
           "[sim][cli][exposures]") {
   recarena::testing::TempDir tmp;
   const auto dir = tmp.path() / "sim";
-  std::vector<std::string> args{
-      "sim",      "fit",
-      "--config", std::string(RECARENA_SOURCE_DIR) + "/configs/sim/synthetic-exposure.yaml",
-      "--out",    dir.string()};
-  for (const auto& o : TinyOverrides()) args.push_back(o);
-  auto fit = RunCli(args);
+  auto fit = FitTiny("synthetic-exposure.yaml", dir);
   INFO(fit.err);
   REQUIRE(fit.code == 0);
   auto rep = RunCli({"sim", "report", dir.string(), "--episodes", "20"});
@@ -209,15 +210,7 @@ TEST_CASE("sim report: the conditional leave hazard's weights and session-length
           "[sim][cli][leave]") {
   recarena::testing::TempDir tmp;
   const auto dir = tmp.path() / "sim";
-  std::vector<std::string> args{"sim",
-                                "fit",
-                                "--config",
-                                std::string(RECARENA_SOURCE_DIR) + "/configs/sim/synthetic.yaml",
-                                "--out",
-                                dir.string(),
-                                "sim.leave.hazard.conditional=true"};
-  for (const auto& o : TinyOverrides()) args.push_back(o);
-  auto fit = RunCli(args);
+  auto fit = FitTiny("synthetic.yaml", dir, {"sim.leave.hazard.conditional=true"});
   INFO(fit.err);
   REQUIRE(fit.code == 0);
   auto rep = RunCli({"sim", "report", dir.string(), "--episodes", "40"});
@@ -263,12 +256,7 @@ TEST_CASE("sim rollout --policy run: a trained offline run acts greedily in the 
           "[sim][cli]") {
   recarena::testing::TempDir tmp;
   const auto sim = tmp.path() / "sim";
-  std::vector<std::string> fit{
-      "sim",      "fit",
-      "--config", std::string(RECARENA_SOURCE_DIR) + "/configs/sim/synthetic.yaml",
-      "--out",    sim.string()};
-  for (const auto& o : TinyOverrides()) fit.push_back(o);
-  REQUIRE(RunCli(fit).code == 0);
+  REQUIRE(FitTiny("synthetic.yaml", sim).code == 0);
   // An offline run on the simulator's data (the same dataset section), and one on another catalog.
   auto train = [&](const std::string& out, const std::string& items) {
     return RunCli({"train", "--config",
