@@ -155,6 +155,12 @@ MetricList A2cAgent::UpdateThesis(const Transition& t) {
                       {"grad_norm", norm}});
 }
 
+bool A2cAgent::SetGradientSync(dist::GradientSync* sync) {
+  if (sync != nullptr) sync->SetShare(1.0 / static_cast<double>(sync->group().size()));
+  net_.SetGradientSync(sync);
+  return true;
+}
+
 void A2cAgent::Save(torch::serialize::OutputArchive& archive) const {
   net_.Save(archive);
   explorer_.Save(archive);

@@ -76,6 +76,8 @@ class A2cAgent : public OnlineAgent {
   void Load(torch::serialize::InputArchive& archive) override;
   int64_t step() const override { return step_; }
   std::string name() const override { return name_; }
+  // Every rank's rollouts have the same number of slots: each update's share is 1 / world size.
+  bool SetGradientSync(dist::GradientSync* sync) override;
 
   // The critic's output (eval mode, no grad): V(s) [B, 1] (standard) or Q(s, .) [B, N] (thesis).
   torch::Tensor CriticValues(const env::Observation& obs);

@@ -106,7 +106,7 @@ ActorCritic::Output ActorCritic::Forward(const torch::Tensor& items, const torch
 }
 
 torch::Tensor ActorCritic::Step(const torch::Tensor& loss) {
-  return GradientStep(loss, parameters(), *optimizer_, grad_clip_);
+  return GradientStep(loss, parameters(), *optimizer_, grad_clip_, sync_);
 }
 
 void ActorCritic::Save(torch::serialize::OutputArchive& archive) const {

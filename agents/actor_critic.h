@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "dist/grad_sync.h"
 #include "models/encoder.h"
 #include "policies/exploration.h"
 
@@ -79,7 +80,11 @@ class ActorCritic {
   // zero_grad, loss.backward(), clipping of the global L2 norm of all gradients to grad_clip (when
   // > 0), one Adam step. Returns the global gradient norm before clipping as a 0-dim float64
   // tensor on the device (nothing waits for the device; agents read it with their metrics).
+  // With a GradientSync set (dist/grad_sync.h; not owned), the gradients are averaged over the
+  // data-parallel ranks with the sync's share before clipping.
   torch::Tensor Step(const torch::Tensor& loss);
+  void SetGradientSync(dist::GradientSync* sync) { sync_ = sync; }
+  dist::GradientSync* gradient_sync() const { return sync_; }
 
   std::vector<torch::Tensor> parameters() const;
   int64_t num_items() const { return num_items_; }
@@ -103,6 +108,7 @@ class ActorCritic {
   torch::nn::Linear actor_{nullptr};
   torch::nn::Linear critic_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
+  dist::GradientSync* sync_ = nullptr;
 };
 
 }  // namespace recarena::agents

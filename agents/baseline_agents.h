@@ -21,6 +21,7 @@ class RandomAgent : public OnlineAgent {
   void Load(torch::serialize::InputArchive& archive) override;
   int64_t step() const override { return step_; }
   std::string name() const override { return "random"; }
+  bool SetGradientSync(dist::GradientSync* /*sync*/) override { return true; }  // never updates
 
  protected:
   int64_t num_items_;

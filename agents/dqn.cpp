@@ -207,7 +207,8 @@ DqnAgent::Loss DqnAgent::ComputeLoss(const ReplayBuffer::Batch& batch) {
 MetricList DqnAgent::Update(const ReplayBuffer::Batch& batch) {
   torch::AutoGradMode grad_mode(true);
   const Loss l = ComputeLoss(batch);
-  const torch::Tensor norm = GradientStep(l.loss, parameters(), *optimizer_, options_.grad_clip);
+  const torch::Tensor norm =
+      GradientStep(l.loss, parameters(), *optimizer_, options_.grad_clip, sync_);
   ++grad_steps_;
   UpdateTarget();
   return ReadMetrics({{"loss", l.loss},
@@ -221,13 +222,21 @@ MetricList DqnAgent::Observe(const Transition& t) {
   nstep_.Push(t, buffer_);
   ++env_steps_;
   const DqnOptions& d = options_.dqn;
-  if (buffer_.num_added() < std::max<int64_t>(d.learning_starts, 1) ||
+  // Sharded, every rank adds as many transitions as the others: the job's count is W times this.
+  const int64_t world = sync_ != nullptr ? sync_->group().size() : 1;
+  if (buffer_.num_added() * world < std::max<int64_t>(d.learning_starts, 1) ||
       env_steps_ % d.train_every != 0) {
     return {};
   }
+  int64_t rows = d.batch_size;  // this rank's shard of the global batch
+  if (sync_ != nullptr) {
+    const int64_t W = sync_->group().size(), r = sync_->group().rank();
+    rows = d.batch_size * (r + 1) / W - d.batch_size * r / W;
+    sync_->SetShare(static_cast<double>(rows) / static_cast<double>(d.batch_size));
+  }
   MetricList sum;
   for (int64_t u = 0; u < d.updates_per_step; ++u) {
-    auto m = Update(buffer_.Sample(d.batch_size, options_.gamma, rng_, device_));
+    auto m = Update(buffer_.Sample(rows, options_.gamma, rng_, device_));
     if (sum.empty()) {
       sum = m;
     } else {
@@ -240,6 +249,21 @@ MetricList DqnAgent::Observe(const Transition& t) {
     sum.emplace_back("epsilon", explorer_.options().epsilon.Value(env_steps_));
   }
   return sum;
+}
+
+bool DqnAgent::SetGradientSync(dist::GradientSync* sync) {
+  if (sync != nullptr) {
+    const int W = sync->group().size();
+    if (options_.dqn.batch_size < W) {
+      throw ConfigError("agent.dqn.batch_size",
+                        "agent.dqn.batch_size must be >= the number of processes (" +
+                            std::to_string(W) + ") for sharded training: got " +
+                            std::to_string(options_.dqn.batch_size));
+    }
+    rng_ = rng_.Fork(static_cast<uint64_t>(sync->group().rank()) + 1);
+  }
+  sync_ = sync;
+  return true;
 }
 
 void DqnAgent::Save(torch::serialize::OutputArchive& archive) const {

@@ -71,6 +71,12 @@ class DqnAgent : public OnlineAgent {
   void Load(torch::serialize::InputArchive& archive) override;
   int64_t step() const override { return env_steps_; }
   std::string name() const override { return "dqn"; }
+  // Sharded: rank r of W samples its shard [bs r / W, bs (r + 1) / W) of the global replay batch
+  // of dqn.batch_size rows from its own replay buffer (its replay stream forked by rank) and
+  // weights its gradients by that share; learning starts when the ranks' transitions add up to
+  // dqn.learning_starts; each rank's replay keeps up to dqn.buffer_size of its own users'
+  // transitions. Throws ConfigError when dqn.batch_size < W.
+  bool SetGradientSync(dist::GradientSync* sync) override;
 
   // One gradient step on batch (+ the target update that is due); returns {"loss", "q_mean",
   // "target_mean", "grad_norm"} (grad_norm before clipping).
@@ -99,6 +105,7 @@ class DqnAgent : public OnlineAgent {
   torch::Device device() const { return device_; }
 
  private:
+  dist::GradientSync* sync_ = nullptr;
   // Q-values [B, N] of (encoder, head) for obs moved to the agent's device, in the current mode.
   torch::Tensor Q(models::SequenceEncoderImpl& encoder, torch::nn::Linear& head,
                   const env::Observation& obs);

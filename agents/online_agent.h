@@ -25,6 +25,7 @@
 
 #include "agents/types.h"
 #include "core/rng.h"
+#include "dist/grad_sync.h"
 #include "env/vector_env.h"
 #include "policies/exploration.h"
 
@@ -68,6 +69,14 @@ class OnlineAgent {
   // Environment steps observed (the unit of exploration schedules).
   virtual int64_t step() const = 0;
   virtual std::string name() const = 0;
+  // Sharded simulation (docs/distributed.md): every rank runs a replica of the agent on its own
+  // share of the users, and with sync set each update averages its gradients over the ranks (sync
+  // is not owned and must outlive the agent; nullptr = one process), so the replicas stay equal.
+  // The runner calls Observe equally often on every rank with the same number of slots, so updates
+  // (and their collectives) happen in the same order everywhere. Returns false, changing nothing,
+  // when the agent cannot learn sharded (the runner then refuses the job). Default: true only for
+  // nullptr.
+  virtual bool SetGradientSync(dist::GradientSync* sync) { return sync == nullptr; }
 };
 
 }  // namespace recarena::agents

@@ -2,6 +2,7 @@
 #include "agents/gradient_step.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "core/error.h"
@@ -80,7 +81,9 @@ MetricList PgAgent::Observe(const Transition& t) {
       episode_start_[static_cast<size_t>(b)] = now + 1;
     }
   }
-  if (static_cast<int64_t>(finished_.size()) < options_.pg.episodes_per_update) return {};
+  auto pending = static_cast<double>(finished_.size());
+  if (auto* sync = net_.gradient_sync()) pending = sync->Sum({pending})[0];
+  if (pending < static_cast<double>(options_.pg.episodes_per_update)) return {};
   return Update();
 }
 
@@ -96,6 +99,15 @@ MetricList PgAgent::Update() {
   for (const auto& [slot, first, last] : finished_) {
     for (int64_t s = first; s <= last; ++s) rows.push_back((s - buffer_base_) * B + slot);
   }
+  dist::GradientSync* sync = net_.gradient_sync();
+  double share = 1.0;
+  if (sync != nullptr) {
+    const double global_rows = sync->Sum({static_cast<double>(rows.size())})[0];
+    share = static_cast<double>(rows.size()) / global_rows;
+    // A rank without finished episodes still joins the all-reduce: a stand-in row, share 0.
+    if (rows.empty()) rows.push_back(0);
+    sync->SetShare(share);
+  }
   auto index = torch::tensor(rows, torch::kInt64).to(device_);
   auto items = batch.items.reshape({T * B, L}).index_select(0, index);
   auto lengths = batch.lengths.reshape({T * B}).index_select(0, index);
@@ -103,7 +115,17 @@ MetricList PgAgent::Update() {
   auto actions = batch.actions.reshape({T * B}).index_select(0, index);
   auto returns = returns_all.reshape({T * B}).index_select(0, index);
   if (options_.pg.normalize_returns) {
-    returns = (returns - returns.mean()) / (returns.std(/*unbiased=*/false) + 1e-8);
+    if (sync != nullptr) {
+      // The mean and (biased) spread over every rank's rows; the stand-in row counts for nothing.
+      const auto r = returns.to(torch::kCPU, torch::kDouble);
+      const double w = share > 0 ? 1.0 : 0.0;
+      const auto s = sync->Sum({w * static_cast<double>(r.size(0)), w * r.sum().item<double>(),
+                                w * r.square().sum().item<double>()});
+      const double mean = s[1] / s[0], var = std::max(0.0, s[2] / s[0] - mean * mean);
+      returns = (returns - mean) / (std::sqrt(var) + 1e-8);
+    } else {
+      returns = (returns - returns.mean()) / (returns.std(/*unbiased=*/false) + 1e-8);
+    }
   }
 
   auto out = net_.Forward(items, lengths, /*train=*/true);
@@ -130,6 +152,11 @@ MetricList PgAgent::Update() {
                       {"critic_loss", critic_loss},
                       {"entropy", entropy},
                       {"grad_norm", norm}});
+}
+
+bool PgAgent::SetGradientSync(dist::GradientSync* sync) {
+  net_.SetGradientSync(sync);
+  return true;
 }
 
 void PgAgent::Save(torch::serialize::OutputArchive& archive) const {

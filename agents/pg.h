@@ -60,6 +60,11 @@ class PgAgent : public OnlineAgent {
   void Load(torch::serialize::InputArchive& archive) override;
   int64_t step() const override { return step_; }
   std::string name() const override { return "pg"; }
+  // Sharded: the ranks update together once their finished episodes add up to
+  // pg.episodes_per_update (one small all-reduce per step); each weights its gradients by its
+  // share of the update's rows, and normalize_returns uses the mean and spread over every rank's
+  // rows, so the update is the one a single process would make on the union of the episodes.
+  bool SetGradientSync(dist::GradientSync* sync) override;
 
   // The baseline b(s) [B] (eval mode, no grad); throws recarena::Error without pg.baseline.
   torch::Tensor Baseline(const env::Observation& obs);

@@ -13,7 +13,10 @@ evaluation) and takes
     env steps/s = (long - short) / (t_long - t_short),  user-steps/s = B x that.
 
 Rounds alternate the binaries (baseline then current, per agent), and the ratio column is the
-median of the per-round ratios current / baseline, with its range.
+median of the per-round ratios current / baseline, with its range. With --nproc N instead of
+--baseline, the two columns are the current binary as 1 process and as N processes of sharded
+simulation (`recarena launch --nproc N -- recarena online ...`, docs/distributed.md; B is the
+job's users, B / N per process), each process with --threads intra-op threads.
 
 The simulator (runs/sim/ml-latest-small) and, for dt, the offline MRDT run it warm-starts from
 (runs/offline/ml-latest-small-mrdt) are made with the current binary when missing.
@@ -53,8 +56,8 @@ def prepare(exe, agents):
                         "--out", str(MRDT_DIR)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
-def run_seconds(exe, agent, steps, args, workdir):
-    """Wall seconds of one `recarena online` run of `steps` training steps."""
+def run_seconds(exe, agent, steps, args, workdir, nproc=1):
+    """Wall seconds of one `recarena online` run of `steps` training steps (nproc processes)."""
     config, extra = AGENTS[agent]
     out = Path(tempfile.mkdtemp(prefix=f"{agent}-", dir=workdir))
     out.rmdir()  # a fresh run directory (an existing one would be resumed)
@@ -62,6 +65,8 @@ def run_seconds(exe, agent, steps, args, workdir):
            f"train.eval_every={steps}", f"train.steps_per_epoch={steps}",
            f"train.eval_episodes={args.eval_episodes}", f"train.num_envs={args.num_envs}",
            "run.device=cpu", *extra]
+    if nproc > 1:
+        cmd = [exe, "launch", "--nproc", str(nproc), "--", "recarena"] + cmd[1:]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     start = time.perf_counter()
     p = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -73,9 +78,9 @@ def run_seconds(exe, agent, steps, args, workdir):
     return seconds
 
 
-def env_steps_per_second(exe, agent, args, workdir):
-    t_short = run_seconds(exe, agent, args.short, args, workdir)
-    t_long = run_seconds(exe, agent, args.long, args, workdir)
+def env_steps_per_second(exe, agent, args, workdir, nproc=1):
+    t_short = run_seconds(exe, agent, args.short, args, workdir, nproc)
+    t_long = run_seconds(exe, agent, args.long, args, workdir, nproc)
     if t_long <= t_short:
         raise SystemExit(f"online_throughput: {agent}: the {args.long}-step run ({t_long:.2f} s) "
                          f"was not slower than the {args.short}-step run ({t_short:.2f} s); "
@@ -95,7 +100,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-episodes", type=int, default=16)
+    ap.add_argument("--nproc", type=int, default=1,
+                    help="compare 1 process with this many (sharded simulation); not with "
+                         "--baseline")
     args = ap.parse_args()
+    if args.nproc > 1 and args.baseline:
+        raise SystemExit("online_throughput: --nproc and --baseline are exclusive")
+    if args.nproc > 1 and args.num_envs % args.nproc:
+        raise SystemExit(f"online_throughput: --num-envs {args.num_envs} is not a multiple of "
+                         f"--nproc {args.nproc}")
     agents = [a.strip() for a in args.agents.split(",") if a.strip()]
     for a in agents:
         if a not in AGENTS:
@@ -107,37 +120,40 @@ def main():
     for flag in ("num_envs", "rounds", "threads", "eval_episodes"):
         if getattr(args, flag) < 1:
             raise SystemExit(f"online_throughput: --{flag.replace('_', '-')} must be >= 1")
-    exes = ([("baseline", args.baseline)] if args.baseline else []) + [("current", args.exe)]
-    for _, e in exes:
+    # (column, binary, processes); the ratio column is current / baseline.
+    exes = ([("baseline", args.baseline, 1)] if args.baseline else []) + [("current", args.exe, 1)]
+    if args.nproc > 1:
+        exes = [("baseline", args.exe, 1), ("current", args.exe, args.nproc)]
+    for _, e, _ in exes:
         if not os.access(e, os.X_OK):
             raise SystemExit(f"online_throughput: {e} is not an executable")
     prepare(args.exe, agents)
 
     print(f"machine: {os.cpu_count()} cores; threads per run: {args.threads}; "
           f"B = {args.num_envs}; steps {args.short} and {args.long}; rounds {args.rounds}")
-    for name, e in exes:
-        print(f"{name}: {e}")
+    for name, e, n in exes:
+        print(f"{name}: {e}" + (f" x {n} processes" if n > 1 else ""))
     print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    rates = {(a, n): [] for a in agents for n, _ in exes}
+    rates = {(a, n): [] for a in agents for n, _, _ in exes}
     with tempfile.TemporaryDirectory(prefix="online-bench-") as workdir:
         for r in range(args.rounds):
             for a in agents:
-                for name, e in exes:
-                    rates[(a, name)].append(env_steps_per_second(e, a, args, workdir))
+                for name, e, n in exes:
+                    rates[(a, name)].append(env_steps_per_second(e, a, args, workdir, n))
             print(f"round {r + 1}/{args.rounds} done, load "
                   + " ".join(f"{x:.2f}" for x in os.getloadavg()), file=sys.stderr)
     print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    head = "| agent | B | " + " | ".join(f"{n} env steps/s" for n, _ in exes)
+    head = "| agent | B | " + " | ".join(f"{n} env steps/s" for n, _, _ in exes)
     head += " | current user-steps/s |"
-    if args.baseline:
+    if len(exes) > 1:
         head += " current/baseline | ratio range |"
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for a in agents:
-        med = {n: statistics.median(rates[(a, n)]) for n, _ in exes}
-        row = f"| {a} | {args.num_envs} | " + " | ".join(f"{med[n]:.1f}" for n, _ in exes)
+        med = {n: statistics.median(rates[(a, n)]) for n, _, _ in exes}
+        row = f"| {a} | {args.num_envs} | " + " | ".join(f"{med[n]:.1f}" for n, _, _ in exes)
         row += f" | {med['current'] * args.num_envs:.0f} |"
-        if args.baseline:
+        if len(exes) > 1:
             ratios = [c / b for c, b in zip(rates[(a, "current")], rates[(a, "baseline")])]
             row += f" {statistics.median(ratios):.2f} | {min(ratios):.2f}-{max(ratios):.2f} |"
         print(row)

@@ -2,7 +2,7 @@
 # Online learning-loop throughput (env steps/s of DQN, A2C, PG and the DT agent on ml-latest-small,
 # B = 16): THE one command. Optionally side by side with another recarena binary:
 #
-#   bench/run_online_throughput.sh [--baseline OTHER_RECARENA] [--agents dqn,a2c,pg,dt]
+#   bench/run_online_throughput.sh [--baseline OTHER_RECARENA | --nproc N] [--agents dqn,a2c,pg,dt]
 #                                  [--rounds R] [--threads T] [--num-envs B] [--short S] [--long L]
 #
 # Builds build/recarena if needed, then runs bench/online_throughput.py (its --help says what it

@@ -66,11 +66,22 @@ void GradientSync::BroadcastParameters(const std::vector<torch::Tensor>& paramet
   }
 }
 
-std::vector<double> GradientSync::ReduceShares(const std::vector<double>& values) {
+namespace {
+std::vector<double> SumOf(ProcessGroup& group, const std::vector<double>& values, double weight,
+                          const std::string& what) {
   if (values.empty()) return {};
-  std::vector<torch::Tensor> t{torch::tensor(values, torch::kDouble).mul_(share_)};
-  group_.AllReduceSum(t, "update metrics");
+  std::vector<torch::Tensor> t{torch::tensor(values, torch::kDouble).mul_(weight)};
+  group.AllReduceSum(t, what);
   return std::vector<double>(t[0].data_ptr<double>(), t[0].data_ptr<double>() + t[0].numel());
+}
+}  // namespace
+
+std::vector<double> GradientSync::ReduceShares(const std::vector<double>& values) {
+  return SumOf(group_, values, share_, "update metrics");
+}
+
+std::vector<double> GradientSync::Sum(const std::vector<double>& values) {
+  return SumOf(group_, values, 1.0, "counts");
 }
 
 }  // namespace recarena::dist

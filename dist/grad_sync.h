@@ -33,6 +33,8 @@ class GradientSync {
   void BroadcastParameters(const std::vector<torch::Tensor>& parameters);
   // The share-weighted sum over the ranks of per-update numbers (the loss terms an update reports).
   std::vector<double> ReduceShares(const std::vector<double>& values);
+  // The plain sum over the ranks (counts, sums of squares): every rank gets the same numbers.
+  std::vector<double> Sum(const std::vector<double>& values);
 
   ProcessGroup& group() { return group_; }
   int64_t bytes_reduced() const { return bytes_reduced_; }  // gradient bytes all-reduced so far

@@ -15,6 +15,11 @@ VectorEnv::VectorEnv(std::shared_ptr<const Simulator> sim, const VectorEnvOption
   if (options_.num_envs < 1) {
     throw Error("VectorEnv num_envs must be >= 1, got " + std::to_string(options_.num_envs));
   }
+  if (options_.episode_offset < 0 || options_.episode_stride < 1) {
+    throw Error("VectorEnv episode numbering needs offset >= 0 and stride >= 1, got " +
+                std::to_string(options_.episode_offset) + " and " +
+                std::to_string(options_.episode_stride));
+  }
   max_length_ = options_.max_length > 0 ? options_.max_length : sim_->cfg.max_length;
   if (max_length_ < 1) throw Error("VectorEnv max_length must be >= 1");
   CheckSimulatorDevice();
@@ -97,7 +102,7 @@ void VectorEnv::StartEpisodes(const std::vector<int64_t>& slots) {
   auto* up = users.data_ptr<int64_t>();
   for (int64_t r = 0; r < n; ++r) {
     const auto slot = static_cast<size_t>(slots[static_cast<size_t>(r)]);
-    episode_[slot] = next_episode_++;
+    episode_[slot] = options_.episode_offset + options_.episode_stride * next_episode_++;
     rng_[slot] = Rng(seed_).Fork(static_cast<uint64_t>(episode_[slot]));
     const auto& start = sim_->starts[rng_[slot].UniformInt(sim_->starts.size())];
     const int64_t k = static_cast<int64_t>(start.items.size());

@@ -55,6 +55,12 @@ struct VectorEnvOptions {
   // recomputing every history every step. Same results to rounding; false = the full recompute
   // (the reference the tests and benchmarks compare with).
   bool incremental = true;
+  // Episode numbering: this env's k-th episode (k = 0, 1, ... in the order above) is episode
+  // episode_offset + k * episode_stride. Sharded simulation (docs/distributed.md) gives rank r of W
+  // offset r and stride W, so the ranks step disjoint episodes whose union, for a policy that is a
+  // function of the observation, is exactly the single-process set. Defaults: 0, 1, 2, ...
+  int64_t episode_offset = 0;
+  int64_t episode_stride = 1;
 };
 
 struct Observation {
@@ -88,7 +94,8 @@ class VectorEnv {
   // sim must live on options.device (LoadSimulator(dir, role, device)).
   VectorEnv(std::shared_ptr<const Simulator> sim, const VectorEnvOptions& options);
 
-  // Starts episodes 0..B-1 with seed; reward/accepted/terminated/truncated are zeros/false.
+  // Starts the first B episodes (0..B-1 with the default numbering) with seed;
+  // reward/accepted/terminated/truncated are zeros/false.
   StepResult Reset(uint64_t seed);
   // actions [B] int64 (any device; moved to the env's device).
   StepResult Step(const torch::Tensor& actions);
@@ -100,6 +107,8 @@ class VectorEnv {
   int64_t num_items() const { return sim_->num_items; }
   int64_t state_len() const { return sim_->state_len; }
   int64_t max_length() const { return max_length_; }
+  int64_t episode_offset() const { return options_.episode_offset; }
+  int64_t episode_stride() const { return options_.episode_stride; }
   float reward_min() const;
   float reward_max() const;
   const Simulator& simulator() const { return *sim_; }

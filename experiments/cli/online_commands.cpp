@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/config.h"
 #include "core/log.h"
 #include "core/run_dir.h"
+#include "dist/world.h"
 #include "experiments/cli/command_util.h"
 #include "experiments/train/online_runner.h"
+#include "experiments/train/shared_run_dir.h"
 
 namespace recarena::experiments {
 namespace po = boost::program_options;
@@ -26,7 +29,10 @@ int RunOnlineCommand(const std::vector<std::string>& args, std::ostream& out) {
         "Trains one online agent in a fitted simulator's train role, evaluating it on\n"
         "the test (or eval) role every train.eval_every environment steps: Return,\n"
         "Length, R_avg (mean, 95% interval) and R@e/Len@e/R_avg@e for epochs 0, 1, 2.\n"
-        "A killed run resumes from its last checkpoint when started again.",
+        "A killed run resumes from its last checkpoint when started again.\n"
+        "Sharded over several processes when WORLD_SIZE > 1 (`recarena launch --nproc N --\n"
+        "recarena online ...`, or torchrun-style variables; docs/distributed.md): each rank\n"
+        "steps its share of the users, updates are all-reduced, evaluations gathered.",
         opts);
     return 0;
   }
@@ -34,12 +40,22 @@ int RunOnlineCommand(const std::vector<std::string>& args, std::ostream& out) {
   if (config_file.empty()) throw Error("--config FILE is required (see configs/online/)");
   auto cfg = config::Load<OnlineRunConfig>(config_file, cl.overrides);
   cfg.Validate();
-  std::filesystem::path created;
-  const auto dir = SetupRunDir(cfg.run, out_dir, &created);
-  const FailedStartCleanup cleanup(dir, created);
-  CheckRunDirConfig(dir, config::ToYamlString(cfg));
+  const auto group = dist::JoinGroup(dist::WorldFromEnvironment());
+  const bool lead = group == nullptr || group->rank() == 0;
+  const std::string yaml = config::ToYamlString(cfg);
+  std::filesystem::path created, lead_dir;
+  std::optional<FailedStartCleanup> cleanup;
+  if (lead) {
+    lead_dir = SetupRunDir(cfg.run, out_dir, &created);
+    cleanup.emplace(lead_dir, created);
+    CheckRunDirConfig(lead_dir, yaml);
+  } else {
+    log::SetLevel(log::Level::kWarn);  // rank 0 reports for the job
+  }
+  const auto dir = ShareRunDir(group.get(), lead_dir, yaml);
   log::Info("run directory {}", dir.string());
-  auto result = RunOnline(cfg, dir);
+  auto result = RunOnline(cfg, dir, 0, group.get());
+  if (!lead) return 0;
   auto j = result.summary;
   j["dir"] = dir.string();
   j["resumed"] = result.resumed;

@@ -18,10 +18,14 @@ EpisodeStats RunEpisodes(env::VectorEnv& venv, const PolicyFn& policy, int64_t e
   stats.consumed_counts.assign(static_cast<size_t>(venv.num_items()), 0);
   stats.shown_counts.assign(static_cast<size_t>(venv.num_items()), 0);
   const int64_t B = venv.num_envs();
+  // The episodes below `episodes` this env numbers (all of them with the default numbering).
+  const int64_t offset = venv.episode_offset(), stride = venv.episode_stride();
+  const int64_t owned = offset < episodes ? (episodes - offset - 1) / stride + 1 : 0;
+  if (owned == 0) return stats;
   auto r = venv.Reset(seed);
   int64_t finished = 0;
-  const int64_t limit = episodes * venv.max_length() * 4 + 1000;
-  for (int64_t step = 0; finished < episodes; ++step) {
+  const int64_t limit = owned * venv.max_length() * 4 + 1000;
+  for (int64_t step = 0; finished < owned; ++step) {
     if (step > limit) throw Error("RunEpisodes: episodes did not finish within the step limit");
     const auto ids = r.episode_id;
     auto actions = policy(r);

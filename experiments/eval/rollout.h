@@ -32,9 +32,11 @@ struct EpisodeStats {
 
 // Resets venv with seed and steps until episodes 0..episodes-1 have all finished; episodes with
 // larger ids that finish meanwhile are ignored, so the statistics do not depend on num_envs (for a
-// policy that is a function of the observation). Throws recarena::Error if that takes more than
-// episodes * max_length * 4 + 1000 steps (it cannot, by the step cap).
-// observer, when given, sees every step: (result before, actions, result after).
+// policy that is a function of the observation). With a sharded numbering (VectorEnvOptions::
+// episode_offset / episode_stride) only this env's episodes below `episodes` are run; the others'
+// entries stay 0, so summing the stats of every shard (SumEpisodeStats) gives the whole set. Throws
+// recarena::Error if that takes more than episodes * max_length * 4 + 1000 steps (it cannot, by the
+// step cap). observer, when given, sees every step: (result before, actions, result after).
 using StepObserver =
     std::function<void(const env::StepResult&, const torch::Tensor&, const env::StepResult&)>;
 EpisodeStats RunEpisodes(env::VectorEnv& venv, const PolicyFn& policy, int64_t episodes,

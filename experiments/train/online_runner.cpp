@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
+#include "dist/grad_sync.h"
 #include "env/simulator.h"
 #include "env/vector_env.h"
 #include "experiments/eval/metrics.h"
@@ -99,12 +100,14 @@ OnlineEvaluation FromJson(const json& j) {
 
 OnlineEvaluation Evaluate(agents::OnlineAgent& agent, const OnlineRunConfig& cfg,
                           std::shared_ptr<const env::Simulator> sim, torch::Device device,
-                          int64_t step, const std::vector<uint8_t>& long_tail) {
+                          int64_t step, const std::vector<uint8_t>& long_tail,
+                          const OnlineShard& shard) {
   // The same evaluation users and draws at every evaluation: episode seed and policy stream are
-  // fixed functions of run.seed.
-  Rng rng = Rng(cfg.run.seed).Fork(4);
-  const auto stats = RunAgentEpisodes(agent, std::move(sim), cfg.train, device,
-                                      cfg.train.eval_episodes, MixSeed(cfg.run.seed, 999), rng);
+  // fixed functions of run.seed (and of the rank).
+  Rng rng = shard.Stream(Rng(cfg.run.seed).Fork(4));
+  const auto stats =
+      RunAgentEpisodes(agent, std::move(sim), cfg.train, device, cfg.train.eval_episodes,
+                       MixSeed(cfg.run.seed, 999), rng, shard);
   OnlineEvaluation e;
   e.step = step;
   e.user_steps = step * cfg.train.num_envs;
@@ -238,15 +241,16 @@ std::unique_ptr<agents::OnlineAgent> BuildAgent(const OnlineRunConfig& cfg,
 
 EpisodeStats RunAgentEpisodes(agents::OnlineAgent& agent, std::shared_ptr<const env::Simulator> sim,
                               const OnlineTrainConfig& train, torch::Device device,
-                              int64_t episodes, uint64_t episode_seed, Rng& rng) {
+                              int64_t episodes, uint64_t episode_seed, Rng& rng,
+                              const OnlineShard& shard) {
   env::VectorEnvOptions vo;
   vo.num_envs = train.eval_num_envs;
   vo.mask_repeats = train.mask_repeats;
   vo.leave_enabled = train.leave_enabled;
   vo.device = device;
-  env::VectorEnv venv(std::move(sim), vo);
+  env::VectorEnv venv(std::move(sim), shard.Env(vo, /*divide=*/false));
   const bool explore = train.eval_explore;
-  return RunEpisodes(
+  auto stats = RunEpisodes(
       venv,
       [&](const env::StepResult& r) {
         return agent.Act(r.observation, r.candidate_mask, explore, rng).actions;
@@ -256,6 +260,8 @@ EpisodeStats RunAgentEpisodes(agents::OnlineAgent& agent, std::shared_ptr<const 
           const env::StepResult& after) {
         agent.Track(agents::MakeTransition(before, actions, after));
       });
+  shard.Gather(stats);
+  return stats;
 }
 
 LoadedOnlineRun LoadOnlineRun(const fs::path& run_dir) {
@@ -281,10 +287,17 @@ LoadedOnlineRun LoadOnlineRun(const fs::path& run_dir) {
 }
 
 OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir,
-                          int64_t stop_after_segments) {
+                          int64_t stop_after_segments, dist::ProcessGroup* group) {
   cfg_in.Validate();
   OnlineRunConfig cfg = cfg_in;
-  const auto device = models::ResolveDevice(cfg.run.device);
+  const OnlineShard shard{group};
+  env::VectorEnvOptions vo;
+  vo.num_envs = cfg.train.num_envs;
+  vo.mask_repeats = cfg.train.mask_repeats;
+  vo.leave_enabled = cfg.train.leave_enabled;
+  vo.device = models::ResolveDevice(cfg.run.device);
+  vo = shard.Env(vo, /*divide=*/true);  // before anything is loaded: a bad split fails at once
+  const auto device = vo.device;
   auto train_sim =
       env::LoadSimulator(cfg.simulator.dir, env::ParseRole(cfg.simulator.train_role), device);
   auto eval_sim =
@@ -295,28 +308,58 @@ OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir
   // The agent's encoder reads the simulator's observation: its state length follows it.
   cfg.agent.encoder.state_len = train_sim->state_len;
   auto agent = BuildAgent(cfg, *train_sim, eval_sim, device);
+  std::unique_ptr<dist::GradientSync> sync;
+  if (group != nullptr) {
+    sync = std::make_unique<dist::GradientSync>(*group);
+    if (!agent->SetGradientSync(sync.get())) {
+      throw Error(fmt::format(
+          "agent.kind {} cannot run sharded over {} processes (docs/distributed.md lists the "
+          "agents that can); run it as one process",
+          config::EnumToString(cfg.agent.kind), shard.size()));
+    }
+    // The replicas start equal (BuildAgent seeded every rank alike); their dropout draws differ.
+    torch::manual_seed(MixSeed(cfg.run.seed, 1000 + static_cast<uint64_t>(shard.rank())));
+  }
   const std::vector<uint8_t> long_tail = LongTailFromPopularity(train_sim->logged_item_counts, 0.1);
-  Rng act_rng = Rng(cfg.run.seed).Fork(3);
+  Rng act_rng = shard.Stream(Rng(cfg.run.seed).Fork(3));
 
   OnlineRunResult result;
   RunnerState st;
   const auto ckpt = run_dir / "checkpoint.pt";
-  if (fs::exists(ckpt)) {
+  if (shard.lead() && fs::exists(ckpt)) {
     st = LoadCheckpoint(ckpt, *agent, act_rng);
     result.resumed = true;
     log::Info("resumed {} at step {} ({} evaluations)", run_dir.string(), st.step,
               st.history.size());
   }
-  if (st.history.empty()) {
-    st.history.push_back(Evaluate(*agent, cfg, eval_sim, device, 0, long_tail));
-    SaveCheckpoint(ckpt, *agent, st, act_rng);
-    WriteOutputs(run_dir, cfg, st.history, agent->name());
+  // Rank 0's resume point, for every rank; the others load their own state at that step.
+  std::vector<int64_t> point{st.step, st.segment, st.history.empty() ? 0 : 1};
+  shard.Broadcast(point);
+  const bool fresh = point[2] == 0;
+  if (!shard.lead() && !fresh) {
+    st.step = point[0];
+    st.segment = point[1];
+    LoadRankState(RankStateFile(run_dir, shard.rank(), st.step), *agent, act_rng, st.step);
+    result.resumed = true;
   }
-  env::VectorEnvOptions vo;
-  vo.num_envs = cfg.train.num_envs;
-  vo.mask_repeats = cfg.train.mask_repeats;
-  vo.leave_enabled = cfg.train.leave_enabled;
-  vo.device = device;
+  // Every rank's state at st.step: the other ranks' files first, then rank 0's checkpoint.pt (the
+  // commit point), then the other ranks drop their older files.
+  auto save = [&] {
+    if (!shard.lead()) {
+      SaveRankState(RankStateFile(run_dir, shard.rank(), st.step), *agent, act_rng, st.step);
+    }
+    shard.Barrier("rank states written");
+    if (shard.lead()) {
+      SaveCheckpoint(ckpt, *agent, st, act_rng);
+      WriteOutputs(run_dir, cfg, st.history, agent->name());
+    }
+    shard.Barrier("checkpoint written");
+    if (!shard.lead()) PruneRankStates(run_dir, shard.rank(), st.step);
+  };
+  if (fresh) {
+    st.history.push_back(Evaluate(*agent, cfg, eval_sim, device, 0, long_tail, shard));
+    save();
+  }
   env::VectorEnv train_env(train_sim, vo);
   int64_t segments_now = 0;
   while (st.step < cfg.train.total_steps) {
@@ -362,7 +405,13 @@ OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir
     }
     st.step += len;
     ++st.segment;
-    auto e = Evaluate(*agent, cfg, eval_sim, device, st.step, long_tail);
+    shard.Gather(sums, counts);
+    std::map<std::string, double> ret{{"return", ret_sum}};
+    std::map<std::string, int64_t> eps{{"return", episodes}};
+    shard.Gather(ret, eps);
+    ret_sum = ret["return"];
+    episodes = eps["return"];
+    auto e = Evaluate(*agent, cfg, eval_sim, device, st.step, long_tail, shard);
     e.train_return = episodes > 0 ? ret_sum / static_cast<double>(episodes) : std::nan("");
     if (!std::isfinite(e.train_return)) e.train_return = 0.0;
     for (const auto& [k, v] : sums) e.train_metrics[k] = v / static_cast<double>(counts[k]);
@@ -378,8 +427,7 @@ OnlineRunResult RunOnline(const OnlineRunConfig& cfg_in, const fs::path& run_dir
         e.return_lo, e.return_hi, e.length_mean, e.ravg_mean, e.long_tail_share, rate,
         act_s * per_step_ms, env_s * per_step_ms, learn_s * per_step_ms,
         rate > 0 ? static_cast<double>(cfg.train.total_steps - st.step) / rate : 0.0);
-    SaveCheckpoint(ckpt, *agent, st, act_rng);
-    WriteOutputs(run_dir, cfg, st.history, agent->name());
+    save();
     if (stop_after_segments > 0 && ++segments_now >= stop_after_segments) break;
   }
   result.history = st.history;

@@ -26,6 +26,7 @@
 #include "env/simulator.h"
 #include "experiments/eval/rollout.h"
 #include "experiments/train/online_config.h"
+#include "experiments/train/online_shard.h"
 
 namespace recarena::experiments {
 
@@ -50,17 +51,22 @@ struct OnlineRunResult {
 };
 
 // Runs (or resumes) cfg in run_dir. stop_after_segments > 0 returns after that many segments in
-// this call (simulates a crash in tests).
+// this call (simulates a crash in tests). group: this rank's data-parallel group, nullptr for one
+// process (experiments/train/online_shard.h: sharded simulation; throws Error naming the agent
+// when it cannot learn sharded). Every rank returns the gathered history; rank 0 alone writes
+// the run directory's files.
 OnlineRunResult RunOnline(const OnlineRunConfig& cfg, const std::filesystem::path& run_dir,
-                          int64_t stop_after_segments = 0);
+                          int64_t stop_after_segments = 0, dist::ProcessGroup* group = nullptr);
 
 // Runs episodes 0..episodes-1 of sim (reset with episode_seed) with the agent acting as in the
 // runner's evaluations: greedy unless train.eval_explore, train.eval_num_envs users at once,
 // train.mask_repeats and train.leave_enabled, every step passed to agent.Track. rng is the
-// agent's action stream.
+// agent's action stream. shard: this rank runs its episodes only and the statistics are gathered
+// over the ranks (every rank returns the whole set).
 EpisodeStats RunAgentEpisodes(agents::OnlineAgent& agent, std::shared_ptr<const env::Simulator> sim,
                               const OnlineTrainConfig& train, torch::Device device,
-                              int64_t episodes, uint64_t episode_seed, Rng& rng);
+                              int64_t episodes, uint64_t episode_seed, Rng& rng,
+                              const OnlineShard& shard = {});
 
 // An online run directory's agent as of its last checkpoint, with the simulator role it is
 // evaluated in (for conformal evaluation and other post-hoc analyses). Throws FileError when

@@ -1,7 +1,9 @@
 // Data-parallel `recarena train` (dist/, experiments/train): the 2-process job matches the
 // 1-process run, resumes after a kill to the uninterrupted result, and a killed or hung rank stops
-// the job with a clear error instead of a hang. Real processes of build/recarena on the synthetic
-// world, Gloo over the loopback.
+// the job with a clear error instead of a hang. Sharded `recarena online`: the 2-process
+// evaluation is the 1-process one, the replicas stay equal, a killed job resumes exactly, and
+// what cannot be sharded is refused. Real processes of build/recarena on the synthetic world,
+// Gloo over the loopback.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -14,6 +16,8 @@
 #include "core/atomic_file.h"
 #include "core/process.h"
 #include "dist/launch.h"
+#include "models/checkpoint.h"
+#include "online_fixtures.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -198,4 +202,156 @@ TEST_CASE(
   CHECK(s < 30.0);           // ... and no longer
   CHECK_THAT(ReadFile(tmp.path() / "rank0.log"),
              Catch::Contains("rank 0 of 2") && Catch::Contains("did not answer within 5 s"));
+}
+
+namespace {
+
+// `online` of a synthetic config of configs/online on the tiny test simulator (4 users per step,
+// evaluated every eval_every steps on 30 episodes), one thread.
+std::vector<std::string> OnlineArgs(const fs::path& out, const std::string& config, int64_t steps,
+                                    int64_t eval_every) {
+  return {"online",
+          "--config",
+          std::string(RECARENA_SOURCE_DIR) + "/configs/online/" + config,
+          "--out",
+          out.string(),
+          "simulator.dir=" + recarena::testing::TinyOnlineSim().string(),
+          "run.device=cpu",
+          "agent.encoder.hidden=8",
+          "train.total_steps=" + std::to_string(steps),
+          "train.num_envs=4",
+          "train.eval_every=" + std::to_string(eval_every),
+          "train.steps_per_epoch=" + std::to_string(eval_every),
+          "train.eval_episodes=30",
+          "train.eval_num_envs=8"};
+}
+
+// The tensors under the named sub-archives of a checkpoint's agent, by path.
+void CollectTensors(torch::serialize::InputArchive& a, const std::string& prefix,
+                    std::map<std::string, torch::Tensor>& out) {
+  for (const auto& key : a.keys()) {
+    torch::Tensor t;
+    if (a.try_read(key, t)) {
+      out[prefix + key] = t;
+    } else {
+      torch::serialize::InputArchive sub;
+      a.read(key, sub);
+      CollectTensors(sub, prefix + key + "/", out);
+    }
+  }
+}
+std::map<std::string, torch::Tensor> Networks(const fs::path& file,
+                                              const std::vector<std::string>& nets) {
+  auto archive = recarena::models::OpenArchive(file);
+  torch::serialize::InputArchive agent;
+  archive.read("agent", agent);
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& n : nets) {
+    torch::serialize::InputArchive sub;
+    agent.read(n, sub);
+    CollectTensors(sub, n + "/", out);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("distributed online: 2 processes evaluate as 1, replicas of DQN, PG and A2C stay equal") {
+  if (!fs::exists(kExe)) RECARENA_SKIP("build/recarena is not built");
+  TempDir tmp;
+  struct Case {
+    std::string config;
+    std::vector<std::string> nets, overrides;
+  };
+  const std::vector<Case> cases = {
+      {"synthetic-a2c.yaml", {"encoder", "actor", "critic"}, {}},
+      {"synthetic-pg.yaml", {"encoder", "actor"}, {"agent.pg.episodes_per_update=6"}},
+      {"synthetic-dqn.yaml",
+       {"encoder", "head", "target_encoder", "target_head"},
+       {"agent.dqn.learning_starts=40", "agent.dqn.batch_size=16", "agent.dqn.target_every=10"}}};
+  for (const auto& [config, nets, overrides] : cases) {
+    INFO(config);
+    const fs::path one = tmp.path() / (config + "-one"), two = tmp.path() / (config + "-two");
+    auto args1 = OnlineArgs(one, config, 60, 30), args2 = OnlineArgs(two, config, 60, 30);
+    args1.insert(args1.end(), overrides.begin(), overrides.end());
+    args2.insert(args2.end(), overrides.begin(), overrides.end());
+    REQUIRE(recarena::RunProgram(kExe, args1) == 0);
+    REQUIRE(recarena::RunProgram(kExe, Launch(2, args2)) == 0);
+    const auto m1 = ReadJsonl(one / "metrics.jsonl"), m2 = ReadJsonl(two / "metrics.jsonl");
+    REQUIRE(m1.size() == 3);
+    REQUIRE(m2.size() == 3);
+    // Step 0: the same untrained agent; the evaluation episodes, split over the ranks and
+    // gathered, are the single process's: the same lengths and recommendations exactly, the same
+    // rewards up to float32 rounding (the response model's batches differ in size).
+    CHECK(m1[0]["length"] == m2[0]["length"]);
+    CHECK(m1[0]["coverage"] == m2[0]["coverage"]);
+    CHECK(m1[0]["long_tail_share"] == m2[0]["long_tail_share"]);
+    CHECK(MaxDifference(m1[0], m2[0]) < 1e-6);
+    // Both learned (updates happened on every rank: the gathered metrics have a gradient norm).
+    CHECK(m2.back()["train_metrics"].contains("grad_norm"));
+    CHECK(m2.back()["user_steps"] == 240);  // 60 steps x 4 users, 2 per rank
+    // Rank 1's replica (its own state file) has rank 0's networks.
+    const auto r0 = Networks(two / "checkpoint.pt", nets);
+    const auto r1 = Networks(two / "ranks" / "rank1-step60.pt", nets);
+    REQUIRE(r0.size() == r1.size());
+    REQUIRE(r0.size() >= 4);
+    for (const auto& [name, t] : r0) {
+      INFO(name);
+      REQUIRE(r1.count(name) == 1);
+      CHECK(torch::allclose(t, r1.at(name), 0.0, 1e-6));
+    }
+    // The replicas moved from their common start: rank 0's networks differ from the 1-process
+    // run's, which explored other users (a check that training happened in both).
+    const auto single = Networks(one / "checkpoint.pt", nets);
+    bool differs = false;
+    for (const auto& [name, t] : r0) differs = differs || !torch::equal(t, single.at(name));
+    CHECK(differs);
+    CHECK(std::distance(fs::directory_iterator(two / "ranks"), fs::directory_iterator()) == 1);
+  }
+}
+
+TEST_CASE(
+    "distributed online: a 2-process job killed mid-run resumes to the uninterrupted result") {
+  if (!fs::exists(kExe)) RECARENA_SKIP("build/recarena is not built");
+  TempDir tmp;
+  const auto args = [&](const fs::path& out) {
+    return Launch(2, OnlineArgs(out, "synthetic-a2c.yaml", 1000, 50));
+  };
+  REQUIRE(recarena::RunProgram(kExe, args(tmp.path() / "whole")) == 0);
+  const fs::path killed = tmp.path() / "killed";
+  {
+    ChildProcess launcher(kExe, args(killed));
+    REQUIRE(WaitFor(
+        [&] {
+          return fs::exists(killed / "metrics.jsonl") &&
+                 ReadJsonl(killed / "metrics.jsonl").size() >= 3;
+        },
+        120));
+    const auto ranks = Children(launcher.pid());
+    REQUIRE(ranks.size() == 2);
+    ::kill(ranks[0], SIGKILL);
+    CHECK(launcher.Wait() == 128 + SIGKILL);
+  }
+  CHECK(ReadJsonl(killed / "metrics.jsonl").size() < 21);  // it did not finish
+  REQUIRE(recarena::RunProgram(kExe, args(killed)) == 0);
+  CHECK(ReadFile(killed / "metrics.jsonl") == ReadFile(tmp.path() / "whole" / "metrics.jsonl"));
+  CHECK(ReadFile(killed / "metrics.json") == ReadFile(tmp.path() / "whole" / "metrics.json"));
+}
+
+TEST_CASE("distributed online: an uneven user split and an agent that cannot shard are refused") {
+  if (!fs::exists(kExe)) RECARENA_SKIP("build/recarena is not built");
+  TempDir tmp;
+  auto uneven = OnlineArgs(tmp.path() / "uneven", "synthetic-a2c.yaml", 20, 10);
+  uneven.push_back("train.num_envs=3");
+  ChildProcess u(kExe, Launch(2, uneven), tmp.path() / "uneven.log");
+  CHECK(u.Wait() == 2);
+  CHECK_THAT(ReadFile(tmp.path() / "uneven.log"),
+             Catch::Contains("train.num_envs must be a multiple of the number of processes (2)") &&
+                 Catch::Contains("got 3"));
+  CHECK_FALSE(fs::exists(tmp.path() / "uneven"));
+  ChildProcess dt(kExe, Launch(2, OnlineArgs(tmp.path() / "dt", "synthetic-dt.yaml", 20, 10)),
+                  tmp.path() / "dt.log");
+  CHECK(dt.Wait() == 2);
+  CHECK_THAT(ReadFile(tmp.path() / "dt.log"), Catch::Contains("agent.kind dt cannot run sharded"));
+  CHECK_FALSE(fs::exists(tmp.path() / "dt"));
 }
