@@ -97,6 +97,36 @@ void HdtAgent::SetTrain(bool on) {
 
 void HdtAgent::ResetCarriedStates() { carried_ = carried_.narrow(0, 0, 0).clone(); }
 
+void HdtAgent::SetGradientSync(dist::GradientSync* sync, int64_t num_slots) {
+  if (sync != nullptr && num_slots < 1) {
+    throw Error("HdtAgent::SetGradientSync: num_slots must be >= 1, got " +
+                std::to_string(num_slots));
+  }
+  sync_ = sync;
+  num_slots_ = num_slots;
+}
+
+namespace {
+
+// The rows `index` ([n] int64 on the batch's device) of every tensor of batch.
+HdtBatch SelectRows(const HdtBatch& batch, const torch::Tensor& index) {
+  auto take = [&](const torch::Tensor& t) { return t.index_select(0, index.to(t.device())); };
+  HdtBatch out;
+  out.slots = take(batch.slots);
+  out.new_user = take(batch.new_user);
+  out.users = take(batch.users);
+  out.items = take(batch.items);
+  out.lengths = take(batch.lengths);
+  out.actions = take(batch.actions);
+  out.first_items = take(batch.first_items);
+  out.inter_returns = take(batch.inter_returns);
+  out.unexpected_returns = take(batch.unexpected_returns);
+  out.novelty_returns = take(batch.novelty_returns);
+  return out;
+}
+
+}  // namespace
+
 HdtAgent::SessionPass HdtAgent::RunSession(const torch::Tensor& inter_returns,
                                            const torch::Tensor& prev_states,
                                            const torch::Tensor& items,
@@ -116,23 +146,52 @@ HdtAgent::SessionPass HdtAgent::RunSession(const torch::Tensor& inter_returns,
   return pass;
 }
 
-MetricList HdtAgent::Update(const HdtBatch& batch) {
+MetricList HdtAgent::Update(const HdtBatch& whole) {
   SetTrain(true);
-  const torch::Tensor slots = batch.slots.to(device_);
-  const torch::Tensor items = batch.items.to(device_);
-  const torch::Tensor lengths = batch.lengths.to(device_);
-  const torch::Tensor actions = batch.actions.to(device_);
-  const int64_t B = items.size(0), T = actions.size(1), d = options_.hdt.dim;
-  if (B == 0) throw Error("HdtAgent::Update: empty batch");
-  if (items.size(1) != T + 1) throw Error("HdtAgent::Update: actions must be [B, L - 1]");
-  if (lengths.min().item<int64_t>() < 2) throw Error("HdtAgent::Update: sessions need >= 2 items");
-
-  // s_c: the carried state of each row's slot, 0 for new users and unseen slots.
-  const int64_t needed = slots.max().item<int64_t>() + 1;
+  const int64_t d = options_.hdt.dim;
+  if (whole.items.size(0) == 0) throw Error("HdtAgent::Update: empty batch");
+  if (whole.items.size(1) != whole.actions.size(1) + 1) {
+    throw Error("HdtAgent::Update: actions must be [B, L - 1]");
+  }
+  if (whole.lengths.min().item<int64_t>() < 2) {
+    throw Error("HdtAgent::Update: sessions need >= 2 items");
+  }
+  // Every slot of the whole batch has a carried state (the same size on every rank).
+  const int64_t needed = whole.slots.max().item<int64_t>() + 1;
   if (carried_.size(0) < needed) {
     carried_ =
         torch::cat({carried_, torch::zeros({needed - carried_.size(0), d}, carried_.options())});
   }
+  // Sharded: this rank's rows and the weights of its loss terms (see SetGradientSync).
+  double w_step = 1.0, w_row = 1.0;
+  int64_t lo = 0, hi = 0;
+  HdtBatch batch = whole;
+  if (sync_ != nullptr) {
+    const int64_t W = sync_->group().size(), r = sync_->group().rank();
+    lo = num_slots_ * r / W;
+    hi = num_slots_ * (r + 1) / W;
+    const torch::Tensor s = whole.slots.to(torch::kCPU);
+    torch::Tensor own = ((s >= lo) & (s < hi)).nonzero().view({-1});
+    const auto rows = static_cast<double>(own.size(0));
+    const double steps =
+        own.size(0) > 0
+            ? (whole.lengths.to(torch::kCPU).index_select(0, own) - 1).sum().item<double>()
+            : 0.0;
+    const std::vector<double> total = sync_->Sum({rows, steps});
+    w_row = rows / total[0];
+    w_step = steps / total[1];
+    // A rank without rows still joins the all-reduce: a stand-in row with weight 0.
+    if (own.size(0) == 0) own = torch::zeros({1}, torch::kInt64);
+    batch = SelectRows(whole, own);
+    sync_->SetShare(1.0);  // the weights are in the loss; the gradients are summed
+  }
+  const torch::Tensor slots = batch.slots.to(device_);
+  const torch::Tensor items = batch.items.to(device_);
+  const torch::Tensor lengths = batch.lengths.to(device_);
+  const torch::Tensor actions = batch.actions.to(device_);
+  const int64_t T = actions.size(1);
+
+  // s_c: the carried state of each row's slot, 0 for new users and unseen slots.
   const torch::Tensor keep =
       batch.new_user.to(device_).logical_not().unsqueeze(1).to(torch::kFloat);
   const torch::Tensor prev = carried_.index_select(0, slots) * keep;
@@ -157,19 +216,40 @@ MetricList HdtAgent::Update(const HdtBatch& batch) {
       F::cross_entropy(goal_head_->forward(pass.goal_state), batch.first_items.to(device_));
   const torch::Tensor loss =
       l_s + options_.alpha * l_r + options_.beta * l_a + options_.lambda * l_g;
+  const torch::Tensor weighted = sync_ == nullptr
+                                     ? loss
+                                     : w_step * (l_s + options_.alpha * l_r + options_.beta * l_a) +
+                                           w_row * options_.lambda * l_g;
 
-  const torch::Tensor norm = GradientStep(loss, parameters(), *optimizer_, options_.grad_clip);
+  const torch::Tensor norm =
+      GradientStep(weighted, parameters(), *optimizer_, options_.grad_clip, sync_);
   {
     torch::NoGradGuard ng;
     carried_.index_copy_(0, slots, pass.last_state.detach());
+    if (sync_ != nullptr) {
+      // Each slot's state from the rank that owns it (a stand-in row's write is dropped here).
+      const torch::Tensor ids = torch::arange(carried_.size(0), slots.options());
+      const torch::Tensor mine = ((ids >= lo) & (ids < hi)).unsqueeze(1).to(carried_.dtype());
+      std::vector<torch::Tensor> all{carried_ * mine};
+      sync_->group().AllReduceSum(all, "HDT carried states");
+      carried_ = all[0];
+    }
   }
   ++step_;
-  return ReadMetrics({{"loss", loss},
-                      {"l_s", l_s},
-                      {"l_r", l_r},
-                      {"l_a", l_a},
-                      {"l_g", l_g},
-                      {"grad_norm", norm}});
+  MetricList m = ReadMetrics({{"loss", loss},
+                              {"l_s", l_s},
+                              {"l_r", l_r},
+                              {"l_a", l_a},
+                              {"l_g", l_g},
+                              {"grad_norm", norm}});
+  if (sync_ != nullptr) {
+    // The whole batch's terms: each rank's weighted by its share of steps or rows.
+    const std::vector<double> t = sync_->Sum(
+        {w_step * m[1].second, w_step * m[2].second, w_step * m[3].second, w_row * m[4].second});
+    for (size_t i = 0; i < t.size(); ++i) m[i + 1].second = t[i];
+    m[0].second = t[0] + options_.alpha * t[1] + options_.beta * t[2] + options_.lambda * t[3];
+  }
+  return m;
 }
 
 torch::Tensor HdtAgent::Scores(const std::vector<HdtQuery>& queries) {

@@ -30,6 +30,7 @@
 #include "agents/hdt_batches.h"
 #include "agents/types.h"
 #include "core/config_schema.h"
+#include "dist/grad_sync.h"
 #include "models/encoder.h"
 #include "models/hierarchical_dt.h"
 
@@ -97,6 +98,16 @@ class HdtAgent {
   // Forgets the states carried between batches (e.g. at the start of an epoch).
   void ResetCarriedStates();
 
+  // Data parallelism over the batches' slots (docs/distributed.md; sync not owned, nullptr = one
+  // process). Rank r of W takes the rows of every batch whose slot lies in [S r / W, S (r + 1) / W)
+  // (S = num_slots, the batches' user-parallel width), so each user's sessions stay on one rank.
+  // Its loss terms are weighted by its share of the batch's real steps (L_S, L_R, L_a) and of its
+  // rows (L_g), the gradients summed over the ranks: the single-process gradient up to summation
+  // order. The carried states of every slot are summed over the ranks after each update (each
+  // slot's from its owner), so every rank, and every checkpoint, holds all of them. Every rank
+  // must call Update on the same batches; the reported losses are the whole batch's.
+  void SetGradientSync(dist::GradientSync* sync, int64_t num_slots);
+
   // Networks, optimizer, step and carried states.
   void Save(torch::serialize::OutputArchive& archive) const;
   void Load(torch::serialize::InputArchive& archive);
@@ -131,6 +142,8 @@ class HdtAgent {
   torch::nn::Linear action_head_{nullptr};  // W_a: d -> N (Eq. 5.14)
   std::unique_ptr<torch::optim::Adam> optimizer_;
   torch::Tensor carried_;  // [num_slots, d] float on device_: s_{c+1} per slot (detached)
+  dist::GradientSync* sync_ = nullptr;
+  int64_t num_slots_ = 0;  // sharded: the batches' width S
   int64_t step_ = 0;
 };
 

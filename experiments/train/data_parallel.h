@@ -17,6 +17,10 @@ namespace recarena::experiments {
 // rank gets none).
 std::vector<int64_t> ShardRows(const std::vector<int64_t>& rows, int rank, int size);
 
+// Reseeds LibTorch's generator from (seed, rank, step): the ranks draw independent dropout / mask
+// randomness, and a resumed rank draws what it would have.
+void ReseedForRank(uint64_t seed, int rank, int64_t step);
+
 // sync nullptr (one process): update(rows). Otherwise: reseeds LibTorch's generator from (seed,
 // rank, step) so that ranks draw independent dropout / mask randomness and a resumed rank draws
 // what it would have; runs update on this rank's shard with its share set in sync (a rank with an

@@ -66,12 +66,19 @@ class SessionModel : public OfflineLearner {
 
 class HdtModel : public SessionModel {
  public:
+  // sync: data-parallel over the batches' slots (agents/hdt.h; not owned, nullptr = one process).
   HdtModel(const agents::HdtAgentOptions& options, const SessionData& data,
-           const OfflineTrainConfig& cfg, torch::Device device)
+           const OfflineTrainConfig& cfg, torch::Device device, dist::GradientSync* sync = nullptr)
       : SessionModel(data, cfg),
         agent_(options, device),
         batch_size_(cfg.hdt_data.batch_size),
-        seed_(cfg.run.seed) {}
+        seed_(cfg.run.seed),
+        sync_(sync) {
+    if (sync_ != nullptr) {
+      agent_.SetGradientSync(sync_, batch_size_);
+      sync_->BroadcastParameters(agent_.parameters());
+    }
+  }
   torch::Tensor Scores(const std::vector<agents::HdtQuery>& queries) override {
     return agent_.Scores(queries);
   }
@@ -89,6 +96,7 @@ class HdtModel : public SessionModel {
   }
   int64_t NumBatches() const override { return static_cast<int64_t>(batches_.size()); }
   agents::MetricList StepBatch(int64_t index) override {
+    if (sync_ != nullptr) ReseedForRank(seed_, sync_->group().rank(), agent_.step());
     return agent_.Update(batches_.at(static_cast<size_t>(index)));
   }
 
@@ -96,6 +104,7 @@ class HdtModel : public SessionModel {
   agents::HdtAgent agent_;
   int64_t batch_size_;
   uint64_t seed_;
+  dist::GradientSync* sync_;
   std::vector<agents::HdtBatch> batches_;
 };
 
@@ -243,12 +252,6 @@ OfflineRunResult RunSessionTraining(const OfflineTrainConfig& cfg_in, const fs::
                                     int64_t stop_after_steps, dist::ProcessGroup* group) {
   if (!cfg_in.IsSessionModel())
     throw Error("RunSessionTraining: model_kind is not a session model");
-  if (group != nullptr && cfg_in.model_kind == OfflineModel::kHdt) {
-    throw Error(
-        "model_kind hdt: data-parallel training (WORLD_SIZE > 1) is not available for HDT, whose "
-        "recurrent state is carried from batch to batch (docs/distributed.md); run it as one "
-        "process");
-  }
   OfflineTrainConfig cfg = cfg_in;
   OfflineRunResult result;
   if (cfg.train.threads > 0) torch::set_num_threads(static_cast<int>(cfg.train.threads));
@@ -260,7 +263,7 @@ OfflineRunResult RunSessionTraining(const OfflineTrainConfig& cfg_in, const fs::
 
   torch::manual_seed(cfg.run.seed);
   auto make_model = [&](dist::GradientSync* sync) -> std::unique_ptr<SessionModel> {
-    if (is_hdt) return std::make_unique<HdtModel>(cfg.hdt_model, data, cfg, device);
+    if (is_hdt) return std::make_unique<HdtModel>(cfg.hdt_model, data, cfg, device, sync);
     return std::make_unique<NormalModel>(cfg.model, data, cfg, device, sync);
   };
   std::unique_ptr<dist::GradientSync> sync;

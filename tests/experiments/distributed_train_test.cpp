@@ -71,6 +71,19 @@ double MaxDifference(const nlohmann::json& a, const nlohmann::json& b) {
   return d;
 }
 
+// The largest relative difference |a - b| / max(1, |a|) between the numbers of keys starting
+// with prefix.
+double MaxRelativeDifference(const nlohmann::json& a, const nlohmann::json& b,
+                             const std::string& prefix) {
+  double d = 0.0;
+  for (auto it = a.begin(); it != a.end(); ++it) {
+    if (!it->is_number() || it.key().rfind(prefix, 0) != 0) continue;
+    const double x = it->get<double>(), y = b.at(it.key()).get<double>();
+    d = std::max(d, std::abs(x - y) / std::max(1.0, std::abs(x)));
+  }
+  return d;
+}
+
 // The pids of a process's children (the launcher's ranks, in the order it started them).
 std::vector<int> Children(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
@@ -110,7 +123,7 @@ TEST_CASE("distributed train: 2 processes match 1 process for a fixed global bat
   CHECK(one.back()["train_loss"].get<double>() < one.front()["train_loss"].get<double>());
 }
 
-TEST_CASE("distributed train: session_normal in 2 processes matches 1 process, hdt refuses") {
+TEST_CASE("distributed train: session_normal and HDT in 2 processes match 1 process") {
   if (!fs::exists(kExe)) RECARENA_SKIP("build/recarena is not built");
   RECARENA_REQUIRE_DATASET(data, "ml-latest-small");
   TempDir tmp;
@@ -125,13 +138,31 @@ TEST_CASE("distributed train: session_normal in 2 processes matches 1 process, h
   const auto m1 = nlohmann::json::parse(ReadFile(tmp.path() / "one" / "metrics.json"));
   const auto m2 = nlohmann::json::parse(ReadFile(tmp.path() / "two" / "metrics.json"));
   CHECK(MaxDifference(m1, m2) < 1e-5);
-  // HDT carries recurrent state from batch to batch: refused with a clear error, nothing left.
-  ChildProcess hdt(kExe,
-                   Launch(2, TrainArgs(tmp.path() / "hdt", 30, 15, "ml-latest-small-hdt.yaml")),
-                   tmp.path() / "hdt.log");
-  CHECK(hdt.Wait() == 2);
-  CHECK_THAT(ReadFile(tmp.path() / "hdt.log"), Catch::Contains("model_kind hdt: data-parallel"));
-  CHECK_FALSE(fs::exists(tmp.path() / "hdt"));
+  // HDT carries recurrent state from batch to batch: sharded by slot, the states summed over the
+  // ranks after every update (agents/hdt.h). Without dropout it matches one process to float32
+  // summation order: the training losses and gradient norm within 1e-4 (measured 7e-6); the
+  // validation and test metrics within 1%, as float32 ties may flip a query's rank (measured: one
+  // of 101 validation queries, R@20 44.94 vs 44.91).
+  auto hdt_args = [&](const fs::path& out) {
+    auto a = TrainArgs(out, 30, 15, "ml-latest-small-hdt.yaml");
+    a.push_back("model.hdt.dropout=0");
+    return a;
+  };
+  REQUIRE(recarena::RunProgram(kExe, hdt_args(tmp.path() / "hdt-one")) == 0);
+  REQUIRE(recarena::RunProgram(kExe, Launch(2, hdt_args(tmp.path() / "hdt-two"))) == 0);
+  const auto h1 = ReadJsonl(tmp.path() / "hdt-one" / "metrics.jsonl");
+  const auto h2 = ReadJsonl(tmp.path() / "hdt-two" / "metrics.jsonl");
+  REQUIRE(h1.size() == 2);
+  REQUIRE(h2.size() == 2);
+  for (size_t i = 0; i < h1.size(); ++i) {
+    INFO("validation " << i);
+    CHECK(MaxRelativeDifference(h1[i], h2[i], "train_") < 1e-4);
+    CHECK(MaxRelativeDifference(h1[i], h2[i], "valid_") < 1e-2);
+  }
+  CHECK(h1.back()["train_loss"].get<double>() < h1.front()["train_loss"].get<double>());
+  CHECK(MaxRelativeDifference(
+            nlohmann::json::parse(ReadFile(tmp.path() / "hdt-one" / "metrics.json")),
+            nlohmann::json::parse(ReadFile(tmp.path() / "hdt-two" / "metrics.json")), "") < 1e-2);
 }
 
 TEST_CASE("distributed train: a 2-process job killed mid-run resumes to the uninterrupted result") {
