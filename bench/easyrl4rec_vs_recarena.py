@@ -81,6 +81,19 @@ def load_easyrl4rec(checkout, workdir):
     return CoatEnv, get_distance_mat
 
 
+def timed(step, steps, warmup, lengths):
+    """(calls/s of step() over `steps` timed calls after `warmup` untimed ones, the mean of the
+    episode lengths step() appended to `lengths` meanwhile)."""
+    for _ in range(warmup):
+        step()
+    lengths.clear()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    seconds = time.perf_counter() - start
+    return steps / seconds, (statistics.mean(lengths) if lengths else float("nan"))
+
+
 def run_easyrl4rec(CoatEnv, mat, dist, batch, steps, warmup, seed, max_turn):
     random.seed(seed)  # BaseEnv draws its users from Python's random
     envs = [CoatEnv(mat=mat, df_item=None, mat_distance=dist, max_turn=max_turn)
@@ -102,14 +115,8 @@ def run_easyrl4rec(CoatEnv, mat, dist, batch, steps, warmup, seed, max_turn):
         obs, rew, term, trunc = map(np.stack, zip(*results))
         return rew
 
-    for _ in range(warmup):
-        step()
-    lengths.clear()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    seconds = time.perf_counter() - start
-    return batch * steps / seconds, (statistics.mean(lengths) if lengths else float("nan"))
+    rate, mean_length = timed(step, steps, warmup, lengths)
+    return batch * rate, mean_length
 
 
 def run_recarena(sim_dir, batch, steps, warmup, seed):
@@ -128,14 +135,8 @@ def run_recarena(sim_dir, batch, steps, warmup, seed):
             ep = np.asarray(info["final_info"]["episode"]["l"])
             lengths.extend(ep[done].tolist())
 
-    for _ in range(warmup):
-        step()
-    lengths.clear()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    seconds = time.perf_counter() - start
-    return batch * steps / seconds, (statistics.mean(lengths) if lengths else float("nan"))
+    rate, mean_length = timed(step, steps, warmup, lengths)
+    return batch * rate, mean_length
 
 
 def run_cpp(bench_sim, sim_dir, batch, steps, warmup, seed):

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/run_dir.h"
+#include "experiments/train/shared_run_dir.h"
 
 namespace recarena::experiments {
 
@@ -85,6 +86,21 @@ std::filesystem::path SetupRunDir(const RunConfig& run, const std::string& expli
   if (root.empty() && given.empty()) root = fs::absolute(dir).lexically_normal();
   if (created_root) *created_root = root;
   return dir;
+}
+
+std::filesystem::path SetupJobRunDir(dist::ProcessGroup* group, const RunConfig& run,
+                                     const std::string& explicit_out,
+                                     const std::string& resolved_yaml,
+                                     std::optional<FailedStartCleanup>& cleanup) {
+  std::filesystem::path created, lead_dir;
+  if (group == nullptr || group->rank() == 0) {
+    lead_dir = SetupRunDir(run, explicit_out, &created);
+    cleanup.emplace(lead_dir, created);
+    CheckRunDirConfig(lead_dir, resolved_yaml);
+  } else {
+    log::SetLevel(log::Level::kWarn);  // rank 0 reports for the job
+  }
+  return ShareRunDir(group, lead_dir, resolved_yaml);
 }
 
 }  // namespace recarena::experiments

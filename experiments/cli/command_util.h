@@ -3,11 +3,14 @@
 
 #include <boost/program_options.hpp>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "core/run_config.h"
+#include "core/run_dir.h"
+#include "dist/process_group.h"
 
 namespace recarena::experiments {
 
@@ -38,5 +41,14 @@ void PrintCommandHelp(std::ostream& out, const std::string& usage, const std::st
 // core/run_dir.h).
 std::filesystem::path SetupRunDir(const RunConfig& run, const std::string& explicit_out,
                                   std::filesystem::path* created_root = nullptr);
+
+// The run directory of a command that may be one rank of a job (group nullptr: one process).
+// Rank 0 sets it up as SetupRunDir does, checks its config.yaml against resolved_yaml
+// (CheckRunDirConfig) and arms cleanup (removes what it created if the start fails); the other
+// ranks log only warnings and take rank 0's directory (ShareRunDir, experiments/train).
+std::filesystem::path SetupJobRunDir(dist::ProcessGroup* group, const RunConfig& run,
+                                     const std::string& explicit_out,
+                                     const std::string& resolved_yaml,
+                                     std::optional<FailedStartCleanup>& cleanup);
 
 }  // namespace recarena::experiments

@@ -11,7 +11,6 @@
 #include "experiments/cli/command_util.h"
 #include "experiments/train/offline_config.h"
 #include "experiments/train/offline_trainer.h"
-#include "experiments/train/shared_run_dir.h"
 
 namespace recarena::experiments {
 
@@ -44,17 +43,9 @@ int RunTrain(const std::vector<std::string>& args, std::ostream& out) {
   auto cfg = config::Load<OfflineTrainConfig>(config_file, cl.overrides);
   const auto group = dist::JoinGroup(dist::WorldFromEnvironment());
   const bool lead = group == nullptr || group->rank() == 0;
-  const std::string yaml = config::ToYamlString(cfg);
-  std::filesystem::path created, lead_dir;
   std::optional<FailedStartCleanup> cleanup;
-  if (lead) {
-    lead_dir = SetupRunDir(cfg.run, out_dir, &created);
-    cleanup.emplace(lead_dir, created);
-    CheckRunDirConfig(lead_dir, yaml);
-  } else {
-    log::SetLevel(log::Level::kWarn);  // rank 0 reports for the job
-  }
-  const auto dir = ShareRunDir(group.get(), lead_dir, yaml);
+  const auto dir =
+      SetupJobRunDir(group.get(), cfg.run, out_dir, config::ToYamlString(cfg), cleanup);
   log::Info("run directory {}", dir.string());
   const auto result = RunOfflineTraining(cfg, dir, 0, group.get());
   if (!lead) return 0;
