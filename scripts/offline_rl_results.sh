@@ -9,7 +9,10 @@
 # sac; normal-lr001 is Normal at lr 0.001, the rate of docs/results/offline.md, so the RL learners
 # are also compared with a Normal tuned on its own; sa2c-noadv is SA2C's schedule without its
 # advantage weighting; sa2c-early is SA2C switching at step 500), SEEDS (default "1 2 3 4 5"),
-# JOBS (parallel runs, default 2, one thread each). Each run is configs/offline/<ds>-<encoder>.yaml
+# JOBS (parallel runs, default 2, one thread each), DOC (the table's file, default
+# docs/results/offline_rl.md; docs/results/offline_rl_sim.md is ml-latest-small SASRec's runs with
+# their simulated returns: DATASETS=ml-latest-small ENCODERS=sasrec MODELS="normal snqn sa2c"
+# DOC=docs/results/offline_rl_sim.md). Each run is configs/offline/<ds>-<encoder>.yaml
 # with model_kind and run.seed overridden and, for every learner of a dataset, the same budget
 # overrides (`budget` below: more steps and the reference code's lr 0.005 than docs/results/
 # offline.md, because the learners that alternate two networks update the evaluated one only every
@@ -99,6 +102,16 @@ if [[ -f $sim/config.yaml ]]; then
       && mv "$dir/sim-rollout.json.tmp" "$dir/sim-rollout.json" \
       || echo "FAILED sim rollout $dir (see $dir/sim-rollout.stderr.log)"
   done
+  # The fixed baselines on the same 500 episodes, the table's reference rows.
+  for policy in random popular; do
+    out=$runs/ml-latest-small-sim-$policy.json
+    [[ -f $out ]] && continue
+    "$bin" sim rollout "$sim" --policy $policy --role test --episodes 500 --mask-repeats --seed 7 \
+      > "$out.tmp" 2> "$out.stderr.log" && mv "$out.tmp" "$out" \
+      || echo "FAILED sim rollout $policy (see $out.stderr.log)"
+  done
 fi
-python3 "$ROOT/scripts/offline_rl_table.py" "$runs" > "$ROOT/docs/results/offline_rl.md"
-echo "== wrote docs/results/offline_rl.md"
+doc=${DOC:-docs/results/offline_rl.md}
+python3 "$ROOT/scripts/offline_rl_table.py" "$runs" > "$ROOT/$doc.tmp"
+mv "$ROOT/$doc.tmp" "$ROOT/$doc"
+echo "== wrote $doc"

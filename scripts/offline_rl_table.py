@@ -213,6 +213,15 @@ def sim_section(runs, ds):
                      "seeds.\n")
         lines.append("| learner | n | sim Return | sim R_avg | sim length | SNIPS (OPE) | NDCG@10 |")
         lines.append("|---|---|---|---|---|---|---|")
+        # Fixed policies on the same episodes: one rollout each, its 95% interval over episodes.
+        for policy in ("random", "popular"):
+            f = os.path.join(runs, f"{ds}-sim-{policy}.json")
+            if os.path.exists(f):
+                r = json.load(open(f))
+                cols = [f"{r[k]['mean']:.3f} [{r[k]['ci95'][0]:.3f}, {r[k]['ci95'][1]:.3f}]"
+                        for k in ("return", "avg_reward", "length")]
+                lines.append(f"| {policy} (fixed policy; interval over {r['episodes']} episodes) "
+                             f"| 1 | " + " | ".join(cols) + " | - | - |")
         for name, reps in rows:
             cols = [fmt(*mean_ci([r[i] for r in reps]), digits=3) for i in range(3)]
             sn = [r[3] for r in reps if r[3] is not None]

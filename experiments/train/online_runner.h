@@ -53,8 +53,8 @@ struct OnlineRunResult {
 // Runs (or resumes) cfg in run_dir. stop_after_segments > 0 returns after that many segments in
 // this call (simulates a crash in tests). group: this rank's data-parallel group, nullptr for one
 // process (experiments/train/online_shard.h: sharded simulation; throws Error naming the agent
-// when it cannot learn sharded). Every rank returns the gathered history; rank 0 alone writes
-// the run directory's files.
+// when it cannot learn sharded). Rank 0 alone writes the run directory's files and returns the
+// whole history; the other ranks return the (gathered) evaluations of this call.
 OnlineRunResult RunOnline(const OnlineRunConfig& cfg, const std::filesystem::path& run_dir,
                           int64_t stop_after_segments = 0, dist::ProcessGroup* group = nullptr);
 
