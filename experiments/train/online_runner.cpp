@@ -188,16 +188,11 @@ void WriteOutputs(const fs::path& dir, const OnlineRunConfig& cfg,
 void SaveCheckpoint(const fs::path& file, const agents::OnlineAgent& agent, const RunnerState& st,
                     const Rng& act_rng) {
   torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive agent_archive;
-  agent.Save(agent_archive);
-  archive.write("agent", agent_archive);
-  archive.write("step", torch::tensor(st.step));
+  WriteRankState(archive, agent, act_rng, st.step);
   archive.write("segment", torch::tensor(st.segment));
   json h = json::array();
   for (const auto& e : st.history) h.push_back(ToJson(e));
   archive.write("history", models::JsonToTensor(h));
-  archive.write("act_rng", models::StringToTensor(act_rng.SerializeState()));
-  models::SaveTorchRng(archive);
   models::SaveArchiveFile(file, archive, file.parent_path() / "config.yaml");
 }
 
@@ -205,19 +200,12 @@ RunnerState LoadCheckpoint(const fs::path& file, agents::OnlineAgent& agent, Rng
   RunnerState st;
   // Shape or entry mismatches (a checkpoint of another config) become errors naming the file.
   models::LoadArchiveFile(file, [&](torch::serialize::InputArchive& archive) {
-    torch::serialize::InputArchive agent_archive;
-    archive.read("agent", agent_archive);
-    agent.Load(agent_archive);
-    auto read = [&](const char* key) {
-      torch::Tensor t;  // a fresh tensor per read (read set_()s in place)
-      archive.read(key, t);
-      return t;
-    };
-    st.step = read("step").item<int64_t>();
-    st.segment = read("segment").item<int64_t>();
-    for (const auto& e : models::TensorToJson(read("history"))) st.history.push_back(FromJson(e));
-    act_rng.DeserializeState(models::TensorToString(read("act_rng")));
-    models::LoadTorchRng(archive);
+    st.step = ReadRankState(archive, agent, act_rng);
+    torch::Tensor segment, history;  // fresh tensors per read (read set_()s in place)
+    archive.read("segment", segment);
+    archive.read("history", history);
+    st.segment = segment.item<int64_t>();
+    for (const auto& e : models::TensorToJson(history)) st.history.push_back(FromJson(e));
   });
   return st;
 }

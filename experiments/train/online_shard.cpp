@@ -97,14 +97,33 @@ fs::path RankStateFile(const fs::path& run_dir, int rank, int64_t step) {
   return run_dir / "ranks" / fmt::format("rank{}-step{}.pt", rank, step);
 }
 
-void SaveRankState(const fs::path& file, const agents::OnlineAgent& agent, const Rng& act_rng,
-                   int64_t step) {
-  torch::serialize::OutputArchive archive, agent_archive;
+void WriteRankState(torch::serialize::OutputArchive& archive, const agents::OnlineAgent& agent,
+                    const Rng& act_rng, int64_t step) {
+  torch::serialize::OutputArchive agent_archive;
   agent.Save(agent_archive);
   archive.write("agent", agent_archive);
   archive.write("step", torch::tensor(step));
   archive.write("act_rng", models::StringToTensor(act_rng.SerializeState()));
   models::SaveTorchRng(archive);
+}
+
+int64_t ReadRankState(torch::serialize::InputArchive& archive, agents::OnlineAgent& agent,
+                      Rng& act_rng) {
+  torch::serialize::InputArchive agent_archive;
+  archive.read("agent", agent_archive);
+  agent.Load(agent_archive);
+  torch::Tensor step, rng;  // fresh tensors per read (read set_()s in place)
+  archive.read("step", step);
+  archive.read("act_rng", rng);
+  act_rng.DeserializeState(models::TensorToString(rng));
+  models::LoadTorchRng(archive);
+  return step.item<int64_t>();
+}
+
+void SaveRankState(const fs::path& file, const agents::OnlineAgent& agent, const Rng& act_rng,
+                   int64_t step) {
+  torch::serialize::OutputArchive archive;
+  WriteRankState(archive, agent, act_rng, step);
   fs::create_directories(file.parent_path());
   models::SaveArchiveFile(file, archive);
 }
@@ -117,17 +136,8 @@ void LoadRankState(const fs::path& file, agents::OnlineAgent& agent, Rng& act_rn
                                 step));
   }
   models::LoadArchiveFile(file, [&](torch::serialize::InputArchive& archive) {
-    torch::serialize::InputArchive agent_archive;
-    archive.read("agent", agent_archive);
-    agent.Load(agent_archive);
-    torch::Tensor s, rng;
-    archive.read("step", s);
-    if (s.item<int64_t>() != step) {
-      throw Error(fmt::format("holds step {}, rank 0 resumes at {}", s.item<int64_t>(), step));
-    }
-    archive.read("act_rng", rng);
-    act_rng.DeserializeState(models::TensorToString(rng));
-    models::LoadTorchRng(archive);
+    const int64_t held = ReadRankState(archive, agent, act_rng);
+    if (held != step) throw Error(fmt::format("holds step {}, rank 0 resumes at {}", held, step));
   });
 }
 

@@ -54,6 +54,14 @@ struct OnlineShard {
   void Barrier(const std::string& what) const;
 };
 
+// The part of an online checkpoint that every rank has: the agent ("agent"), the step ("step"),
+// the action stream ("act_rng") and LibTorch's generator ("torch_rng"). Rank 0's checkpoint.pt
+// adds the runner's segment and history (online_runner.cpp). Read returns the step.
+void WriteRankState(torch::serialize::OutputArchive& archive, const agents::OnlineAgent& agent,
+                    const Rng& act_rng, int64_t step);
+int64_t ReadRankState(torch::serialize::InputArchive& archive, agents::OnlineAgent& agent,
+                      Rng& act_rng);
+
 // The file of rank's state at step in run_dir (rank > 0).
 std::filesystem::path RankStateFile(const std::filesystem::path& run_dir, int rank, int64_t step);
 // Writes (atomically) / reads a rank's agent, action stream and LibTorch generator. Load throws
