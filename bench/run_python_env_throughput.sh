@@ -7,7 +7,8 @@
 #                                      [--device D] [--batch-sizes B1,B2,..] [--steps S | S1,..]
 #                                      [--warmup W] [--seed S]
 #
-# Without --sim-dir it fits the quickstart's simulator (configs/sim/synthetic.yaml) into a
+# Without --sim-dir it fits configs/sim/synthetic-uniform.yaml (the simulator of the numbers in
+# docs/benchmarks.md; the quickstart fitted it until 2026-12-07) into a
 # temporary folder first. Builds recarena_bench_sim and the Python module if needed, then runs the
 # C++ and the Python side alternately, R rounds (default 3), and prints the table of
 # bench/summarize.py --kind sim (the "Python" column is the Python-driven loop here): per (device,
@@ -34,8 +35,8 @@ bench_build recarena_bench_sim
 bench_resolve_devices
 if [[ -z $SIM_DIR ]]; then
   SIM_DIR=$(mktemp -d)/sim
-  echo "fitting the quickstart simulator into $SIM_DIR" >&2
-  "$BUILD/recarena" sim fit --config "$ROOT/configs/sim/synthetic.yaml" --out "$SIM_DIR" \
+  echo "fitting configs/sim/synthetic-uniform.yaml into $SIM_DIR" >&2
+  "$BUILD/recarena" sim fit --config "$ROOT/configs/sim/synthetic-uniform.yaml" --out "$SIM_DIR" \
     run.log_level=warn >/dev/null
 fi
 export PYTHONPATH="$ROOT/python:$BUILD/python:$ROOT/bench${PYTHONPATH:+:$PYTHONPATH}"

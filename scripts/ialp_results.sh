@@ -18,7 +18,7 @@ SEEDS=${SEEDS:-1 2 3 4 5}
 cd "$ROOT"
 [[ -x $BIN ]] || { echo "ialp_results.sh: $BIN not built (run make build first)" >&2; exit 2; }
 if [[ ! -f runs/ialp/sim/simulator.json ]]; then
-  "$BIN" sim fit --config configs/sim/synthetic.yaml --out runs/ialp/sim run.log_level=warn >/dev/null
+  "$BIN" sim fit --config configs/sim/synthetic-uniform.yaml --out runs/ialp/sim run.log_level=warn >/dev/null
 fi
 bash scripts/llm_server.sh start
 for seed in $SEEDS; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # How the synthetic world's logging policy moves the learned simulators away from the truth:
-# fits configs/sim/synthetic.yaml under three logging policies and writes
+# fits configs/sim/synthetic-uniform.yaml under three logging policies and writes
 # docs/results/simulator_logging.md (a table from each fit's report.json).
 #
 #   scripts/sim_logging_results.sh     # needs build/recarena (make build)
@@ -25,7 +25,7 @@ TAGS="popularity-biased uniform-exposure utility-driven"
 for tag in $TAGS; do
   echo "== $tag" >&2
   # shellcheck disable=SC2086
-  "$BIN" sim fit --config "$ROOT/configs/sim/synthetic.yaml" --out "$OUT/$tag" ${POLICY[$tag]} \
+  "$BIN" sim fit --config "$ROOT/configs/sim/synthetic-uniform.yaml" --out "$OUT/$tag" ${POLICY[$tag]} \
     run.log_level=warn >/dev/null
   "$BIN" sim report "$OUT/$tag" >/dev/null
 done
@@ -52,7 +52,7 @@ for tag in tags:
 with open(doc, "w") as f:
     f.write("# The synthetic world's logging policy and the simulator-to-truth gap\n\n")
     f.write("Produced by `scripts/sim_logging_results.sh` on %s: `recarena sim fit` of "
-            "configs/sim/synthetic.yaml under three logging policies (one fit each), then `recarena "
+            "configs/sim/synthetic-uniform.yaml under three logging policies (one fit each), then `recarena "
             "sim report`. truth corr: mean per-user Pearson correlation of the learned expected "
             "rewards with the true utilities. Held-out AUC of logged next items (uniform "
             "negatives): the train simulator's, and the ground truth's (eval role) against item "

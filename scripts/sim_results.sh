@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fits the shipped simulators and writes their fidelity reports into docs/results/simulator.md.
 #
-#   scripts/sim_results.sh            # all six: synthetic synthetic-exposure coat ml-latest-small
+#   scripts/sim_results.sh            # all six: synthetic synthetic-uniform coat ml-latest-small
 #                                     # amazon-industrial rc15
 #   NAMES="coat" scripts/sim_results.sh
 #
@@ -11,9 +11,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${RECARENA_BIN:-$ROOT/build/recarena}
 OUT=${OUT:-$ROOT/runs/sim}
-NAMES=${NAMES:-synthetic synthetic-exposure coat ml-latest-small amazon-industrial rc15}
+NAMES=${NAMES:-synthetic synthetic-uniform coat ml-latest-small amazon-industrial rc15}
 DOC=$ROOT/docs/results/simulator.md
 PY=${RECARENA_PYTHON:-$ROOT/.venv/bin/python}
+# The policy-ranking acceptance test of the synthetic configs comes from ranking runs
+# (scripts/ranking_results.sh): per config, the run's OUT, its variant fitted with the same config,
+# and the results file it wrote.
+declare -A RANKING=(
+  [synthetic]="runs/ranking-shipped exposure-learned-leave docs/results/simulator_ranking_shipped.md"
+  [synthetic-uniform]="runs/ranking-exp shipped docs/results/simulator_ranking_exposure.md"
+)
 [[ -x $BIN ]] || { echo "sim_results.sh: $BIN not built (run make build first)" >&2; exit 2; }
 for name in $NAMES; do
   echo "== $name" >&2
@@ -30,7 +37,7 @@ done
   echo "on $(date -u +%Y-%m-%d), $(nproc) CPU cores. See docs/simulator.md for what each number means;"
   echo "docs/results/simulator_notes.md holds the hand-written reading of these numbers."
   echo
-  for name in synthetic synthetic-exposure coat ml-latest-small amazon-industrial rc15; do
+  for name in synthetic synthetic-uniform coat ml-latest-small amazon-industrial rc15; do
     [[ -f $OUT/$name/report.md ]] || continue
     echo "<!-- config: configs/sim/$name.yaml -->"
     sed 's/^# Simulator fidelity: \(.*\)$/## '"$name"' (dataset \1)/; s/^## /### /' "$OUT/$name/report.md" \
@@ -39,6 +46,12 @@ done
       echo "![held-out reliability, $name](img/sim-reliability-$name.png)"
     fi
     echo
+    if [[ -n ${RANKING[$name]:-} ]]; then
+      read -r rank_out rank_tag rank_doc <<<"${RANKING[$name]}"
+      "$PY" "$ROOT/scripts/sim_ranking_section.py" "$OUT/$name" "$ROOT/$rank_out" "$rank_tag" \
+        "$rank_doc"
+      echo
+    fi
   done
 } > "$DOC"
 echo "wrote $DOC" >&2

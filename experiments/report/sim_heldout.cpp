@@ -115,20 +115,32 @@ nlohmann::json HeldoutQuality(const env::Simulator& sim, const env::SimData& dat
     // Where the log records what was shown, the shown-and-not-picked items are the negatives
     // that measure preference rather than exposure.
     if (!data.exposures.empty()) schemes.push_back({"exposure", env::NegativeSampling::kExposure});
+    // A click probability is a probability against a negative distribution: a model trained and
+    // calibrated on mixed negatives is calibrated for those, so its ECE is read on them too.
+    if (rcfg.negative_sampling == env::NegativeSampling::kMixed) {
+      schemes.push_back({"mixed", env::NegativeSampling::kMixed});
+    }
   }
   // The headline numbers (heldout_auc, ece, the reliability bins) come from the scheme the model
-  // was trained and calibrated on when that is the log's exposures, else from the first scheme.
+  // was trained and calibrated on when that is the log's exposures or the mixed draw, else from
+  // the first scheme.
   size_t primary = 0;
-  if (rcfg.negative_sampling == env::NegativeSampling::kExposure) {
-    for (size_t k = 0; k < schemes.size(); ++k) {
-      if (schemes[k].second == env::NegativeSampling::kExposure) primary = k;
+  for (size_t k = 0; k < schemes.size(); ++k) {
+    const auto kind = schemes[k].second;
+    if (kind == rcfg.negative_sampling &&
+        (kind == env::NegativeSampling::kExposure || kind == env::NegativeSampling::kMixed)) {
+      primary = k;
     }
   }
   nlohmann::json out;
   for (size_t k = 0; k < schemes.size(); ++k) {
     const auto& [scheme, kind] = schemes[k];
-    // Fork(50): the uniform rows every report had; Fork(52) for the popularity scheme.
-    Rng rng = Rng(cfg.run.seed).Fork(kind == env::NegativeSampling::kUniform ? 50 : 52);
+    // Fork(50): the uniform rows every report had; Fork(52) for the popularity and exposure
+    // schemes, Fork(56) for the mixed one (53-55 are the reference models').
+    Rng rng = Rng(cfg.run.seed)
+                  .Fork(kind == env::NegativeSampling::kUniform ? 50
+                        : kind == env::NegativeSampling::kMixed ? 56
+                                                                : 52);
     const env::NegativeSampler sampler(kind, sim.num_items, env::ItemCounts(held, sim.num_items));
     const auto rows =
         env::HeadRows(env::MakeResponseRows(held, row_cfg, sim.num_items, sim.state_len, rng,

@@ -41,7 +41,8 @@ recarena::testing::CliResult FitTiny(const std::string& config, const std::files
 TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
   recarena::testing::TempDir tmp;
   const auto dir = tmp.path() / "sim";
-  auto fit = FitTiny("synthetic.yaml", dir);
+  // Uniform negatives and the unconditional hazard: the two schemes and no leave weights.
+  auto fit = FitTiny("synthetic-uniform.yaml", dir);
   INFO(fit.err);
   REQUIRE(fit.code == 0);
   auto fj = nlohmann::json::parse(fit.out);
@@ -179,11 +180,13 @@ TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
   CHECK_THAT(bad_component.err, Catch::Contains("lstm") && Catch::Contains("deepfm"));
 }
 
-TEST_CASE("sim report on exposure negatives: a third scheme, and the headline from it",
-          "[sim][cli][exposures]") {
+TEST_CASE(
+    "sim report of the shipped synthetic config: exposure negatives are a third scheme and "
+    "the headline's, and the leave hazard is the conditional one",
+    "[sim][cli][exposures]") {
   recarena::testing::TempDir tmp;
   const auto dir = tmp.path() / "sim";
-  auto fit = FitTiny("synthetic-exposure.yaml", dir);
+  auto fit = FitTiny("synthetic.yaml", dir);
   INFO(fit.err);
   REQUIRE(fit.code == 0);
   auto rep = RunCli({"sim", "report", dir.string(), "--episodes", "20"});
@@ -201,16 +204,42 @@ TEST_CASE("sim report on exposure negatives: a third scheme, and the headline fr
     CHECK(r["ece"] == sj["models"]["learned"]["ece"]);
     CHECK(r["schemes"].contains("uniform"));
     CHECK(r["schemes"].contains("popularity"));
+    CHECK(r["leave_weights"].size() == 4u);  // c and the three feature weights, fitted
   }
   // The markdown names the scheme of the headline AUC and ECE.
   CHECK(recarena::ReadFile(dir / "report.md").find("(exposure negatives)") != std::string::npos);
+}
+
+TEST_CASE("sim report on mixed negatives: the training scheme is a row, and the headline's",
+          "[sim][cli]") {
+  recarena::testing::TempDir tmp;
+  const auto dir = tmp.path() / "sim";
+  auto fit = FitTiny("synthetic-uniform.yaml", dir, {"sim.response.negative_sampling=mixed"});
+  INFO(fit.err);
+  REQUIRE(fit.code == 0);
+  auto rep = RunCli({"sim", "report", dir.string(), "--episodes", "20"});
+  INFO(rep.err);
+  REQUIRE(rep.code == 0);
+  auto rj = nlohmann::json::parse(rep.out);
+  for (const char* role : {"train", "test"}) {
+    const auto& r = rj["roles"][role];
+    CHECK(r["heldout_scheme"] == "mixed");
+    const auto& sj = r["schemes"]["mixed"];
+    // One logged positive per 4 negatives, whatever their scheme.
+    CHECK(sj["positive_share"].get<double>() == Approx(0.2));
+    CHECK(r["ece"] == sj["models"]["learned"]["ece"]);
+    // The mixed rows are their own draw: neither scheme's rows.
+    CHECK(sj["models"]["learned"]["auc"] != r["schemes"]["uniform"]["models"]["learned"]["auc"]);
+    CHECK(sj["models"]["learned"]["auc"] != r["schemes"]["popularity"]["models"]["learned"]["auc"]);
+  }
+  CHECK(recarena::ReadFile(dir / "report.md").find("(mixed negatives)") != std::string::npos);
 }
 
 TEST_CASE("sim report: the conditional leave hazard's weights and session-length table",
           "[sim][cli][leave]") {
   recarena::testing::TempDir tmp;
   const auto dir = tmp.path() / "sim";
-  auto fit = FitTiny("synthetic.yaml", dir, {"sim.leave.hazard.conditional=true"});
+  auto fit = FitTiny("synthetic-uniform.yaml", dir, {"sim.leave.hazard.conditional=true"});
   INFO(fit.err);
   REQUIRE(fit.code == 0);
   auto rep = RunCli({"sim", "report", dir.string(), "--episodes", "40"});
