@@ -36,6 +36,18 @@ recarena::testing::CliResult FitTiny(const std::string& config, const std::files
   for (const auto& o : TinyOverrides()) args.push_back(o);
   return RunCli(args);
 }
+
+// FitTiny, then `sim report` with `episodes` episodes: the report's JSON.
+nlohmann::json FitAndReport(const std::string& config, const std::filesystem::path& dir,
+                            const std::vector<std::string>& extra, int episodes) {
+  auto fit = FitTiny(config, dir, extra);
+  INFO(fit.err);
+  REQUIRE(fit.code == 0);
+  auto rep = RunCli({"sim", "report", dir.string(), "--episodes", std::to_string(episodes)});
+  INFO(rep.err);
+  REQUIRE(rep.code == 0);
+  return nlohmann::json::parse(rep.out);
+}
 }  // namespace
 
 TEST_CASE("sim fit, report and rollout on the synthetic world", "[sim][cli]") {
@@ -186,13 +198,7 @@ TEST_CASE(
     "[sim][cli][exposures]") {
   recarena::testing::TempDir tmp;
   const auto dir = tmp.path() / "sim";
-  auto fit = FitTiny("synthetic.yaml", dir);
-  INFO(fit.err);
-  REQUIRE(fit.code == 0);
-  auto rep = RunCli({"sim", "report", dir.string(), "--episodes", "20"});
-  INFO(rep.err);
-  REQUIRE(rep.code == 0);
-  auto rj = nlohmann::json::parse(rep.out);
+  const auto rj = FitAndReport("synthetic.yaml", dir, {}, 20);
   for (const char* role : {"train", "test"}) {
     const auto& r = rj["roles"][role];
     CHECK(r["heldout_scheme"] == "exposure");
@@ -214,13 +220,8 @@ TEST_CASE("sim report on mixed negatives: the training scheme is a row, and the 
           "[sim][cli]") {
   recarena::testing::TempDir tmp;
   const auto dir = tmp.path() / "sim";
-  auto fit = FitTiny("synthetic-uniform.yaml", dir, {"sim.response.negative_sampling=mixed"});
-  INFO(fit.err);
-  REQUIRE(fit.code == 0);
-  auto rep = RunCli({"sim", "report", dir.string(), "--episodes", "20"});
-  INFO(rep.err);
-  REQUIRE(rep.code == 0);
-  auto rj = nlohmann::json::parse(rep.out);
+  const auto rj =
+      FitAndReport("synthetic-uniform.yaml", dir, {"sim.response.negative_sampling=mixed"}, 20);
   for (const char* role : {"train", "test"}) {
     const auto& r = rj["roles"][role];
     CHECK(r["heldout_scheme"] == "mixed");
@@ -239,19 +240,14 @@ TEST_CASE("sim report: the conditional leave hazard's weights and session-length
           "[sim][cli][leave]") {
   recarena::testing::TempDir tmp;
   const auto dir = tmp.path() / "sim";
-  auto fit = FitTiny("synthetic-uniform.yaml", dir, {"sim.leave.hazard.conditional=true"});
-  INFO(fit.err);
-  REQUIRE(fit.code == 0);
-  auto rep = RunCli({"sim", "report", dir.string(), "--episodes", "40"});
-  INFO(rep.err);
-  REQUIRE(rep.code == 0);
-  auto rj = nlohmann::json::parse(rep.out);
+  const auto rj =
+      FitAndReport("synthetic-uniform.yaml", dir, {"sim.leave.hazard.conditional=true"}, 40);
   for (const char* role : {"train", "test"}) {
     const auto& w = rj["roles"][role]["leave_weights"];
     REQUIRE(w.size() == 4u);
     for (const auto& v : w) CHECK(std::isfinite(v.get<double>()));
   }
-  // The shipped synthetic config's truth leaves by the world's patience: nothing fitted there.
+  // The synthetic configs' truth leaves by the world's patience: nothing fitted there.
   CHECK_FALSE(rj["roles"]["eval"].contains("leave_weights"));
   const auto md = recarena::ReadFile(dir / "report.md");
   CHECK_THAT(md, Catch::Contains("## Session lengths") &&
