@@ -20,19 +20,23 @@ PY=${RECARENA_PYTHON:-$ROOT/.venv/bin/python}
 DOC=${DOC:-$ROOT/docs/results/simulator_ranking.md}
 IMG=${IMG:-simulator-ranking.png}
 [[ -x $BIN ]] || { echo "ranking_results.sh: $BIN not built (run make build first)" >&2; exit 2; }
+# Building blocks of the variants' overrides (expanded into the strings the results table prints).
+PESSIMISM="sim.response.ensemble=3 sim.response.pessimism=1.0"
+EXPOSURE="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure"
+LEARNED_LEAVE="$EXPOSURE sim.leave.hazard.conditional=true sim.leave.repetition.enabled=false"
 declare -A VARIANT=(
   [shipped]=""
   [no-calibration]="sim.response.calibration=none"
-  [pessimism]="sim.response.ensemble=3 sim.response.pessimism=1.0"
+  [pessimism]="$PESSIMISM"
   [conditional-leave]="sim.leave.hazard.conditional=true"
-  [pessimism-conditional]="sim.response.ensemble=3 sim.response.pessimism=1.0 sim.leave.hazard.conditional=true"
+  [pessimism-conditional]="$PESSIMISM sim.leave.hazard.conditional=true"
   [uniform-logging]="data.synthetic.logging_pop_power=0"
-  [exposure-negatives]="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure"
-  [exposure-pessimism]="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure sim.response.ensemble=3 sim.response.pessimism=1.0"
-  [exposure-conditional-leave]="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure sim.leave.hazard.conditional=true"
-  [exposure-learned-leave]="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure sim.leave.hazard.conditional=true sim.leave.repetition.enabled=false"
-  [learned-leave-no-calibration]="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure sim.leave.hazard.conditional=true sim.leave.repetition.enabled=false sim.response.calibration=none"
-  [learned-leave-pessimism]="data.synthetic.log_exposures=true sim.response.negative_sampling=exposure sim.leave.hazard.conditional=true sim.leave.repetition.enabled=false sim.response.ensemble=3 sim.response.pessimism=1.0"
+  [exposure-negatives]="$EXPOSURE"
+  [exposure-pessimism]="$EXPOSURE $PESSIMISM"
+  [exposure-conditional-leave]="$EXPOSURE sim.leave.hazard.conditional=true"
+  [exposure-learned-leave]="$LEARNED_LEAVE"
+  [learned-leave-no-calibration]="$LEARNED_LEAVE sim.response.calibration=none"
+  [learned-leave-pessimism]="$LEARNED_LEAVE $PESSIMISM"
 )
 declare -A WHAT=(
   [shipped]="configs/sim/synthetic-uniform.yaml, shipped as synthetic.yaml until 2026-12-07 (uniform negatives, repetition rule, Platt calibration, unconditional hazard, no pessimism; popularity-biased logging)"

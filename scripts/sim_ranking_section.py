@@ -4,9 +4,9 @@
 
 SIM_DIR is a fitted simulator (`recarena sim fit --out SIM_DIR`); RANKING_OUT the OUT of a
 scripts/ranking_results.sh run whose variant TAG (fitted into RANKING_OUT/sim/TAG) is meant to be
-the same simulator; DOC the results file that run wrote. The tau is printed only when the two fits'
-resolved configs are the same (apart from run.name and run.log_level), so a number measured on another config is
-never shown under this one; otherwise the section says so.
+the same simulator; DOC the results file that run wrote. The tau is printed only when the two
+fits' resolved configs are the same (apart from run.name and run.log_level), so a number measured
+on another config is never shown under this one; otherwise the section says so.
 """
 import json
 import sys
@@ -35,11 +35,12 @@ def main() -> int:
     variant = ranking_out / "sim" / tag
     for need in (ranking, variant / "config.yaml"):
         if not need.is_file():
-            print(f"Not measured for this fit: no {need} (run scripts/ranking_results.sh; {doc}).")
+            print(f"Not measured for this fit: no {need} "
+                  f"(run scripts/ranking_results.sh; {doc}).")
             return 0
     if resolved_config(variant) != resolved_config(sim_dir):
-        print(f"Not measured for this fit: the ranking run's variant `{tag}` ({variant}) was fitted "
-              "with another config.")
+        print(f"Not measured for this fit: the ranking run's variant `{tag}` ({variant}) was "
+              "fitted with another config.")
         return 0
     rows = [s for s in json.loads(ranking.read_text())["simulators"] if s["simulator"] == tag]
     if not rows:
