@@ -2,7 +2,9 @@
 """Prints the "where the limit is" table from `recarena_bench_sim --roofline` JSON lines (stdin or
 files): per (implementation, batch size) the step's FLOPs, bytes and operators per env step, the
 achieved GFLOP/s and GB/s, their share of the machine's measured peak on the same threads, and the
-CPU tensor allocations per step. bench/step_cost.h defines every column."""
+CPU tensor allocations per step. bench/step_cost.h defines every column. Then, per implementation at
+its largest batch, where the time goes: the costliest operators in ms per step (under the
+profiler, which adds its own cost to every operator)."""
 
 import fileinput
 import json
@@ -29,6 +31,12 @@ def main():
               f"{100 * r['share_of_peak_flops']:.1f} | {r['achieved_gbs']:.2f} | "
               f"{100 * r['share_of_peak_bytes']:.1f} | {r['step_allocations']:.0f} | "
               f"{r['step_alloc_bytes'] / 1e6:.2f} |")
+    for impl in dict.fromkeys(r.get("impl", "cpp") for r in rows):
+        r = max((r for r in rows if r.get("impl", "cpp") == impl), key=lambda r: r["batch"])
+        ops = ", ".join(f"{name.removeprefix('aten::')} {ms:.2f}" for name, ms in
+                        r.get("step_op_ms", [])[:8])
+        print(f"{impl}, B = {r['batch']}, ms per step by operator (step under the profiler "
+              f"{r.get('step_profiled_ms', float('nan')):.2f} ms): {ops}")
 
 
 if __name__ == "__main__":

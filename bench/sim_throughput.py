@@ -10,7 +10,7 @@ bench/run_sim_throughput.sh runs both side by side.
 What is ported, operation for operation (keep it in step with env/vector_env.cpp and
 env/response_model.cpp):
   - the response model: SASRec encoder (the module of bench/train_throughput.py, which mirrors
-    models/sasrec.cpp) in eval mode, out = h . W[a] + b[a], the ensemble's stack -> sigmoid ->
+    models/sasrec.cpp, its cache paths' AttentionLayout::kShortWindow included) in eval mode, out = h . W[a] + b[a], the ensemble's stack -> sigmoid ->
     mean -> clamp; reward = P(click) (RewardMode::kProbability), accepted = uniform < P;
   - per-slot random streams: episode e draws from recarena::Rng(seed).Fork(e) (SplitMix64-seeded
     xoshiro256**, core/rng.cpp): the start state with UniformInt at episode start, then two
@@ -21,7 +21,8 @@ env/response_model.cpp):
   - the leave rules the benchmark enables: repetition (category keys, window, max_similar) and the
     hazard table; the step cap; history append/shift of accepted items; the recent-items window;
   - the step result: observation clones, final observation, candidate mask (all true: repeats are
-    allowed), episode return/length, episode ids; auto-reset of done slots with host-side per-slot
+    allowed; a fresh [B, N] tensor in the full-recompute twin, a broadcast view of one row in the
+    incremental one, as VectorEnv returns it), episode return/length, episode ids; auto-reset of done slots with host-side per-slot
     work (episode numbers, stream seeding, start-state draw) and one index_put per state tensor.
 Not ported (off in the benchmark): patience, masked repeats, rating targets, DeepFM.
 
@@ -230,6 +231,7 @@ class VectorEnv:
         self.device = device
         self.incremental = incremental
         self.cache = None
+        self.all_allowed = torch.ones(1, sim.num_items, dtype=torch.bool, device=device)
         self.max_length = sim.max_length
         idx = [min(t, len(sim.hazard) - 1) for t in range(self.max_length)]
         self.hazard = torch.tensor([float(sim.hazard[i]) for i in idx],
@@ -240,6 +242,8 @@ class VectorEnv:
         return (self.history.clone(), self.lengths.clone(), self.users.clone(), self.steps.clone())
 
     def candidate_mask(self):
+        if self.incremental:  # VectorEnv::CandidateMask: a broadcast view of one all-true row
+            return self.all_allowed.expand(self.B, self.sim.num_items)
         return torch.ones(self.B, self.sim.num_items, dtype=torch.bool, device=self.device)
 
     def start_episodes(self, slots):

@@ -113,7 +113,10 @@ StepCost MeasureStepCost(const std::function<void()>& step, int64_t steps) {
   const std::set<impl::ActivityType> activities{impl::ActivityType::CPU};
   prof::prepareProfiler(config, activities);
   prof::enableProfiler(config, activities);
+  const auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < steps; ++i) step();
+  const double profiled_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::unique_ptr<prof::ProfilerResult> result = prof::disableProfiler();
 
   // Operator events per thread, by start time; an operator is top-level when no other operator's
@@ -121,6 +124,7 @@ StepCost MeasureStepCost(const std::function<void()>& step, int64_t steps) {
   struct Op {
     int64_t start, end;
     double bytes;
+    std::string name;
   };
   std::map<uint64_t, std::vector<Op>> by_thread;
   double flops = 0;
@@ -130,9 +134,10 @@ StepCost MeasureStepCost(const std::function<void()>& step, int64_t steps) {
     if (name.rfind("aten::", 0) != 0) continue;
     flops += static_cast<double>(e.flops());
     by_thread[e.startThreadId()].push_back(
-        {static_cast<int64_t>(e.startNs()), static_cast<int64_t>(e.endNs()), InputBytes(e)});
+        {static_cast<int64_t>(e.startNs()), static_cast<int64_t>(e.endNs()), InputBytes(e), name});
   }
   double bytes = 0, ops = 0;
+  std::map<std::string, double> ns_by_name;
   for (auto& [thread, list] : by_thread) {
     std::sort(list.begin(), list.end(), [](const Op& a, const Op& b) {
       return a.start != b.start ? a.start < b.start : a.end > b.end;
@@ -143,12 +148,17 @@ StepCost MeasureStepCost(const std::function<void()>& step, int64_t steps) {
       open_until = op.end;
       bytes += op.bytes;
       ops += 1;
+      ns_by_name[op.name] += static_cast<double>(op.end - op.start);
     }
   }
   const auto n = static_cast<double>(steps);
   cost.flops = flops / n;
   cost.bytes = bytes / n;
   cost.ops = ops / n;
+  cost.profiled_ms = profiled_s / n * 1e3;
+  for (const auto& [name, ns] : ns_by_name) cost.op_ms.emplace_back(name, ns / n / 1e6);
+  std::sort(cost.op_ms.begin(), cost.op_ms.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
   return cost;
 }
 
@@ -187,6 +197,13 @@ nlohmann::json RooflineJson(const StepCost& cost, const MachinePeak& peak, doubl
   // FLOPs per byte: below peak_gflops / peak_gbs the roofline says memory-bound.
   j["arithmetic_intensity"] = cost.bytes > 0 ? cost.flops / cost.bytes : 0.0;
   j["ridge_intensity"] = peak.gflops / peak.gbs;
+  // The 12 costliest operators (ms per step under the profiler).
+  nlohmann::json ops = nlohmann::json::array();
+  for (size_t k = 0; k < cost.op_ms.size() && k < 12; ++k) {
+    ops.push_back({cost.op_ms[k].first, cost.op_ms[k].second});
+  }
+  j["step_op_ms"] = ops;
+  j["step_profiled_ms"] = cost.profiled_ms;
   return j;
 }
 

@@ -20,6 +20,9 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace recarena::bench {
 
@@ -36,6 +39,10 @@ struct StepCost {
   double ops = 0;          // leaf operators per step
   double allocations = 0;  // CPU tensor allocations per step
   double alloc_bytes = 0;  // bytes those allocations asked for, per step
+  // Where the time goes: the top-level operators' wall time per step by operator name (under the
+  // profiler, which adds its own cost per operator), the largest first.
+  std::vector<std::pair<std::string, double>> op_ms;
+  double profiled_ms = 0;  // wall time per step under the profiler (the steps op_ms covers)
 };
 
 // Runs step() `steps` times under the profiler and the allocation counter (installed here if it

@@ -101,6 +101,13 @@ class Gru4Rec(SequenceEncoder):
         return gather_last(states, lengths), states
 
 
+def _softmax_over_short_keys(scores):
+    """models/attention.cpp SoftmaxOverShortKeys: below 16 keys, softmax along a leading keys dim."""
+    if scores.size(-1) >= 16:
+        return torch.softmax(scores, -1)
+    return torch.softmax(scores.movedim(-1, 0).contiguous(), 0).movedim(0, -1)
+
+
 class SasRecBlock(nn.Module):
     """models::SasRecBlockImpl: q = LN(x); x = q + Dropout(Attn(q, x, x));
     h = LN(x); x = h + Dropout(W2 Dropout(ReLU(W1 h))); x *= mask."""
@@ -124,12 +131,22 @@ class SasRecBlock(nn.Module):
     def _heads(self, t):  # [B, T, D] -> [B, H, T, dh]
         return t.view(t.size(0), t.size(1), self.num_heads, self.dim // self.num_heads).transpose(1, 2)
 
-    def _attention(self, q, k, v, allowed):
-        """models::MaskedAttention: q [B, H, T, dh], k/v [B, H, L, dh] -> [B, T, D]."""
-        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(q.size(-1))
-        scores = scores.masked_fill(allowed.logical_not(), float("-inf"))
-        attn = self.attn_dropout(torch.softmax(scores, -1))
-        return torch.matmul(attn, v).transpose(1, 2).reshape(q.size(0), q.size(2), self.dim)
+    def _attention(self, q, k, v, allowed, short_window=False):
+        """models::MaskedAttention: q [B, H, T, dh], k/v [B, H, L, dh] -> [B, T, D];
+        short_window: AttentionLayout::kShortWindow (the cache paths), else kTextbook."""
+        scale = math.sqrt(q.size(-1))
+        short_window = short_window and q.is_cpu
+        if short_window and q.size(2) == 1:  # one query per row: multiply-and-sum
+            scores = (k * q).sum(-1) / scale
+            scores = scores.masked_fill(allowed.select(2, 0).logical_not(), float("-inf"))
+            attn = self.attn_dropout(_softmax_over_short_keys(scores))
+            context = (attn.unsqueeze(-1) * v).sum(2, keepdim=True)
+        else:
+            scores = torch.matmul(q, k.transpose(-2, -1)) / scale
+            scores = scores.masked_fill(allowed.logical_not(), float("-inf"))
+            attn = _softmax_over_short_keys(scores) if short_window else torch.softmax(scores, -1)
+            context = torch.matmul(self.attn_dropout(attn), v)
+        return context.transpose(1, 2).reshape(q.size(0), q.size(2), self.dim)
 
     def _feedforward(self, q_in, context):
         h = q_in + self.dropout(self.out(context))
@@ -144,7 +161,7 @@ class SasRecBlock(nn.Module):
         v = self._heads(self.value(x))
         if kv is not None:
             kv.extend((k, v))
-        return self._feedforward(q_in, self._attention(q, k, v, allowed)) * mask
+        return self._feedforward(q_in, self._attention(q, k, v, allowed, kv is not None)) * mask
 
     def step(self, x, keys, values, pos, allowed):
         """SasRecBlockImpl::Step: x [R, 1, D] at positions pos [R]; keys/values [R, H, L, dh]
@@ -156,7 +173,7 @@ class SasRecBlock(nn.Module):
         at = pos.view(R, 1, 1, 1).expand(R, H, 1, dh)
         keys.scatter_(2, at, k)
         values.scatter_(2, at, v)
-        out = self._feedforward(q_in, self._attention(q, keys, values, allowed))
+        out = self._feedforward(q_in, self._attention(q, keys, values, allowed, True))
         return out, k.squeeze(2), v.squeeze(2)
 
 

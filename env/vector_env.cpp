@@ -68,7 +68,9 @@ Observation VectorEnv::CurrentObservation() const {
 
 torch::Tensor VectorEnv::CandidateMask() const {
   if (options_.mask_repeats) return seen_.logical_not();
-  return torch::ones({options_.num_envs, sim_->num_items}, b_);
+  // A fresh row per step: a caller that writes into its mask (fill_ on a broadcast view does not
+  // throw) changes only this step's result, never a later step's.
+  return torch::ones({1, sim_->num_items}, b_).expand({options_.num_envs, sim_->num_items});
 }
 
 torch::Tensor VectorEnv::WorldSatisfaction(const torch::Tensor& actions) const {

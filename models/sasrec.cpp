@@ -28,7 +28,7 @@ SasRecBlockImpl::SasRecBlockImpl(int64_t dim, int64_t num_heads, double dropout)
 
 torch::Tensor SasRecBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& allowed,
                                        const torch::Tensor& mask, torch::Tensor* keys,
-                                       torch::Tensor* values) {
+                                       torch::Tensor* values, AttentionLayout layout) {
   const int64_t B = x.size(0), L = x.size(1), H = num_heads_, dh = dim_ / num_heads_;
   const torch::Tensor q_in = attn_norm_->forward(x);
   auto heads = [&](const torch::Tensor& t) {  // [B, L, D] -> [B, H, L, dh]
@@ -40,7 +40,7 @@ torch::Tensor SasRecBlockImpl::forward(const torch::Tensor& x, const torch::Tens
   if (keys != nullptr) *keys = k;
   if (values != nullptr) *values = v;
   // Every query row keeps key 0 (lengths >= 1 and 0 <= t), so no row is all -inf.
-  const torch::Tensor context = MaskedAttention(q, k, v, allowed, attn_dropout_);
+  const torch::Tensor context = MaskedAttention(q, k, v, allowed, attn_dropout_, layout);
   return Feedforward(q_in, context) * mask;
 }
 
@@ -67,7 +67,8 @@ torch::Tensor SasRecBlockImpl::Step(const torch::Tensor& x, torch::Tensor& keys,
   values.scatter_(2, at, v);
   new_key = k.squeeze(2);
   new_value = v.squeeze(2);
-  const torch::Tensor context = MaskedAttention(q, keys, values, allowed, attn_dropout_);
+  const torch::Tensor context =
+      MaskedAttention(q, keys, values, allowed, attn_dropout_, AttentionLayout::kShortWindow);
   return Feedforward(q_in, context);  // a real position: forward's mask is 1
 }
 
@@ -109,7 +110,7 @@ EncoderOutput SasRecImpl::Encode(const torch::Tensor& items, const torch::Tensor
       continue;
     }
     torch::Tensor k, v;
-    x = blocks_[i]->forward(x, allowed, mask, &k, &v);  // [R, H, L, dh]
+    x = blocks_[i]->forward(x, allowed, mask, &k, &v, AttentionLayout::kShortWindow);
     cache->keys[i].index_copy_(0, rows, k.transpose(1, 2));
     cache->values[i].index_copy_(0, rows, v.transpose(1, 2));
   }

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "models/attention.h"
 #include "models/encoder.h"
 
 namespace recarena::models {
@@ -19,15 +20,17 @@ class SasRecBlockImpl : public torch::nn::Module {
   // x [B, L, D]; allowed [B, 1, L, L] bool (query t may attend key s); mask [B, L, 1] float
   // (1 at real positions). Returns [B, L, D], zero where mask is 0. keys / values, when given,
   // receive the attention's keys and values [B, H, L, dh] (an incremental cache's contents).
+  // layout: models/attention.h (the simulator's cache paths use kShortWindow).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& allowed,
                         const torch::Tensor& mask, torch::Tensor* keys = nullptr,
-                        torch::Tensor* values = nullptr);
+                        torch::Tensor* values = nullptr,
+                        AttentionLayout layout = AttentionLayout::kTextbook);
   // One new real position per row (incremental decoding). x [R, 1, D] is the new position's
   // input; keys / values [R, H, L, dh] hold the earlier positions' and receive the new one at
   // position pos [R] int64 (written in place; also returned in new_key / new_value [R, H, dh]);
   // allowed [R, 1, 1, L] = (s <= pos). Returns the new position's output [R, 1, D]: forward's row
   // pos for the sequence extended by it (causal attention never lets an earlier position see a
-  // later one, so nothing else changes).
+  // later one, so nothing else changes). Attention with AttentionLayout::kShortWindow.
   torch::Tensor Step(const torch::Tensor& x, torch::Tensor& keys, torch::Tensor& values,
                      const torch::Tensor& pos, const torch::Tensor& allowed, torch::Tensor& new_key,
                      torch::Tensor& new_value);
@@ -54,7 +57,7 @@ TORCH_MODULE(SasRecBlock);
 // block's keys and values for B sequences. ForwardCaching is forward that also stores rows'
 // keys/values; Append extends rows by one item each at position lengths (< L) and returns their
 // new last state, computing one position instead of L. Both equal forward to rounding (GEMMs of
-// other shapes), as tests/models/sasrec_cache_test.cpp checks.
+// other shapes, AttentionLayout::kShortWindow), as tests/models/sasrec_cache_test.cpp checks.
 struct SasRecCache {
   // Per block [B, L, H, dh] float (position-major, so that one (row, position) is one index pair).
   std::vector<torch::Tensor> keys, values;

@@ -42,7 +42,9 @@ void PutObservation(py::dict& out, const char* prefix, const env::Observation& o
 py::dict ToDict(const env::StepResult& r) {
   py::dict out;
   PutObservation(out, "", r.observation);
-  out["candidate_mask"] = ToCapsule(r.candidate_mask);
+  // Contiguous: with repeats allowed the C++ mask is a broadcast view of one row, and NumPy would
+  // hand out a writable array whose rows share that row.
+  out["candidate_mask"] = ToCapsule(r.candidate_mask.contiguous());
   out["reward"] = ToCapsule(r.reward);
   out["accepted"] = ToCapsule(r.accepted);
   out["terminated"] = ToCapsule(r.terminated);

@@ -134,6 +134,22 @@ TEST_CASE("simulator conformance: every configuration", "[simulator][conformance
         for (const auto& s : traj) CHECK(!s.terminated);
       }
 
+      // Repeats allowed: the mask is all true, one broadcast row (no [B, N] tensor per step), made
+      // for each step: a write into one step's mask leaves the next step's whole.
+      {
+        env::VectorEnvOptions open;
+        open.num_envs = 4;
+        env::VectorEnv venv(sim, open);
+        auto r0 = venv.Reset(5);
+        auto r1 = venv.Step(HashPolicy(r0.observation, r0.candidate_mask, venv.num_items()));
+        REQUIRE(r1.candidate_mask.sizes() == torch::IntArrayRef({4, venv.num_items()}));
+        CHECK(r1.candidate_mask.all().item<bool>());
+        CHECK(r1.candidate_mask.stride(0) == 0);
+        r1.candidate_mask.select(1, 0).fill_(false);
+        auto r2 = venv.Step(HashPolicy(r1.observation, r1.candidate_mask, venv.num_items()));
+        CHECK(r2.candidate_mask.all().item<bool>());
+      }
+
       // Masked repeats: chosen items disappear from the mask and a masked action is refused.
       env::VectorEnvOptions masked;
       masked.num_envs = 4;
