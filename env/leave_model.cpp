@@ -9,9 +9,10 @@
 namespace recarena::env {
 
 torch::Tensor SimilarRecentCount(const torch::Tensor& items, const torch::Tensor& recent,
-                                 const torch::Tensor& keys, double threshold) {
-  auto valid = recent >= 0;
-  auto similar = recent == items.unsqueeze(1);
+                                 const torch::Tensor& keys, double threshold, bool count_repeats) {
+  const auto same = recent == items.unsqueeze(1);
+  auto valid = count_repeats ? recent >= 0 : (recent >= 0) & same.logical_not();
+  auto similar = same;
   if (keys.defined()) {
     const int64_t B = items.size(0), W = recent.size(1);
     auto ka = keys.index_select(0, items);                                           // [B, F]
@@ -116,7 +117,7 @@ HazardRows LoggedHazardRows(const std::vector<data::Sequence>& seqs,
                             const ResponseEnsemble& response, int64_t num_items, int64_t state_len,
                             int64_t max_length, double gap_minutes, const torch::Tensor& keys,
                             double threshold, int64_t window, double satisfaction_decay,
-                            torch::Device device) {
+                            bool count_repeats, torch::Device device) {
   // Every logged step as a response row (history, user, item) plus its step, piece start and
   // recent items; then the features in piece order.
   const int64_t L = state_len, W = std::max<int64_t>(1, window);
@@ -172,7 +173,8 @@ HazardRows LoggedHazardRows(const std::vector<data::Sequence>& seqs,
                  .to(torch::kCPU)
                  .contiguous();
     std::copy(r.data_ptr<float>(), r.data_ptr<float>() + (hi - lo), r_norm.begin() + lo);
-    auto q = (SimilarRecentCount(act, all_recent.slice(0, lo, hi).to(device), dev_keys, threshold)
+    auto q = (SimilarRecentCount(act, all_recent.slice(0, lo, hi).to(device), dev_keys, threshold,
+                                 count_repeats)
                   .to(torch::kFloat) /
               static_cast<float>(W))
                  .to(torch::kCPU)

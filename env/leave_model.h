@@ -31,9 +31,11 @@ inline constexpr int64_t kLeaveFeatures = 3;
 
 // Whether each row's item is similar to each of its recent items: items [B] int64, recent [B, W]
 // int64 (-1 = no item), keys [num_items, F] float or undefined (then only equal ids are similar),
-// threshold on keys[a] . keys[b]. Returns the count of similar recent items [B] int64.
+// threshold on keys[a] . keys[b]. Returns the count of similar recent items [B] int64;
+// count_repeats false: recent items equal to the row's item do not count.
 torch::Tensor SimilarRecentCount(const torch::Tensor& items, const torch::Tensor& recent,
-                                 const torch::Tensor& keys, double threshold);
+                                 const torch::Tensor& keys, double threshold,
+                                 bool count_repeats = true);
 
 // One step's features [B, kLeaveFeatures] float and the updated satisfaction [B] float, from
 // reward_norm [B] float in [0, 1], the previous satisfaction [B], first [B] bool (the episode's
@@ -72,11 +74,11 @@ std::vector<double> FitConditionalHazard(const HazardRows& rows,
 // The rows of the role's logged sessions (sequences cut where the gap exceeds gap_minutes when
 // > 0; steps beyond max_length dropped), with r_t from response (history: the last state_len items
 // logged before the step), scaled by its declared reward bounds. keys / threshold / window as for
-// SimilarRecentCount. Evaluated on device in batches.
+// SimilarRecentCount (count_repeats its flag). Evaluated on device in batches.
 HazardRows LoggedHazardRows(const std::vector<data::Sequence>& seqs,
                             const ResponseEnsemble& response, int64_t num_items, int64_t state_len,
                             int64_t max_length, double gap_minutes, const torch::Tensor& keys,
                             double threshold, int64_t window, double satisfaction_decay,
-                            torch::Device device);
+                            bool count_repeats, torch::Device device);
 
 }  // namespace recarena::env

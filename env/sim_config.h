@@ -185,6 +185,11 @@ struct HazardLeaveConfig {
   // the recent items), fitted by maximum likelihood on the logged sessions (env/leave_model.h).
   bool conditional = false;
   double satisfaction_decay = 0.5;  // d of the satisfaction average m_t, in (0, 1]
+  // false: the similar share counts only recent items other than the recommended one, so showing
+  // the same item again is not a "same-topic run". For logs without exact repeats (the synthetic
+  // world's), whose fitted share weight says nothing about them: fitting is unchanged there, only
+  // simulated sessions that repeat an item differ (docs/simulator.md, "Leave model").
+  bool share_counts_repeats = true;
   template <class V>
   void Visit(V& v) {
     v("enabled", enabled);
@@ -192,6 +197,7 @@ struct HazardLeaveConfig {
     v("smoothing", smoothing);
     v("conditional", conditional);
     v("satisfaction_decay", satisfaction_decay);
+    v("share_counts_repeats", share_counts_repeats);
   }
 };
 

@@ -315,10 +315,10 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
   sim->similarity_threshold = thr;
   const auto& hz = sim->cfg.leave.hazard;  // the role's own rules (ApplyWorldLeave)
   if (hz.conditional) {
-    const auto rows =
-        LoggedHazardRows(seqs, *sim->response, sim->num_items, sim->state_len, cfg.sim.max_length,
-                         hz.session_gap_minutes, sim->item_keys, sim->similarity_threshold,
-                         cfg.sim.leave.repetition.window, hz.satisfaction_decay, device);
+    const auto rows = LoggedHazardRows(seqs, *sim->response, sim->num_items, sim->state_len,
+                                       cfg.sim.max_length, hz.session_gap_minutes, sim->item_keys,
+                                       sim->similarity_threshold, cfg.sim.leave.repetition.window,
+                                       hz.satisfaction_decay, hz.share_counts_repeats, device);
     sim->leave_weights = FitConditionalHazard(rows, sim->hazard);
     if (report) {
       report(RoleName(role) + " conditional leave hazard on " + std::to_string(rows.size()) +

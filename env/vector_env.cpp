@@ -257,7 +257,12 @@ StepResult VectorEnv::Step(const torch::Tensor& actions_in) {
         const double span = std::max(1e-12, rcfg.reward_max - rcfg.reward_min);
         auto r_norm = ((expected - static_cast<float>(rcfg.reward_min)) / static_cast<float>(span))
                           .clamp(0.0, 1.0);
-        auto share = similar_count.to(torch::kFloat) / static_cast<float>(recent_.size(1));
+        const auto similar_share =
+            lc.hazard.share_counts_repeats
+                ? similar_count
+                : SimilarRecentCount(a, recent_, sim_->item_keys, sim_->similarity_threshold,
+                                     /*count_repeats=*/false);
+        auto share = similar_share.to(torch::kFloat) / static_cast<float>(recent_.size(1));
         auto f =
             LeaveFeatures(r_norm, satisfaction_, steps_ == 1, share, lc.hazard.satisfaction_decay);
         satisfaction_ = f.satisfaction;

@@ -23,6 +23,14 @@ TEST_CASE("leave features: similar-recent count, satisfaction average, hazard", 
   count = env::SimilarRecentCount(items, recent, keys, 0.5);
   CHECK(count[0].item<int64_t>() == 2);  // item 3 ~ 3 (twice); the -1 slot never counts
   CHECK(count[1].item<int64_t>() == 1);  // item 0 ~ 1, not 2
+  // Without repeats: item 3's two copies no longer count; item 0's similar item 1 still does.
+  count = env::SimilarRecentCount(items, recent, keys, 0.5, /*count_repeats=*/false);
+  CHECK(count[0].item<int64_t>() == 0);
+  CHECK(count[1].item<int64_t>() == 1);
+  auto other = torch::tensor({2}, torch::kInt64);  // item 2 ~ 3 (keys [0, 1]): distinct, similar
+  CHECK(
+      env::SimilarRecentCount(other, recent.slice(0, 0, 1), keys, 0.5, false)[0].item<int64_t>() ==
+      2);
 
   // m_1 = r_1; m_2 = 0.5 * 0.2 + 0.5 * 0.6.
   auto f1 = env::LeaveFeatures(torch::tensor({0.2f}), torch::tensor({0.9f}), torch::tensor({true}),
@@ -106,7 +114,7 @@ TEST_CASE("conditional hazard: logged rows follow the sessions", "[leave]") {
   const int64_t W = 3;
   auto rows = env::LoggedHazardRows({a, b}, *sim->response, sim->num_items, sim->state_len,
                                     /*max_length=*/12, /*gap_minutes=*/10, torch::Tensor(), 0.5, W,
-                                    0.5, torch::kCPU);
+                                    0.5, /*count_repeats=*/true, torch::kCPU);
   // Sessions [3, 3, 3], [5] and [7].
   REQUIRE(rows.size() == 5);
   CHECK(rows.step == std::vector<int64_t>{1, 2, 3, 1, 1});
@@ -117,6 +125,12 @@ TEST_CASE("conditional hazard: logged rows follow the sessions", "[leave]") {
   CHECK(f(1, 2) == Approx(1.0 / W));
   CHECK(f(2, 2) == Approx(2.0 / W));
   CHECK(f(3, 2) == 0.0f);
+  // share_counts_repeats false: a repeated item is not similar to itself.
+  auto distinct = env::LoggedHazardRows({a, b}, *sim->response, sim->num_items, sim->state_len, 12,
+                                        10, torch::Tensor(), 0.5, W, 0.5, false, torch::kCPU);
+  for (int64_t i = 0; i < distinct.size(); ++i) {
+    CHECK(distinct.features[static_cast<size_t>(i * 3 + 2)] == 0.0f);
+  }
   // Satisfaction: m_1 = r_1, then the running average.
   CHECK(f(0, 1) == f(0, 0));
   CHECK(f(1, 1) == Approx(0.5 * f(0, 1) + 0.5 * f(1, 0)));
@@ -127,7 +141,7 @@ TEST_CASE("conditional hazard: logged rows follow the sessions", "[leave]") {
   }
   // A step cap of 2: the third step of the first session is dropped, so it never ends there.
   rows = env::LoggedHazardRows({a}, *sim->response, sim->num_items, sim->state_len, 2, 10,
-                               torch::Tensor(), 0.5, W, 0.5, torch::kCPU);
+                               torch::Tensor(), 0.5, W, 0.5, true, torch::kCPU);
   CHECK(rows.step == std::vector<int64_t>{1, 2, 1});
   CHECK(rows.left == std::vector<uint8_t>{0, 0, 1});
 }
