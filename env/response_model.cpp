@@ -1,5 +1,6 @@
 #include "env/response_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -199,6 +200,23 @@ torch::Tensor DeepFmResponseImpl::Pairs(const torch::Tensor& users, const torch:
   auto first = user_bias_->forward(users).squeeze(-1) + item_bias_->forward(items).squeeze(-1);
   auto deep = mlp_->forward(e.flatten(1)).squeeze(-1);
   return global_bias_ + first + fm + deep;
+}
+
+void DeepFmResponseImpl::WarmStart(const ResponseInput& in, const torch::Tensor& targets,
+                                   ResponseTarget target) {
+  if (targets.numel() == 0) return;
+  torch::NoGradGuard no_grad;
+  const bool was_training = is_training();
+  eval();
+  const double mean_out = Pairs(in.users, in.actions).mean().item<double>();
+  if (was_training) train();
+  double goal = targets.to(torch::kDouble).mean().item<double>();
+  if (target == ResponseTarget::kClick) {
+    goal = std::clamp(goal, 1e-4, 1.0 - 1e-4);
+    goal = std::log(goal / (1.0 - goal));
+  }
+  if (!std::isfinite(goal) || !std::isfinite(mean_out)) return;
+  global_bias_.add_(goal - mean_out);
 }
 
 torch::Tensor DeepFmResponseImpl::forward(const ResponseInput& in) {

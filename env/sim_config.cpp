@@ -46,6 +46,12 @@ void ResponseConfig::Validate() const {
   if (!(reward_max > reward_min))
     Bad(p + "reward_max", "> reward_min (" + fmt::format("{}", reward_min) + ")", reward_max);
   Finite(p + "accept_threshold", accept_threshold);
+  Finite(p + "rating_noise", rating_noise);
+  if (rating_noise < 0) Bad(p + "rating_noise", ">= 0 (0: no noise)", rating_noise);
+  if (rating_noise > 0 && target != ResponseTarget::kRating) {
+    Bad(p + "rating_noise", "0 for target click (a click is drawn from its probability)",
+        rating_noise);
+  }
   if (epochs < 0) Bad(p + "epochs", ">= 0", epochs);
   if (batch_size < 1) Bad(p + "batch_size", ">= 1", batch_size);
   if (!(lr > 0) || !std::isfinite(lr)) Bad(p + "lr", "> 0", lr);
@@ -53,6 +59,10 @@ void ResponseConfig::Validate() const {
   if (early_stopping < 0) Bad(p + "early_stopping", ">= 0 (0: off)", early_stopping);
   if (!(validation_users > 0 && validation_users < 1)) {
     Bad(p + "validation_users", "a share in (0, 1)", validation_users);
+  }
+  // 1 / P >= 1, so a cap below 1 would flatten every weight to it.
+  if (!(ips_clip == 0.0 || ips_clip >= 1.0) || !std::isfinite(ips_clip)) {
+    Bad(p + "ips_clip", "0 (no cap) or >= 1", ips_clip);
   }
   if (negative_sampling == NegativeSampling::kExposure && ips) {
     // IPS weights assume 1 + negatives rows per logged interaction (env/sim_fit.h IpsWeights).

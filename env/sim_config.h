@@ -89,11 +89,20 @@ struct ResponseConfig {
   // Weight each logged row's loss by 1 / P(observed) (self-normalised per batch; Schnabel et al.
   // 2016) in the train and test roles. Needs known propensities: the coat dataset only.
   bool ips = false;
+  // > 0: cap each IPS weight 1 / P at this value (clipped IPS: trades a bias towards the logged
+  // distribution for less variance, which a role fitted on few users needs; 0: no cap).
+  double ips_clip = 0.0;
   double negative_value = 0.0;  // target value of a sampled negative (kRating)
   int64_t ensemble = 1;         // K models from different seeds
   double pessimism = 0.0;       // reward = mean - pessimism * std over the K models (K >= 2)
   double reward_min = 0.0, reward_max = 1.0;  // declared bounds; every reward lies inside
   double accept_threshold = 0.5;              // kValue: a reward >= this is consumed
+  // kValue: > 0 makes the simulated rating the prediction plus N(0, rating_noise^2) noise (drawn
+  // from the slot's response uniform), clamped to the bounds, and acceptance reads that draw. A
+  // regression model predicts a user's mean rating, which on a sparse log stays near the global
+  // mean: thresholding the mean accepts (almost) nothing, where real ratings spread around it.
+  // 0: the reward is the prediction itself.
+  double rating_noise = 0.0;
   int64_t epochs = 5;
   int64_t batch_size = 256;
   double lr = 1e-3;
@@ -121,12 +130,14 @@ struct ResponseConfig {
     v("negatives", negatives);
     v("negative_sampling", negative_sampling);
     v("ips", ips);
+    v("ips_clip", ips_clip);
     v("negative_value", negative_value);
     v("ensemble", ensemble);
     v("pessimism", pessimism);
     v("reward_min", reward_min);
     v("reward_max", reward_max);
     v("accept_threshold", accept_threshold);
+    v("rating_noise", rating_noise);
     v("epochs", epochs);
     v("batch_size", batch_size);
     v("lr", lr);

@@ -111,7 +111,7 @@ SimData BuildSimData(const SimFitConfig& cfg) {
 }
 
 std::vector<float> IpsWeights(const data::Dataset& ds, const data::DataConfig& data,
-                              const ResponseRows& rows, int64_t negatives) {
+                              const ResponseRows& rows, int64_t negatives, double clip) {
   if (data.dataset != data::DatasetKind::kCoat) {
     throw ConfigError("sim.response.ips",
                       "sim.response.ips needs known exposure propensities, which only the coat "
@@ -122,8 +122,9 @@ std::vector<float> IpsWeights(const data::Dataset& ds, const data::DataConfig& d
   std::vector<float> w(rows.size(), 1.0f);
   const auto group = static_cast<size_t>(1 + std::max<int64_t>(0, negatives));
   for (size_t r = 0; r < rows.size(); r += group) {
-    w[r] = static_cast<float>(1.0 / prop.OfDense(ds, static_cast<data::UserId>(rows.users[r]),
-                                                 static_cast<data::ItemId>(rows.actions[r])));
+    const double inv = 1.0 / prop.OfDense(ds, static_cast<data::UserId>(rows.users[r]),
+                                          static_cast<data::ItemId>(rows.actions[r]));
+    w[r] = static_cast<float>(clip > 0.0 ? std::min(inv, clip) : inv);
   }
   return w;
 }
@@ -262,7 +263,8 @@ std::shared_ptr<Simulator> FitRole(const SimFitConfig& cfg, const SimData& data,
       // IPS corrects the self-selection of the logged ratings; the eval role's random-exposure
       // ratings need none.
       if (response_cfg.ips && role != SimRole::kEval) {
-        rows.weights = IpsWeights(ds, cfg.data, rows, response_cfg.negatives);
+        rows.weights =
+            IpsWeights(ds, cfg.data, rows, response_cfg.negatives, response_cfg.ips_clip);
       }
       const std::string what = RoleName(role) + " response model " + std::to_string(k + 1) + "/" +
                                std::to_string(response_cfg.ensemble) + " epoch ";

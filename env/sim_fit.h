@@ -38,9 +38,10 @@ SimData BuildSimData(const SimFitConfig& cfg);
 // Inverse-propensity weights 1 / P(observed) of the rows' (user, item) pairs, for rows.weights:
 // logged rows (every row of a rating fit without negatives; the first of each 1 + negatives group
 // otherwise) get 1 / p, sampled negatives 1. Needs a dataset whose exposure is known (Coat's
-// propensities.ascii); ConfigError("sim.response.ips") for any other.
+// propensities.ascii); ConfigError("sim.response.ips") for any other. clip > 0 caps each 1 / p
+// at clip (sim.response.ips_clip).
 std::vector<float> IpsWeights(const data::Dataset& ds, const data::DataConfig& data,
-                              const ResponseRows& rows, int64_t negatives);
+                              const ResponseRows& rows, int64_t negatives, double clip = 0.0);
 
 // Session lengths of sequences, cutting them additionally at time gaps > gap_minutes when > 0.
 std::vector<int64_t> SessionLengths(const std::vector<data::Sequence>& seqs, double gap_minutes);

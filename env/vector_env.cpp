@@ -227,7 +227,13 @@ StepResult VectorEnv::Step(const torch::Tensor& actions_in) {
     reward = rcfg.reward == RewardMode::kBernoulli ? accepted.to(torch::kFloat) : expected;
   } else {
     reward = expected;
-    accepted = expected >= static_cast<float>(rcfg.accept_threshold);
+    if (rcfg.rating_noise > 0) {
+      // z = Phi^-1(u) ~ N(0, 1) from the slot's response uniform (clamped off 0 and 1).
+      const auto z = torch::special::ndtri(u_resp.clamp(1e-7f, 1.0f - 1e-7f));
+      reward = (expected + static_cast<float>(rcfg.rating_noise) * z)
+                   .clamp(rcfg.reward_min, rcfg.reward_max);
+    }
+    accepted = reward >= static_cast<float>(rcfg.accept_threshold);
   }
   steps_ += 1;
   returns_ += reward;

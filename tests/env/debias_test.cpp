@@ -110,6 +110,13 @@ TEST_CASE("IPS weights of Coat rows are inverse propensities", "[env][debias][da
   const auto w = env::IpsWeights(prepared.dataset, data, rows, 0);
   CHECK(w[0] == Approx(1.0 / prop.at(3, 10)));
   CHECK(w[1] == Approx(1.0 / prop.at(7, 250)));
+  // sim.response.ips_clip caps a weight above it and leaves one below it alone.
+  const double big = std::max(w[0], w[1]), small = std::min(w[0], w[1]);
+  REQUIRE(big > small);
+  const double cap = 0.5 * (big + small);
+  const auto clipped = env::IpsWeights(prepared.dataset, data, rows, 0, cap);
+  CHECK(std::max(clipped[0], clipped[1]) == Approx(cap));
+  CHECK(std::min(clipped[0], clipped[1]) == Approx(small));
   data::DataConfig other;
   other.dataset = data::DatasetKind::kSynthetic;
   CHECK_THROWS_WITH(env::IpsWeights(prepared.dataset, other, rows, 0),

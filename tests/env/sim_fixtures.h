@@ -42,6 +42,20 @@ inline env::SimFitConfig TinySimConfig() {
   return cfg;
 }
 
+// The tiny config with a DeepFM rating model: rewards are predicted ratings in [0, 5], accepted
+// from 0.5.
+inline env::SimFitConfig TinyDeepFmRatingConfig() {
+  auto c = TinySimConfig();
+  c.sim.response.kind = env::ResponseKind::kDeepFm;
+  c.sim.response.target = env::ResponseTarget::kRating;
+  c.sim.response.reward = env::RewardMode::kValue;
+  c.sim.response.reward_min = 0.0;
+  c.sim.response.reward_max = 5.0;
+  c.sim.response.negative_value = 0.0;
+  c.sim.response.accept_threshold = 0.5;
+  return c;
+}
+
 // A named variant of the tiny config; every conformance test runs over all of them.
 struct SimVariant {
   std::string name;
@@ -60,19 +74,19 @@ inline std::vector<SimVariant> SimVariants() {
     v.push_back({"sequential-bernoulli-patience", c});
   }
   {
-    auto c = TinySimConfig();
-    c.sim.response.kind = env::ResponseKind::kDeepFm;
-    c.sim.response.target = env::ResponseTarget::kRating;
-    c.sim.response.reward = env::RewardMode::kValue;
-    c.sim.response.reward_min = 0.0;
-    c.sim.response.reward_max = 5.0;
-    c.sim.response.negative_value = 0.0;
-    c.sim.response.accept_threshold = 0.5;
+    auto c = TinyDeepFmRatingConfig();
     c.sim.response.ensemble = 2;
     c.sim.response.pessimism = 1.0;
     c.sim.leave.repetition.similarity = env::SimilarityKind::kFeatures;
     c.sim.leave.repetition.threshold = 0.8;
     v.push_back({"deepfm-rating-ensemble", c});
+  }
+  {
+    auto c =
+        TinyDeepFmRatingConfig();  // the shipped coat shape: ratings drawn around the prediction
+    c.sim.response.rating_noise = 0.5;
+    c.sim.leave.patience.enabled = true;
+    v.push_back({"deepfm-rating-noise-patience", c});
   }
   {
     auto c = TinySimConfig();
