@@ -9,6 +9,7 @@
 #include "data/prepare.h"
 #include "env/debias.h"
 #include "env/sim_fit.h"
+#include "sim_fixtures.h"
 #include "test_util.h"
 
 using namespace recarena;
@@ -121,4 +122,14 @@ TEST_CASE("IPS weights of Coat rows are inverse propensities", "[env][debias][da
   other.dataset = data::DatasetKind::kSynthetic;
   CHECK_THROWS_WITH(env::IpsWeights(prepared.dataset, other, rows, 0),
                     Catch::Contains("sim.response.ips"));
+}
+
+TEST_CASE("ips_clip is checked", "[simulator][ips][errors]") {
+  auto cfg = recarena::testing::TinySimConfig();
+  cfg.sim.response.ips_clip = 20.0;
+  CHECK_NOTHROW(cfg.Validate());
+  cfg.sim.response.ips_clip = 0.5;  // below every weight 1 / P >= 1
+  CHECK_THROWS_WITH(cfg.Validate(), Catch::Contains("sim.response.ips_clip"));
+  cfg.sim.response.ips_clip = -1.0;
+  CHECK_THROWS_WITH(cfg.Validate(), Catch::Contains("sim.response.ips_clip"));
 }
