@@ -20,14 +20,15 @@ def cells(report, role):
     models = r["schemes"]["logged"]["models"]
     learned = models["learned"]
     rx = r.get("random_exposure") or {}
+    ref_auc = max(models[m]["auc"] for m in REFS)
+    ref_rmse = min(models[m]["rmse"] for m in REFS)
     return {
         "auc": learned["auc"],
         "rmse": learned["rmse"],
         "ece": learned["ece"],
-        "ref_auc": max(models[m]["auc"] for m in REFS),
-        "ref_rmse": min(models[m]["rmse"] for m in REFS),
-        "beats": float(learned["auc"] > max(models[m]["auc"] for m in REFS)
-                       and learned["rmse"] < min(models[m]["rmse"] for m in REFS)),
+        "ref_auc": ref_auc,
+        "ref_rmse": ref_rmse,
+        "beats": float(learned["auc"] > ref_auc and learned["rmse"] < ref_rmse),
         "rx_rmse": rx.get("rmse", float("nan")),
         "rx_auc": rx.get("auc", float("nan")),
         "length": r["length_simulated_mean"],

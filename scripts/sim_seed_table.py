@@ -38,20 +38,20 @@ def main():
         first = reps[seeds[0]]["roles"]
         for role in ("test", "train"):
             for scheme in sorted(first[role]["schemes"]):
-                def col(model, key):
-                    return [reps[s]["roles"][role]["schemes"][scheme]["models"][model][key]
-                            for s in seeds]
+                models = [reps[s]["roles"][role]["schemes"][scheme]["models"] for s in seeds]
                 cells = []
                 for key, higher in (("auc", True), ("logloss", False)):
-                    learned = col("learned", key)
-                    means = {m: sum(col(m, key)) / len(seeds) for m in REFS}
-                    ref = (max if higher else min)(means, key=means.get)
-                    diff = [a - b for a, b in zip(learned, col(ref, key))]
+                    # One column (a value per seed) per model.
+                    col = {m: [x[m][key] for x in models] for m in ("learned",) + REFS}
+                    learned = col["learned"]
+                    best = max if higher else min
+                    ref = best(REFS, key=lambda m: sum(col[m]))  # best mean over the seeds
+                    diff = [a - b for a, b in zip(learned, col[ref])]
                     wins = 0
-                    for i in range(len(seeds)):
-                        others = [col(m, key)[i] for m in REFS]
-                        wins += (learned[i] > max(others)) if higher else (learned[i] < min(others))
-                    cells += [fmt(*mean_ci(learned)), f"{ref} {fmt(*mean_ci(col(ref, key)))}",
+                    for i, x in enumerate(learned):
+                        other = best(col[m][i] for m in REFS)
+                        wins += x > other if higher else x < other
+                    cells += [fmt(*mean_ci(learned)), f"{ref} {fmt(*mean_ci(col[ref]))}",
                               fmt(*mean_ci(diff)), f"{wins} of {len(seeds)}"]
                 print(f"| {role} | {scheme} | " + " | ".join(cells) + " |")
         print()
